@@ -1,0 +1,64 @@
+//! Cache keys: `{prefix}:{format version}:{fragment key}`.
+//!
+//! The prefix (`FOLIO_CACHE_PREFIX`) lets several sites or test runs share one
+//! Redis; the format version changes whenever a cached value changes shape, so
+//! a new deploy never reads what an old one wrote.
+
+use super::policy::{Fragment, Tag};
+
+/// Bump when the stored entry format or any cached body's shape changes.
+pub const FORMAT_VERSION: &str = "v1";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpace {
+    /// `{prefix}:{version}:`
+    base: String,
+}
+
+impl KeySpace {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            base: format!("{prefix}:{FORMAT_VERSION}:"),
+        }
+    }
+
+    pub fn fragment(&self, fragment: &Fragment) -> String {
+        format!("{}{}", self.base, fragment.key())
+    }
+
+    /// Where a tag's version lives.
+    pub fn tag(&self, tag: &Tag) -> String {
+        format!("{}tag:{tag}", self.base)
+    }
+
+    /// What goes in front of a tag name to make its key (for the read script).
+    pub fn tag_prefix(&self) -> String {
+        format!("{}tag:", self.base)
+    }
+
+    /// A glob matching every key of the prefix, whatever its format version.
+    pub fn namespace_pattern(&self) -> String {
+        let prefix = self.base.split(':').next().unwrap_or_default();
+        format!("{prefix}:*")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_namespaced_and_versioned() {
+        let keys = KeySpace::new("folio");
+        assert_eq!(
+            keys.fragment(&Fragment::ChartRanking),
+            "folio:v1:chart:top10"
+        );
+        assert_eq!(
+            keys.fragment(&Fragment::CataloguePage(3)),
+            "folio:v1:books:page:3"
+        );
+        assert_eq!(keys.tag(&Tag::Book(9)), "folio:v1:tag:book:9");
+        assert_eq!(keys.namespace_pattern(), "folio:*");
+    }
+}

@@ -1,0 +1,211 @@
+//! The cache policy, declared in one place: every fragment's key, TTL and the
+//! tags it depends on, and every write's tags. "What invalidates this?" is
+//! answered here and nowhere else.
+//!
+//! | fragment                  | key                    | TTL             | depends on                     |
+//! |---------------------------|------------------------|-----------------|--------------------------------|
+//! | `ChartRanking`            | `chart:top10`          | `TOP_BOOKS_TTL` | `chart`                        |
+//! | `HomePage` (`/`)          | `page:home`            | `TOP_BOOKS_TTL` | `chart`, `book:{id}` of each book on the chart |
+//! | `TopBooksJson`            | `api:top-books`        | `TOP_BOOKS_TTL` | `chart`, `book:{id}` of each book on the chart |
+//! | `CataloguePage(n)`        | `books:page:{n}`       | 1 hour          | `books`                        |
+//! | `CatalogueJson(n)`        | `api:books:page:{n}`   | 1 hour          | `books`                        |
+//! | `BookPage(id)`            | `book:{id}:page`       | 1 hour          | `book:{id}`                    |
+//! | `BookJson(id)`            | `api:book:{id}`        | 1 hour          | `book:{id}`                    |
+//! | `SampleList` (`/cache`)   | `sample:first-1000`    | `CACHE_TTL`     | `books`                        |
+//!
+//! The chart's ranking (the expensive query) depends on `chart` alone: a title
+//! edit re-renders the pages that show the book without rerunning it.
+//! Entries record the version of each tag they were computed under, read
+//! *before* the database; a write bumps its tags after its transaction
+//! commits, so an entry computed from older data can never pass as fresh.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Catalogue and book pages are invalidated exactly; their TTL only bounds
+/// how long an entry nobody asks for keeps memory, and how old the "last 30
+/// days" count on a book page may get.
+pub const PAGE_TTL: Duration = Duration::from_secs(3600);
+
+/// Something cached entries depend on; a write bumps the tags it touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// The monthly chart's ranking.
+    Chart,
+    /// The list of books (titles, authors, order, count).
+    Books,
+    /// One book and its ratings.
+    Book(i32),
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tag::Chart => f.write_str("chart"),
+            Tag::Books => f.write_str("books"),
+            Tag::Book(id) => write!(f, "book:{id}"),
+        }
+    }
+}
+
+impl Tag {
+    /// Parses `chart`, `books` or `book:{id}` (the CLI's `--tag`).
+    pub fn parse(raw: &str) -> Option<Tag> {
+        match raw {
+            "chart" => Some(Tag::Chart),
+            "books" => Some(Tag::Books),
+            _ => {
+                let id: i32 = raw.strip_prefix("book:")?.parse().ok()?;
+                (id > 0).then_some(Tag::Book(id))
+            }
+        }
+    }
+}
+
+/// Every cached thing folio serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fragment {
+    ChartRanking,
+    HomePage,
+    TopBooksJson,
+    CataloguePage(u32),
+    CatalogueJson(u32),
+    BookPage(i32),
+    BookJson(i32),
+    SampleList,
+}
+
+/// The TTLs that come from settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Ttls {
+    pub top_books: Duration,
+    pub sample: Duration,
+}
+
+impl Fragment {
+    /// The key below `{prefix}:{format version}:`.
+    pub fn key(&self) -> String {
+        match self {
+            Fragment::ChartRanking => "chart:top10".into(),
+            Fragment::HomePage => "page:home".into(),
+            Fragment::TopBooksJson => "api:top-books".into(),
+            Fragment::CataloguePage(n) => format!("books:page:{n}"),
+            Fragment::CatalogueJson(n) => format!("api:books:page:{n}"),
+            Fragment::BookPage(id) => format!("book:{id}:page"),
+            Fragment::BookJson(id) => format!("api:book:{id}"),
+            Fragment::SampleList => "sample:first-1000".into(),
+        }
+    }
+
+    /// The fragment's name without parameters, for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fragment::ChartRanking => "chart_ranking",
+            Fragment::HomePage => "home_page",
+            Fragment::TopBooksJson => "top_books_json",
+            Fragment::CataloguePage(_) => "catalogue_page",
+            Fragment::CatalogueJson(_) => "catalogue_json",
+            Fragment::BookPage(_) => "book_page",
+            Fragment::BookJson(_) => "book_json",
+            Fragment::SampleList => "sample_list",
+        }
+    }
+
+    pub fn ttl(&self, ttls: &Ttls) -> Duration {
+        match self {
+            Fragment::ChartRanking | Fragment::HomePage | Fragment::TopBooksJson => ttls.top_books,
+            Fragment::SampleList => ttls.sample,
+            Fragment::CataloguePage(_)
+            | Fragment::CatalogueJson(_)
+            | Fragment::BookPage(_)
+            | Fragment::BookJson(_) => PAGE_TTL,
+        }
+    }
+
+    /// The tags known before computing. The chart pages add the tags of the
+    /// books on the chart while they compute (see the table above).
+    pub fn depends_on(&self) -> Vec<Tag> {
+        match self {
+            Fragment::ChartRanking | Fragment::HomePage | Fragment::TopBooksJson => {
+                vec![Tag::Chart]
+            }
+            Fragment::CataloguePage(_) | Fragment::CatalogueJson(_) | Fragment::SampleList => {
+                vec![Tag::Books]
+            }
+            Fragment::BookPage(id) | Fragment::BookJson(id) => vec![Tag::Book(*id)],
+        }
+    }
+}
+
+/// Every kind of write, and the tags it touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    BookCreated(i32),
+    BookUpdated(i32),
+    /// A deleted book leaves the chart, so the ranking is recomputed.
+    BookDeleted(i32),
+    /// A rating shows on its book's page at once; the monthly chart waits
+    /// for its TTL or an admin's "recompute now".
+    RatingAdded(i32),
+    ChartRecompute,
+}
+
+impl Write {
+    pub fn touches(&self) -> Vec<Tag> {
+        match *self {
+            Write::BookCreated(id) | Write::BookUpdated(id) => vec![Tag::Books, Tag::Book(id)],
+            Write::BookDeleted(id) => vec![Tag::Books, Tag::Book(id), Tag::Chart],
+            Write::RatingAdded(book_id) => vec![Tag::Book(book_id)],
+            Write::ChartRecompute => vec![Tag::Chart],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_per_fragment() {
+        let all = [
+            Fragment::ChartRanking,
+            Fragment::HomePage,
+            Fragment::TopBooksJson,
+            Fragment::CataloguePage(1),
+            Fragment::CataloguePage(2),
+            Fragment::CatalogueJson(1),
+            Fragment::BookPage(1),
+            Fragment::BookJson(1),
+            Fragment::SampleList,
+        ];
+        let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
+        assert_eq!(keys.len(), all.len());
+    }
+
+    #[test]
+    fn tags_round_trip_through_text() {
+        for tag in [Tag::Chart, Tag::Books, Tag::Book(42)] {
+            assert_eq!(Tag::parse(&tag.to_string()), Some(tag));
+        }
+        assert_eq!(Tag::parse("book:0"), None);
+        assert_eq!(Tag::parse("book:x"), None);
+        assert_eq!(Tag::parse("nope"), None);
+    }
+
+    #[test]
+    fn every_write_reaches_the_fragments_that_show_it() {
+        // A title edit must reach the book's pages and the catalogue.
+        let touched = Write::BookUpdated(7).touches();
+        for f in [
+            Fragment::BookPage(7),
+            Fragment::BookJson(7),
+            Fragment::CataloguePage(3),
+            Fragment::SampleList,
+        ] {
+            assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
+        }
+        // A rating must not rerun the monthly chart.
+        assert!(!Write::RatingAdded(7).touches().contains(&Tag::Chart));
+        assert!(Write::RatingAdded(7).touches().contains(&Tag::Book(7)));
+    }
+}

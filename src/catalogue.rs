@@ -1,0 +1,137 @@
+//! The catalogue's read side: what the pages show, fetched through the cache
+//! where the data is expensive.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+
+use crate::cache::{Cache, Deps, Fragment, Tag};
+use crate::db::books as q;
+use crate::db::models::{Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
+use crate::db::{DataError, Database};
+use crate::domain::{BookId, PageNumber};
+
+pub const PER_PAGE: u32 = 50;
+pub const SAMPLE_SIZE: i64 = 1000;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CataloguePage {
+    pub page: u32,
+    pub per_page: u32,
+    pub total_books: i64,
+    pub total_pages: u32,
+    pub books: Vec<BookListItem>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BookDetail {
+    #[serde(flatten)]
+    pub book: Book,
+    pub ratings: RatingSummary,
+}
+
+/// Why a page of the catalogue cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("there is no page {page}: the catalogue has {total_pages} pages")]
+    NoSuchPage { page: u32, total_pages: u32 },
+    #[error("there is no book with id {0}")]
+    NoSuchBook(BookId),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+#[derive(Clone)]
+pub struct Catalogue {
+    db: Database,
+    cache: Arc<Cache>,
+}
+
+impl Catalogue {
+    pub fn new(db: Database, cache: Arc<Cache>) -> Self {
+        Self { db, cache }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn cache(&self) -> &Arc<Cache> {
+        &self.cache
+    }
+
+    /// The chart's ranking, from the cache or from the expensive query.
+    pub async fn ranking(&self) -> Result<Vec<ChartRank>, DataError> {
+        let db = self.db.clone();
+        let cached = self
+            .cache
+            .get_or_compute(Fragment::ChartRanking, |_| async move {
+                let now = Utc::now().naive_utc();
+                let ranking = db.run(move |c| q::chart_ranking(c, now)).await?;
+                serde_json::to_vec(&ranking)
+                    .map(Bytes::from)
+                    .map_err(|e| DataError::Invalid(e.to_string()))
+            })
+            .await?;
+        serde_json::from_slice(&cached.body).map_err(|e| DataError::Invalid(e.to_string()))
+    }
+
+    /// The chart with titles, for a fragment that shows it: records the
+    /// books on it as dependencies before reading them.
+    pub async fn chart(&self, deps: &Deps) -> Result<Vec<ChartEntry>, DataError> {
+        let ranking = self.ranking().await?;
+        let tags: Vec<Tag> = ranking.iter().map(|r| Tag::Book(r.book_id)).collect();
+        deps.depend_on(&tags).await;
+        self.db.run(move |c| q::chart_entries(c, &ranking)).await
+    }
+
+    /// The chart computed from scratch, bypassing every cache.
+    pub async fn chart_uncached(&self) -> Result<Vec<ChartEntry>, DataError> {
+        let now = Utc::now().naive_utc();
+        self.db.run(move |c| q::top_books(c, now)).await
+    }
+
+    pub async fn page(&self, page: PageNumber) -> Result<CataloguePage, CatalogueError> {
+        let n = page.get();
+        let (total_books, books) = self
+            .db
+            .run(move |c| Ok((q::count_books(c)?, q::catalogue_page(c, n, PER_PAGE)?)))
+            .await?;
+        let total_pages =
+            u32::try_from((total_books + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
+                .unwrap_or(u32::MAX);
+        if books.is_empty() && n > 1 {
+            return Err(CatalogueError::NoSuchPage {
+                page: n,
+                total_pages,
+            });
+        }
+        Ok(CataloguePage {
+            page: n,
+            per_page: PER_PAGE,
+            total_books,
+            total_pages: total_pages.max(1),
+            books,
+        })
+    }
+
+    pub async fn book(&self, id: BookId) -> Result<BookDetail, CatalogueError> {
+        let now = Utc::now().naive_utc();
+        let found = self
+            .db
+            .run(move |c| {
+                let Some(book) = q::find_book(c, id.get())? else {
+                    return Ok(None);
+                };
+                let ratings = q::rating_summary(c, book.id, now)?;
+                Ok(Some(BookDetail { book, ratings }))
+            })
+            .await?;
+        found.ok_or(CatalogueError::NoSuchBook(id))
+    }
+
+    pub async fn sample(&self) -> Result<Vec<BookListItem>, DataError> {
+        self.db.run(|c| q::first_books(c, SAMPLE_SIZE)).await
+    }
+}

@@ -1,0 +1,296 @@
+//! Settings, read from the environment (and `.env`) in one place.
+//!
+//! Every variable is parsed into a typed value here; a bad value stops folio
+//! with a message that names the variable and what it expects.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where the catalogue lives; the scheme of `DATABASE_URL` picks the backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://PATH`, `sqlite:PATH` or a plain path).
+    Sqlite(String),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("a non-empty SQLite path or postgres:// URL".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() {
+            return Err("a path after sqlite://".into());
+        }
+        if path.contains("://") {
+            return Err("sqlite://PATH, a plain path, or a postgres:// URL".into());
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// The URL with any password masked, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.clone(),
+            Self::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The namespace in front of every cache key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachePrefix(String);
+
+impl CachePrefix {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("1 to 64 characters from A-Z a-z 0-9 _ - .".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub redis_url: Option<String>,
+    pub cache_prefix: CachePrefix,
+    pub bind: SocketAddr,
+    /// TTL of the `/cache` sample list.
+    pub cache_ttl: Duration,
+    /// TTL of the monthly chart.
+    pub top_books_ttl: Duration,
+    /// Whether the uncached routes `/sample` and `/top/uncached` exist.
+    pub uncached_routes: bool,
+    /// The longest any one Redis command may take before folio gives up on it.
+    pub redis_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}={value:?} is not valid: expected {expected}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// The longest TTL a setting may ask for: one year.
+const MAX_TTL_SECS: u64 = 366 * 24 * 3600;
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any lookup function; the one place that knows the
+    /// variables, their defaults and their bounds.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |var: &'static str| lookup(var).filter(|v| !v.trim().is_empty());
+        let invalid = |var: &'static str, value: &str, expected: &str| ConfigError {
+            var,
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        };
+
+        let database_url = match get("DATABASE_URL") {
+            Some(v) => DatabaseUrl::parse(&v).map_err(|e| invalid("DATABASE_URL", &v, &e))?,
+            None => DatabaseUrl::Sqlite("folio.db".into()),
+        };
+        let redis_url = match get("REDIS_URL") {
+            Some(v)
+                if v.starts_with("redis://")
+                    || v.starts_with("rediss://")
+                    || v.starts_with("redis+unix://")
+                    || v.starts_with("unix://") =>
+            {
+                Some(v)
+            }
+            Some(v) => {
+                return Err(invalid(
+                    "REDIS_URL",
+                    &v,
+                    "a redis:// or rediss:// URL, or unset for the in-process cache",
+                ))
+            }
+            None => None,
+        };
+        let cache_prefix = match get("FOLIO_CACHE_PREFIX") {
+            Some(v) => CachePrefix::parse(&v).map_err(|e| invalid("FOLIO_CACHE_PREFIX", &v, &e))?,
+            None => CachePrefix("folio".into()),
+        };
+        let bind = match get("FOLIO_BIND") {
+            Some(v) => v.trim().parse().map_err(|_| {
+                invalid(
+                    "FOLIO_BIND",
+                    &v,
+                    "an address with a port, such as 127.0.0.1:8080",
+                )
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let seconds = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match get(var) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if (1..=MAX_TTL_SECS).contains(&n) => Ok(Duration::from_secs(n)),
+                    _ => Err(invalid(
+                        var,
+                        &v,
+                        &format!("whole seconds from 1 to {MAX_TTL_SECS}"),
+                    )),
+                },
+            }
+        };
+        let cache_ttl = seconds("CACHE_TTL", 300)?;
+        let top_books_ttl = seconds("TOP_BOOKS_TTL", 30 * 24 * 3600)?;
+        let uncached_routes = match get("FOLIO_UNCACHED_ROUTES").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(v) => return Err(invalid("FOLIO_UNCACHED_ROUTES", v, "on or off")),
+        };
+
+        let redis_timeout = match get("REDIS_TIMEOUT_MS") {
+            None => Duration::from_millis(50),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if (1..=10_000).contains(&n) => Duration::from_millis(n),
+                _ => {
+                    return Err(invalid(
+                        "REDIS_TIMEOUT_MS",
+                        &v,
+                        "whole milliseconds from 1 to 10000",
+                    ))
+                }
+            },
+        };
+
+        Ok(Self {
+            database_url,
+            redis_url,
+            cache_prefix,
+            bind,
+            cache_ttl,
+            top_books_ttl,
+            uncached_routes,
+            redis_timeout,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("folio.db".into()));
+        assert_eq!(s.redis_url, None);
+        assert_eq!(s.cache_prefix.as_str(), "folio");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.cache_ttl, Duration::from_secs(300));
+        assert_eq!(s.top_books_ttl, Duration::from_secs(2_592_000));
+        assert!(s.uncached_routes);
+    }
+
+    #[test]
+    fn database_url_scheme_picks_the_backend() {
+        for (raw, want) in [
+            (
+                "sqlite://data/f.db",
+                DatabaseUrl::Sqlite("data/f.db".into()),
+            ),
+            ("sqlite:f.db", DatabaseUrl::Sqlite("f.db".into())),
+            ("/tmp/f.db", DatabaseUrl::Sqlite("/tmp/f.db".into())),
+            (
+                "postgres://u@h/db",
+                DatabaseUrl::Postgres("postgres://u@h/db".into()),
+            ),
+            (
+                "postgresql://u@h/db",
+                DatabaseUrl::Postgres("postgresql://u@h/db".into()),
+            ),
+        ] {
+            assert_eq!(DatabaseUrl::parse(raw).unwrap(), want, "{raw}");
+        }
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("CACHE_TTL", "abc"),
+            ("CACHE_TTL", "0"),
+            ("TOP_BOOKS_TTL", "99999999999999999999"),
+            ("FOLIO_BIND", "localhost"),
+            ("FOLIO_UNCACHED_ROUTES", "yes"),
+            ("FOLIO_CACHE_PREFIX", "has space"),
+            ("REDIS_URL", "http://x"),
+            ("DATABASE_URL", "mysql://x/y"),
+        ] {
+            let err = settings(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_masked_in_logs() {
+        assert_eq!(
+            redact_password("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,90 @@
+//! Rows as diesel reads and writes them, and the shapes the pages need.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::schema::{books, ratings};
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[diesel(table_name = books)]
+pub struct Book {
+    pub id: i32,
+    pub title: String,
+    pub author: String,
+    pub isbn: Option<String>,
+    pub description: String,
+    pub published_year: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = books)]
+pub struct NewBook {
+    pub title: String,
+    pub author: String,
+    pub isbn: Option<String>,
+    pub description: String,
+    pub published_year: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone, Copy)]
+#[diesel(table_name = ratings)]
+pub struct NewRating {
+    pub book_id: i32,
+    pub stars: i32,
+    pub created_at: NaiveDateTime,
+}
+
+/// What a catalogue row shows.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[diesel(table_name = books)]
+pub struct BookListItem {
+    pub id: i32,
+    pub title: String,
+    pub author: String,
+    pub isbn: Option<String>,
+    pub published_year: Option<i32>,
+}
+
+/// A book's ratings, all time and in the chart's window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RatingSummary {
+    pub count: i64,
+    pub avg_stars: Option<f64>,
+    /// How many ratings gave 1, 2, 3, 4 and 5 stars.
+    pub by_stars: [i64; 5],
+    pub last_30_days: i64,
+}
+
+/// One line of the chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartEntry {
+    pub id: i32,
+    pub title: String,
+    pub author: String,
+    pub ratings: i64,
+    pub avg_stars: f64,
+}
+
+/// The chart's ranking alone: what the expensive query yields. Titles are
+/// joined in afterwards, so a title edit never reruns this query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartRank {
+    pub book_id: i32,
+    pub ratings: i64,
+    pub stars_sum: i64,
+}
+
+impl ChartRank {
+    pub fn avg_stars(&self) -> f64 {
+        if self.ratings == 0 {
+            return 0.0;
+        }
+        let avg = self.stars_sum as f64 / self.ratings as f64;
+        (avg * 100.0).round() / 100.0
+    }
+}

@@ -1,0 +1,103 @@
+use std::fmt;
+
+/// A 1-based page number, bounded so no request can ask for an absurd offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageNumber(u32);
+
+impl PageNumber {
+    pub const MAX: u32 = 1_000_000;
+    pub const FIRST: PageNumber = PageNumber(1);
+
+    /// `None` (no `page` parameter) is the first page.
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        let Some(raw) = raw else {
+            return Ok(Self::FIRST);
+        };
+        let raw = raw.trim();
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "page must be a whole number from 1 to {}",
+                Self::MAX
+            ));
+        }
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(format!(
+                "page must be a whole number from 1 to {}",
+                Self::MAX
+            )),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for PageNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A book id as it may appear in a URL: a positive 32-bit integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BookId(i32);
+
+impl BookId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.is_empty() || raw.len() > 10 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        raw.parse::<i32>().ok().filter(|&n| n > 0).map(Self)
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl fmt::Display for BookId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers() {
+        assert_eq!(PageNumber::parse(None).unwrap().get(), 1);
+        assert_eq!(PageNumber::parse(Some("3")).unwrap().get(), 3);
+        for bad in [
+            "0",
+            "-1",
+            "abc",
+            "",
+            "1.5",
+            "+2",
+            "99999999999999999999",
+            "1000001",
+        ] {
+            assert!(PageNumber::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn book_ids() {
+        assert_eq!(BookId::parse("42").unwrap().get(), 42);
+        for bad in [
+            "0",
+            "-3",
+            "x",
+            "",
+            "2147483648",
+            "99999999999999999999",
+            "4e2",
+        ] {
+            assert!(BookId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

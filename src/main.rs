@@ -1,0 +1,228 @@
+//! The `folio` command: serve the site, set up its database, seed it, and
+//! look after its cache.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use folio::cache::Tag;
+use folio::config::Settings;
+use folio::db::seed::{self, SeedPlan, MAX_BOOKS, MAX_RATINGS};
+use folio::db::{books, Database};
+use folio::startup::{self, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "folio",
+    version,
+    about = "A server-rendered book catalogue whose heart is caching done right.",
+    long_about = "A server-rendered book catalogue whose heart is caching done right.\n\n\
+        Settings come from the environment and from a .env file: DATABASE_URL (default: the SQLite \
+        file folio.db), REDIS_URL (unset: an in-process cache), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
+        CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS. See the README.\n\n\
+        With no command, folio serves the site."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (what runs with no command): migrates the database
+    /// first and fills an empty one with demo data.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fill the database with deterministic demo books and ratings.
+    Seed(SeedArgs),
+    /// Print the chart computed from the database, and how long that took.
+    Chart,
+    /// Look after the cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Do not seed an empty database with demo data.
+    #[arg(long)]
+    no_demo_data: bool,
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// How many books.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_BOOKS)))]
+    books: u32,
+    /// How many ratings, spread over the last 60 days.
+    #[arg(long, default_value_t = 500_000, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RATINGS)))]
+    ratings: u32,
+    /// The random seed: the same seed and counts give the same data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Delete every book and rating first.
+    #[arg(long)]
+    reset: bool,
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Invalidate cached fragments: all of them, or those depending on one tag.
+    Clear {
+        /// `chart`, `books` or `book:{id}`; without it every entry is removed.
+        #[arg(long, value_parser = parse_tag)]
+        tag: Option<Tag>,
+    },
+}
+
+fn parse_tag(raw: &str) -> Result<Tag, String> {
+    Tag::parse(raw).ok_or_else(|| format!("{raw:?} is not a tag: expected chart, books or book:ID"))
+}
+
+/// Demo data for a newcomer's first `cargo run`: big enough to look real,
+/// small enough to load in a moment.
+const DEMO_BOOKS: u32 = 2_000;
+const DEMO_RATINGS: u32 = 60_000;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("folio: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("folio: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    match runtime.block_on(run(command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("folio: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
+    match command {
+        Command::Serve(args) => serve(settings, args).await,
+        Command::Migrate => {
+            startup::open_database(&settings).await?;
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let db = startup::open_database(&settings).await?;
+            let plan = SeedPlan::new(args.books, args.ratings, args.seed, args.reset);
+            seed_blocking(db, plan).await?;
+            // The cache may describe the old rows.
+            let cache = startup::build_cache(&settings).await?;
+            if let Err(e) = cache.invalidate_tags(&[Tag::Chart, Tag::Books]).await {
+                tracing::warn!(error = %e, "could not invalidate the cache; run `folio cache clear` once it answers");
+            }
+            Ok(())
+        }
+        Command::Chart => {
+            let db = startup::open_database(&settings).await?;
+            let started = Instant::now();
+            let now = chrono::Utc::now().naive_utc();
+            let chart = db.run(move |c| books::top_books(c, now)).await?;
+            let elapsed = started.elapsed();
+            for (i, e) in chart.iter().enumerate() {
+                println!(
+                    "{:>2}. {} — {} ({} ratings, {:.2}★) [id {}]",
+                    i + 1,
+                    e.title,
+                    e.author,
+                    e.ratings,
+                    e.avg_stars,
+                    e.id
+                );
+            }
+            println!(
+                "chart query on {}: {:.1} ms",
+                db.backend_name(),
+                elapsed.as_secs_f64() * 1000.0
+            );
+            Ok(())
+        }
+        Command::Cache(CacheCommand::Clear { tag }) => {
+            let cache = startup::build_cache(&settings).await?;
+            match tag {
+                Some(tag) => {
+                    cache.invalidate_tags(&[tag]).await?;
+                    println!("invalidated every fragment that depends on {tag}");
+                }
+                None => {
+                    let removed = cache.clear().await?;
+                    println!(
+                        "removed {removed} keys under {}:*",
+                        settings.cache_prefix.as_str()
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn seed_blocking(db: Database, plan: SeedPlan) -> Result<(), AnyError> {
+    let backend = db.backend_name();
+    let report = tokio::task::spawn_blocking(move || seed::seed(&db, plan)).await??;
+    tracing::info!(
+        backend,
+        books = report.books,
+        ratings = report.ratings,
+        seed = plan.seed,
+        seconds = format!("{:.2}", report.elapsed.as_secs_f64()),
+        "seeded"
+    );
+    Ok(())
+}
+
+async fn serve(settings: Settings, args: ServeArgs) -> Result<(), AnyError> {
+    let db = startup::open_database(&settings).await?;
+    if !args.no_demo_data {
+        let probe = db.clone();
+        let empty = probe.run(|c| books::count_books(c)).await? == 0;
+        if empty {
+            tracing::info!(
+                books = DEMO_BOOKS,
+                ratings = DEMO_RATINGS,
+                "the catalogue is empty: adding demo data"
+            );
+            seed_blocking(
+                db.clone(),
+                SeedPlan::new(DEMO_BOOKS, DEMO_RATINGS, 42, false),
+            )
+            .await?;
+        }
+    }
+    let cache = startup::build_cache(&settings).await?;
+    let bind = settings.bind;
+    let app = Application::build(settings, db, cache)?;
+    tracing::info!("folio is serving at http://{}:{}", bind.ip(), app.port());
+    app.run_until_stopped().await?;
+    Ok(())
+}

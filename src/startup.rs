@@ -1,0 +1,135 @@
+//! Builds the parts (database, cache, catalogue) and the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::cache::{Cache, CacheStore, KeySpace, MemoryStore, RedisStore, StoreError, Ttls};
+use crate::catalogue::Catalogue;
+use crate::config::{redact_password, Settings};
+use crate::db::{DataError, Database};
+use crate::web::{self as routes, AppState};
+
+/// The in-process backend's bound.
+pub const MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("cache: {0}")]
+    Cache(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> Result<Database, DataError> {
+    let url = settings.database_url.clone();
+    let db = tokio::task::spawn_blocking(move || {
+        let db = Database::connect(&url)?;
+        let applied = db.migrate()?;
+        tracing::info!(
+            backend = db.backend_name(),
+            database = %url.redacted(),
+            migrations_applied = applied,
+            "database ready"
+        );
+        Ok::<_, DataError>(db)
+    })
+    .await
+    .map_err(|e| DataError::Unavailable(e.to_string()))??;
+    Ok(db)
+}
+
+/// The cache the settings ask for: Redis when `REDIS_URL` is set, process
+/// memory otherwise.
+pub async fn build_cache(settings: &Settings) -> Result<Arc<Cache>, StoreError> {
+    let keys = KeySpace::new(settings.cache_prefix.as_str());
+    let ttls = Ttls {
+        top_books: settings.top_books_ttl,
+        sample: settings.cache_ttl,
+    };
+    let store: Arc<dyn CacheStore> = match &settings.redis_url {
+        Some(url) => {
+            let store = RedisStore::new(url, keys.clone(), settings.redis_timeout)?;
+            match store.ping().await {
+                Ok(()) => {
+                    tracing::info!(redis = %redact_password(url), prefix = settings.cache_prefix.as_str(), "cache: Redis")
+                }
+                Err(e) => tracing::warn!(
+                    redis = %redact_password(url), error = %e,
+                    "cache: Redis is not answering; pages are computed from the database until it is"
+                ),
+            }
+            Arc::new(store)
+        }
+        None => {
+            tracing::info!(
+                max_bytes = MEMORY_CACHE_BYTES,
+                "cache: in-process (REDIS_URL is not set)"
+            );
+            Arc::new(MemoryStore::new(MEMORY_CACHE_BYTES))
+        }
+    };
+    Ok(Arc::new(Cache::new(store, keys, ttls)))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the server.
+    pub fn build(
+        settings: Settings,
+        db: Database,
+        cache: Arc<Cache>,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: settings.bind.to_string(),
+                source,
+            })?
+            .port();
+        let uncached_routes = settings.uncached_routes;
+        let state = web::Data::new(AppState {
+            settings,
+            catalogue: Catalogue::new(db, cache),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(|cfg| routes::routes(cfg, uncached_routes))
+                .default_service(web::to(routes::no_route))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: format!("port {port}"),
+            source,
+        })?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

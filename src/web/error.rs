@@ -1,0 +1,130 @@
+//! The web layer's one error type, mapped to HTTP here and only here.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use super::views::ErrorPage;
+use crate::catalogue::CatalogueError;
+use crate::db::DataError;
+
+/// How an error is shown: a page for browsers, JSON under `/api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorKind {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the catalogue is temporarily unavailable")]
+    Unavailable(String),
+    #[error("something went wrong on our side")]
+    Internal(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct WebError {
+    pub kind: ErrorKind,
+    pub format: Format,
+}
+
+impl WebError {
+    fn new(kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            format: Format::Html,
+        }
+    }
+
+    /// The same error, answered as JSON.
+    pub fn json(mut self) -> Self {
+        self.format = Format::Json;
+        self
+    }
+}
+
+pub fn bad_request(message: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::BadRequest(message.into()))
+}
+
+pub fn not_found(message: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::NotFound(message.into()))
+}
+
+pub fn internal(detail: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::Internal(detail.into()))
+}
+
+impl From<DataError> for WebError {
+    fn from(e: DataError) -> Self {
+        match e {
+            DataError::Unavailable(detail) => WebError::new(ErrorKind::Unavailable(detail)),
+            other => internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CatalogueError> for WebError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::NoSuchPage { .. } | CatalogueError::NoSuchBook(_) => {
+                not_found(e.to_string())
+            }
+            CatalogueError::Data(data) => data.into(),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        internal(format!("template: {e}"))
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self.kind {
+            ErrorKind::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound(_) => StatusCode::NOT_FOUND,
+            ErrorKind::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match &self.kind {
+            ErrorKind::Unavailable(detail) => tracing::error!(%detail, "database unavailable"),
+            ErrorKind::Internal(detail) => tracing::error!(%detail, "internal error"),
+            _ => {}
+        }
+        // Only the public message leaves the server; details stay in the log.
+        let message = self.kind.to_string();
+        let mut response = match self.format {
+            Format::Json => HttpResponse::build(status).json(serde_json::json!({
+                "error": { "status": status.as_u16(), "message": message }
+            })),
+            Format::Html => {
+                let page = ErrorPage::new(status, &message);
+                HttpResponse::build(status)
+                    .content_type("text/html; charset=utf-8")
+                    .body(page.render_or_plain())
+            }
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if matches!(self.kind, ErrorKind::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}

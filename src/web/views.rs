@@ -1,0 +1,87 @@
+//! The templates' data. Every page extends `templates/base.html`; askama
+//! escapes every value, so a title like `<script>` shows as text.
+
+use actix_web::http::StatusCode;
+use askama::Template;
+
+use crate::catalogue::{BookDetail, CataloguePage};
+use crate::db::models::{BookListItem, ChartEntry};
+
+/// "★★★★☆" for an average of stars, rounded to the nearest whole star.
+pub fn star_bar(avg: &f64) -> String {
+    let full = avg.round().clamp(0.0, 5.0) as usize;
+    format!("{}{}", "★".repeat(full), "☆".repeat(5 - full))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    pub chart: &'a [ChartEntry],
+    /// Says whether this copy came through the cache, for the comparison page.
+    pub uncached: bool,
+}
+
+#[derive(Template)]
+#[template(path = "books.html")]
+pub struct BooksPage<'a> {
+    pub page: &'a CataloguePage,
+}
+
+impl BooksPage<'_> {
+    /// The row number of the first book on this page.
+    pub fn first_row(&self) -> u64 {
+        u64::from(self.page.page - 1) * u64::from(self.page.per_page) + 1
+    }
+}
+
+#[derive(Template)]
+#[template(path = "book.html")]
+pub struct BookPage<'a> {
+    pub detail: &'a BookDetail,
+}
+
+impl BookPage<'_> {
+    /// Width (percent) of each star row's bar, 5 stars first.
+    pub fn histogram(&self) -> Vec<(usize, i64, u32)> {
+        let summary = &self.detail.ratings;
+        let most = summary.by_stars.iter().copied().max().unwrap_or(0).max(1);
+        (1..=5)
+            .rev()
+            .map(|stars| {
+                let n = summary.by_stars[stars - 1];
+                (stars, n, ((n * 100) / most) as u32)
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sample.html")]
+pub struct SamplePage<'a> {
+    pub books: &'a [BookListItem],
+    pub cached_for_secs: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
+impl<'a> ErrorPage<'a> {
+    pub fn new(status: StatusCode, message: &'a str) -> Self {
+        Self {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("Error"),
+            message,
+        }
+    }
+
+    /// The page, or plain text should the template itself fail.
+    pub fn render_or_plain(&self) -> String {
+        self.render()
+            .unwrap_or_else(|_| format!("{} {}: {}", self.status, self.reason, self.message))
+    }
+}
