@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::Utc;
 
 use crate::cache::{Cache, Deps, Fragment, Tag};
@@ -64,17 +63,12 @@ impl Catalogue {
     /// The chart's ranking, from the cache or from the expensive query.
     pub async fn ranking(&self) -> Result<Vec<ChartRank>, DataError> {
         let db = self.db.clone();
-        let cached = self
-            .cache
-            .get_or_compute(Fragment::ChartRanking, |_| async move {
+        self.cache
+            .get_or_compute_json(Fragment::ChartRanking, |_| async move {
                 let now = Utc::now().naive_utc();
-                let ranking = db.run(move |c| q::chart_ranking(c, now)).await?;
-                serde_json::to_vec(&ranking)
-                    .map(Bytes::from)
-                    .map_err(|e| DataError::Invalid(e.to_string()))
+                db.run(move |c| q::chart_ranking(c, now)).await
             })
-            .await?;
-        serde_json::from_slice(&cached.body).map_err(|e| DataError::Invalid(e.to_string()))
+            .await
     }
 
     /// The chart with titles, for a fragment that shows it: records the

@@ -204,8 +204,7 @@ async fn seed_blocking(db: Database, plan: SeedPlan) -> Result<(), AnyError> {
 async fn serve(settings: Settings, args: ServeArgs) -> Result<(), AnyError> {
     let db = startup::open_database(&settings).await?;
     if !args.no_demo_data {
-        let probe = db.clone();
-        let empty = probe.run(|c| books::count_books(c)).await? == 0;
+        let empty = db.run(books::count_books).await? == 0;
         if empty {
             tracing::info!(
                 books = DEMO_BOOKS,

@@ -180,8 +180,46 @@ impl Cache {
         F: FnOnce(Deps) -> Fut,
         Fut: Future<Output = Result<Bytes, E>>,
     {
+        self.get_or_compute_checked(fragment, |_| true, compute)
+            .await
+    }
+
+    /// A cached value that the caller decodes (JSON). A stored value that no
+    /// longer decodes (written by a build that forgot to bump the format
+    /// version) counts as a miss, not as an error.
+    pub async fn get_or_compute_json<T, E, F, Fut>(
+        &self,
+        fragment: Fragment,
+        compute: F,
+    ) -> Result<T, E>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        E: From<serde_json::Error>,
+        F: FnOnce(Deps) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let decodes = |body: &Bytes| serde_json::from_slice::<T>(body).is_ok();
+        let cached = self
+            .get_or_compute_checked(fragment, decodes, |deps| async move {
+                let value = compute(deps).await?;
+                Ok::<_, E>(Bytes::from(serde_json::to_vec(&value)?))
+            })
+            .await?;
+        Ok(serde_json::from_slice(&cached.body)?)
+    }
+
+    async fn get_or_compute_checked<E, F, Fut>(
+        &self,
+        fragment: Fragment,
+        usable: impl Fn(&Bytes) -> bool,
+        compute: F,
+    ) -> Result<Cached, E>
+    where
+        F: FnOnce(Deps) -> Fut,
+        Fut: Future<Output = Result<Bytes, E>>,
+    {
         let key = self.keys.fragment(&fragment);
-        if let Some(body) = self.fresh(&key).await {
+        if let Some(body) = self.fresh(&key, &usable).await {
             return Ok(Cached {
                 body,
                 outcome: Outcome::Hit,
@@ -192,7 +230,7 @@ impl Cache {
         let result = async {
             let _turn = lock.lock().await;
             // Whoever held the lock before us may have stored it.
-            if let Some(body) = self.fresh(&key).await {
+            if let Some(body) = self.fresh(&key, &usable).await {
                 return Ok(Cached {
                     body,
                     outcome: Outcome::Hit,
@@ -217,11 +255,16 @@ impl Cache {
         result
     }
 
-    async fn fresh(&self, key: &str) -> Option<Bytes> {
+    async fn fresh(&self, key: &str, usable: &impl Fn(&Bytes) -> bool) -> Option<Bytes> {
         match self.store.read(key).await {
             Ok(Some(lookup)) if lookup.deps_current => {
                 let entry = Entry::decode(lookup.raw)?;
-                (entry.expires_ms > unix_ms()).then_some(entry.body)
+                let live = entry.expires_ms > unix_ms();
+                if live && !usable(&entry.body) {
+                    tracing::warn!(key, "cached value does not decode; recomputing it");
+                    return None;
+                }
+                live.then_some(entry.body)
             }
             Ok(_) => None,
             Err(e) => {

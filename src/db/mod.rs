@@ -37,6 +37,8 @@ pub enum DataError {
     Migration(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("cached data: {0}")]
+    Encoding(#[from] serde_json::Error),
 }
 
 impl DataError {

@@ -1,0 +1,137 @@
+//! The `folio` binary: settings errors, seeding, help.
+
+use std::process::{Command, Output};
+
+use crate::helpers::{Backend, TestDatabase};
+
+fn folio(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // Run somewhere without a .env file.
+    cmd.current_dir(std::env::temp_dir());
+    cmd.output().expect("run folio")
+}
+
+#[test]
+fn bad_settings_stop_folio_and_name_the_variable() {
+    let db = TestDatabase::new(Backend::Sqlite);
+    for (var, value) in [
+        ("CACHE_TTL", "soon"),
+        ("TOP_BOOKS_TTL", "-5"),
+        ("FOLIO_BIND", "nowhere"),
+        ("FOLIO_UNCACHED_ROUTES", "maybe"),
+        ("DATABASE_URL", "mysql://localhost/db"),
+        ("REDIS_URL", "localhost:6379"),
+        ("FOLIO_CACHE_PREFIX", "a b"),
+        ("REDIS_TIMEOUT_MS", "0"),
+    ] {
+        let mut env = vec![(var, value)];
+        if var != "DATABASE_URL" {
+            env.push(("DATABASE_URL", db.url.as_str()));
+        }
+        let out = folio(&["migrate"], &env);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(var) && stderr.contains("expected"),
+            "{var}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_postgres_is_named_in_the_error() {
+    let out = folio(
+        &["migrate"],
+        &[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PostgreSQL") && stderr.contains("127.0.0.1:1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn seed_refuses_to_mix_with_existing_books_unless_reset() {
+    let db = TestDatabase::new(Backend::Sqlite);
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let first = folio(
+        &["seed", "--books", "40", "--ratings", "300", "--seed", "3"],
+        &env,
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    let again = folio(&["seed", "--books", "40", "--ratings", "300"], &env);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--reset"));
+
+    let reset = folio(
+        &[
+            "seed",
+            "--books",
+            "40",
+            "--ratings",
+            "300",
+            "--seed",
+            "3",
+            "--reset",
+        ],
+        &env,
+    );
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+
+    let chart = folio(&["chart"], &env);
+    let stdout = String::from_utf8_lossy(&chart.stdout);
+    assert!(
+        stdout.contains(" 1. ") && stdout.contains("chart query on SQLite"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn seed_bounds_its_numbers() {
+    for args in [
+        ["seed", "--books", "0"],
+        ["seed", "--books", "99999999999"],
+        ["seed", "--ratings", "-1"],
+    ] {
+        let out = folio(&args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    let top = folio(&["--help"], &[]);
+    let text = String::from_utf8_lossy(&top.stdout);
+    for command in ["serve", "migrate", "seed", "chart", "cache"] {
+        assert!(text.contains(command), "--help lacks {command}");
+    }
+    for args in [
+        &["serve", "--help"][..],
+        &["seed", "--help"],
+        &["cache", "clear", "--help"],
+    ] {
+        let out = folio(args, &[]);
+        assert!(out.status.success(), "{args:?}");
+        assert!(!out.stdout.is_empty());
+    }
+    let seed_help = String::from_utf8_lossy(&folio(&["seed", "--help"], &[]).stdout).to_string();
+    assert!(seed_help.contains("--reset") && seed_help.contains("--seed"));
+}

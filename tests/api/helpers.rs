@@ -1,0 +1,267 @@
+//! One way to start folio for a test: `spawn_app`, on port 0, with its own
+//! SQLite file or PostgreSQL database and its own Redis key prefix.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use redis::TypedCommands;
+
+use folio::cache::Cache;
+use folio::config::Settings;
+use folio::db::seed::{self, SeedPlan};
+use folio::db::Database;
+use folio::startup::{self, Application};
+
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const PG_BASE_URL: &str = "postgres://postgres@127.0.0.1:5432";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheKind {
+    Memory,
+    Redis,
+}
+
+/// A name no other test (in this run or a parallel one) uses.
+pub fn unique_name(kind: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{kind}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    PgDatabase(String),
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("folio-tests");
+                std::fs::create_dir_all(&dir).expect("create a temp dir for SQLite files");
+                let path = dir.join(format!("{}.db", unique_name("t")));
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    cleanup: Cleanup::File(path),
+                }
+            }
+            Backend::Postgres => {
+                let name = unique_name("folio_test");
+                let mut admin = PgConnection::establish(PG_ADMIN_URL).unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is not answering at {PG_ADMIN_URL} ({e}). Start it with: \
+                         pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+                    )
+                });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create a test database");
+                Self {
+                    url: format!("{PG_BASE_URL}/{name}"),
+                    cleanup: Cleanup::PgDatabase(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PgDatabase(name) => {
+                if let Ok(mut admin) = PgConnection::establish(PG_ADMIN_URL) {
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+/// Fails the test with instructions when Redis is not running.
+pub fn require_redis() {
+    let client = redis::Client::open(REDIS_URL).unwrap();
+    if let Err(e) = client
+        .get_connection()
+        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+    {
+        panic!(
+            "Redis is not answering at {REDIS_URL} ({e}). Start it with: redis-server --daemonize yes \
+             --bind 127.0.0.1 -::1 --port 6379 --save \"\" --appendonly no"
+        );
+    }
+}
+
+/// Removes every key under a test's prefix.
+pub fn delete_redis_prefix(prefix: &str) {
+    let Ok(client) = redis::Client::open(REDIS_URL) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_connection() else {
+        return;
+    };
+    let keys: Vec<String> = match conn.scan_match::<_, String>(format!("{prefix}:*")) {
+        Ok(iter) => iter.filter_map(Result::ok).collect(),
+        Err(_) => return,
+    };
+    if !keys.is_empty() {
+        let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+    }
+}
+
+pub fn redis_conn() -> redis::Connection {
+    require_redis();
+    redis::Client::open(REDIS_URL)
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Database,
+    pub cache: Arc<Cache>,
+    pub prefix: String,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Status, `X-Cache` and body of a GET.
+    pub async fn fetch(&self, path: &str) -> (u16, Option<String>, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        let x_cache = response
+            .headers()
+            .get("x-cache")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, x_cache, response.text().await.unwrap())
+    }
+
+    pub async fn seed(&self, books: u32, ratings: u32, seed_value: u64) {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            seed::seed(&db, SeedPlan::new(books, ratings, seed_value, true))
+        })
+        .await
+        .unwrap()
+        .expect("seeding failed");
+    }
+
+    /// The full key of a fragment in this app's namespace.
+    pub fn key(&self, fragment: folio::cache::Fragment) -> String {
+        self.cache.keys().fragment(&fragment)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        delete_redis_prefix(&self.prefix);
+    }
+}
+
+pub struct AppOptions {
+    pub backend: Backend,
+    pub cache: CacheKind,
+    /// Extra settings, as environment variables would give them.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl AppOptions {
+    pub fn new(backend: Backend, cache: CacheKind) -> Self {
+        Self {
+            backend,
+            cache,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, var: &'static str, value: impl Into<String>) -> Self {
+        self.env.push((var, value.into()));
+        self
+    }
+}
+
+pub async fn spawn_app(backend: Backend, cache: CacheKind) -> TestApp {
+    spawn_app_with(AppOptions::new(backend, cache)).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let database = TestDatabase::new(options.backend);
+    let prefix = unique_name("test");
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), database.url.clone()),
+        ("FOLIO_BIND".into(), "127.0.0.1:0".into()),
+        ("FOLIO_CACHE_PREFIX".into(), prefix.clone()),
+    ]);
+    if options.cache == CacheKind::Redis {
+        require_redis();
+        env.insert("REDIS_URL".into(), REDIS_URL.into());
+    }
+    for (k, v) in options.env {
+        env.insert(k.into(), v);
+    }
+    let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings are valid");
+    let db = startup::open_database(&settings)
+        .await
+        .expect("open the test database");
+    let cache = startup::build_cache(&settings)
+        .await
+        .expect("build the cache");
+    let app = Application::build(settings, db.clone(), cache.clone()).expect("build the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        db,
+        cache,
+        prefix,
+        _database: database,
+    }
+}

@@ -1,0 +1,8 @@
+//! folio's integration tests: one binary, real SQLite files, the local
+//! PostgreSQL and the local Redis, each test in its own namespace.
+
+mod cache;
+mod chart;
+mod cli;
+mod helpers;
+mod pages;
