@@ -104,6 +104,12 @@ pub struct Settings {
     pub uncached_routes: bool,
     /// The longest any one Redis command may take before folio gives up on it.
     pub redis_timeout: Duration,
+    /// How long a session lives from sign-in (or from a reader's first form).
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (the site is served over https).
+    pub secure_cookies: bool,
+    /// Ratings one client address may give per hour.
+    pub ratings_per_hour: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -185,10 +191,29 @@ impl Settings {
         };
         let cache_ttl = seconds("CACHE_TTL", 300)?;
         let top_books_ttl = seconds("TOP_BOOKS_TTL", 30 * 24 * 3600)?;
-        let uncached_routes = match get("FOLIO_UNCACHED_ROUTES").as_deref().map(str::trim) {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(v) => return Err(invalid("FOLIO_UNCACHED_ROUTES", v, "on or off")),
+        let switch = |var: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(var).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("on") => Ok(true),
+                Some("off") => Ok(false),
+                Some(v) => Err(invalid(var, v, "on or off")),
+            }
+        };
+        let uncached_routes = switch("FOLIO_UNCACHED_ROUTES", true)?;
+        let secure_cookies = switch("FOLIO_SECURE_COOKIES", false)?;
+        let session_ttl = seconds("FOLIO_SESSION_TTL", 8 * 3600)?;
+        let ratings_per_hour = match get("FOLIO_RATINGS_PER_HOUR") {
+            None => 20,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        "FOLIO_RATINGS_PER_HOUR",
+                        &v,
+                        "a whole number from 1 to 10000",
+                    ))
+                }
+            },
         };
 
         let redis_timeout = match get("REDIS_TIMEOUT_MS") {
@@ -214,6 +239,9 @@ impl Settings {
             top_books_ttl,
             uncached_routes,
             redis_timeout,
+            session_ttl,
+            secure_cookies,
+            ratings_per_hour,
         })
     }
 }
@@ -277,6 +305,9 @@ mod tests {
             ("FOLIO_UNCACHED_ROUTES", "yes"),
             ("FOLIO_CACHE_PREFIX", "has space"),
             ("REDIS_URL", "http://x"),
+            ("FOLIO_SECURE_COOKIES", "true"),
+            ("FOLIO_SESSION_TTL", "0"),
+            ("FOLIO_RATINGS_PER_HOUR", "1000000"),
             ("DATABASE_URL", "mysql://x/y"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();

@@ -1,16 +1,20 @@
 //! folio: a server-rendered book catalogue whose heart is caching done right.
 //!
 //! * `cache`     — the cache engine, its policy and its backends
+//! * `auth`      — admin accounts, sessions, rate limits
+//! * `kv`        — the shared store for sessions and counters
 //! * `db`        — the data layer (diesel; SQLite or PostgreSQL)
 //! * `catalogue` — what the pages show, read through the cache
 //! * `domain`    — values from outside, parsed
 //! * `web`       — routes, handlers and the error mapping; `templates/` beside
 //! * `startup`   — wiring it all into a server
 
+pub mod auth;
 pub mod cache;
 pub mod catalogue;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod kv;
 pub mod startup;
 pub mod web;

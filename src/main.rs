@@ -7,10 +7,14 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use std::io::IsTerminal;
+
+use folio::auth;
 use folio::cache::Tag;
 use folio::config::Settings;
 use folio::db::seed::{self, SeedPlan, MAX_BOOKS, MAX_RATINGS};
 use folio::db::{books, Database};
+use folio::domain::{Email, NewPassword};
 use folio::startup::{self, Application};
 
 #[derive(Parser)]
@@ -21,7 +25,8 @@ use folio::startup::{self, Application};
     long_about = "A server-rendered book catalogue whose heart is caching done right.\n\n\
         Settings come from the environment and from a .env file: DATABASE_URL (default: the SQLite \
         file folio.db), REDIS_URL (unset: an in-process cache), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
-        CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS. See the README.\n\n\
+        CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS, FOLIO_SESSION_TTL, \
+        FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR. See the README.\n\n\
         With no command, folio serves the site."
 )]
 struct Cli {
@@ -43,6 +48,23 @@ enum Command {
     /// Look after the cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Manage admin accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin. The password is asked for on a terminal, or read
+    /// from FOLIO_ADMIN_PASSWORD otherwise; it needs 12 characters or more.
+    Create {
+        /// The admin's email, used to sign in.
+        #[arg(long)]
+        email: String,
+        /// Give an existing admin this new password instead of failing.
+        #[arg(long)]
+        reset_password: bool,
+    },
 }
 
 #[derive(Args, Default)]
@@ -72,14 +94,17 @@ struct SeedArgs {
 enum CacheCommand {
     /// Invalidate cached fragments: all of them, or those depending on one tag.
     Clear {
-        /// `chart`, `books` or `book:{id}`; without it every entry is removed.
+        /// `chart`, `books`, `book:{id}` or `ratings:{id}`; without it every
+        /// entry is removed.
         #[arg(long, value_parser = parse_tag)]
         tag: Option<Tag>,
     },
 }
 
 fn parse_tag(raw: &str) -> Result<Tag, String> {
-    Tag::parse(raw).ok_or_else(|| format!("{raw:?} is not a tag: expected chart, books or book:ID"))
+    Tag::parse(raw).ok_or_else(|| {
+        format!("{raw:?} is not a tag: expected chart, books, book:ID or ratings:ID")
+    })
 }
 
 /// Demo data for a newcomer's first `cargo run`: big enough to look real,
@@ -137,7 +162,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             let plan = SeedPlan::new(args.books, args.ratings, args.seed, args.reset);
             seed_blocking(db, plan).await?;
             // The cache may describe the old rows.
-            let cache = startup::build_cache(&settings).await?;
+            let cache = startup::build_stores(&settings).await?.cache;
             if let Err(e) = cache.invalidate_tags(&[Tag::Chart, Tag::Books]).await {
                 tracing::warn!(error = %e, "could not invalidate the cache; run `folio cache clear` once it answers");
             }
@@ -167,8 +192,23 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             );
             Ok(())
         }
+        Command::Admin(AdminCommand::Create {
+            email,
+            reset_password,
+        }) => {
+            let email = Email::parse(&email).map_err(|e| format!("--email: {e}"))?;
+            let password = NewPassword::parse(read_password(&email)?)?;
+            let db = startup::open_database(&settings).await?;
+            let created = auth::create_admin(&db, email.clone(), password, reset_password).await?;
+            if created {
+                println!("created the admin {email}; sign in at /admin/login");
+            } else {
+                println!("gave the admin {email} a new password");
+            }
+            Ok(())
+        }
         Command::Cache(CacheCommand::Clear { tag }) => {
-            let cache = startup::build_cache(&settings).await?;
+            let cache = startup::build_stores(&settings).await?.cache;
             match tag {
                 Some(tag) => {
                     cache.invalidate_tags(&[tag]).await?;
@@ -185,6 +225,22 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             Ok(())
         }
     }
+}
+
+/// The new admin's password: typed twice on a terminal, or taken from
+/// FOLIO_ADMIN_PASSWORD when there is no terminal (scripts, CI).
+fn read_password(email: &Email) -> Result<String, AnyError> {
+    if std::io::stdin().is_terminal() {
+        let first =
+            rpassword::prompt_password(format!("Password for {email} (12 characters or more): "))?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        return Ok(first);
+    }
+    std::env::var("FOLIO_ADMIN_PASSWORD")
+        .map_err(|_| "no terminal to ask for a password on: set FOLIO_ADMIN_PASSWORD".into())
 }
 
 async fn seed_blocking(db: Database, plan: SeedPlan) -> Result<(), AnyError> {
@@ -218,9 +274,9 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), AnyError> {
             .await?;
         }
     }
-    let cache = startup::build_cache(&settings).await?;
+    let stores = startup::build_stores(&settings).await?;
     let bind = settings.bind;
-    let app = Application::build(settings, db, cache)?;
+    let app = Application::build(settings, db, stores)?;
     tracing::info!("folio is serving at http://{}:{}", bind.ip(), app.port());
     app.run_until_stopped().await?;
     Ok(())

@@ -1,4 +1,4 @@
-//! Builds the parts (database, cache, catalogue) and the HTTP server.
+//! Builds the parts (database, cache, sessions, catalogue) and the server.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -7,10 +7,15 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::limits::Limits;
+use crate::auth::session::Sessions;
+use crate::auth::Accounts;
 use crate::cache::{Cache, CacheStore, KeySpace, MemoryStore, RedisStore, StoreError, Ttls};
+use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::config::{redact_password, Settings};
 use crate::db::{DataError, Database};
+use crate::kv::{self, Kv};
 use crate::web::{self as routes, AppState};
 
 /// The in-process backend's bound.
@@ -32,7 +37,7 @@ pub enum StartupError {
 /// Connects to the database and applies pending migrations.
 pub async fn open_database(settings: &Settings) -> Result<Database, DataError> {
     let url = settings.database_url.clone();
-    let db = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let db = Database::connect(&url)?;
         let applied = db.migrate()?;
         tracing::info!(
@@ -44,41 +49,55 @@ pub async fn open_database(settings: &Settings) -> Result<Database, DataError> {
         Ok::<_, DataError>(db)
     })
     .await
-    .map_err(|e| DataError::Unavailable(e.to_string()))??;
-    Ok(db)
+    .map_err(|e| DataError::Unavailable(e.to_string()))?
 }
 
-/// The cache the settings ask for: Redis when `REDIS_URL` is set, process
-/// memory otherwise.
-pub async fn build_cache(settings: &Settings) -> Result<Arc<Cache>, StoreError> {
+/// The shared stores the settings ask for: Redis when `REDIS_URL` is set
+/// (cache, sessions and counters shared by every instance), process memory
+/// otherwise.
+pub struct Stores {
+    pub cache: Arc<Cache>,
+    pub kv: Arc<Kv>,
+}
+
+pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
     let keys = KeySpace::new(settings.cache_prefix.as_str());
     let ttls = Ttls {
         top_books: settings.top_books_ttl,
         sample: settings.cache_ttl,
     };
-    let store: Arc<dyn CacheStore> = match &settings.redis_url {
+    let (store, kv): (Arc<dyn CacheStore>, Kv) = match &settings.redis_url {
         Some(url) => {
-            let store = RedisStore::new(url, keys.clone(), settings.redis_timeout)?;
+            let pool = kv::redis_pool(url, settings.redis_timeout)?;
+            let store = RedisStore::new(pool.clone(), keys.clone(), settings.redis_timeout);
             match store.ping().await {
-                Ok(()) => {
-                    tracing::info!(redis = %redact_password(url), prefix = settings.cache_prefix.as_str(), "cache: Redis")
-                }
+                Ok(()) => tracing::info!(
+                    redis = %redact_password(url), prefix = settings.cache_prefix.as_str(),
+                    "cache and sessions: Redis"
+                ),
                 Err(e) => tracing::warn!(
                     redis = %redact_password(url), error = %e,
                     "cache: Redis is not answering; pages are computed from the database until it is"
                 ),
             }
-            Arc::new(store)
+            let kv = Kv::Redis {
+                pool,
+                timeout: settings.redis_timeout,
+            };
+            (Arc::new(store), kv)
         }
         None => {
             tracing::info!(
                 max_bytes = MEMORY_CACHE_BYTES,
-                "cache: in-process (REDIS_URL is not set)"
+                "cache and sessions: in-process (REDIS_URL is not set)"
             );
-            Arc::new(MemoryStore::new(MEMORY_CACHE_BYTES))
+            (Arc::new(MemoryStore::new(MEMORY_CACHE_BYTES)), Kv::memory())
         }
     };
-    Ok(Arc::new(Cache::new(store, keys, ttls)))
+    Ok(Stores {
+        cache: Arc::new(Cache::new(store, keys, ttls)),
+        kv: Arc::new(kv),
+    })
 }
 
 pub struct Application {
@@ -88,31 +107,36 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
-    pub fn build(
-        settings: Settings,
-        db: Database,
-        cache: Arc<Cache>,
-    ) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+    pub fn build(settings: Settings, db: Database, stores: Stores) -> Result<Self, StartupError> {
+        let bind_error = |source| StartupError::Bind {
             addr: settings.bind.to_string(),
             source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind {
-                addr: settings.bind.to_string(),
-                source,
-            })?
-            .port();
+        };
+        let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+
+        let prefix = settings.cache_prefix.as_str();
+        let accounts = Accounts::new(
+            db.clone(),
+            Sessions::new(stores.kv.clone(), prefix, settings.session_ttl),
+            Limits::new(stores.kv.clone(), prefix, settings.ratings_per_hour),
+        );
+        let editor = Editor::new(db.clone(), stores.cache.clone());
+        // Invalidations a failed cache could not take are retried from here.
+        tokio::spawn(editor.clone().run_outbox());
+
         let uncached_routes = settings.uncached_routes;
         let state = web::Data::new(AppState {
             settings,
-            catalogue: Catalogue::new(db, cache),
+            catalogue: Catalogue::new(db, stores.cache),
+            editor,
+            accounts,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(routes::form_config())
                 .configure(|cfg| routes::routes(cfg, uncached_routes))
                 .default_service(web::to(routes::no_route))
         })

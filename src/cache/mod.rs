@@ -130,11 +130,23 @@ impl SingleFlight {
     }
 }
 
+/// Counters per fragment name, since the process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FragmentStats {
+    pub hits: u64,
+    pub misses: u64,
+    /// How often the value was computed (misses that waited for another
+    /// request's computation are hits of that computation, not computes).
+    pub computes: u64,
+    pub store_errors: u64,
+}
+
 pub struct Cache {
     store: Arc<dyn CacheStore>,
     keys: KeySpace,
     ttls: Ttls,
     inflight: SingleFlight,
+    stats: Mutex<HashMap<&'static str, FragmentStats>>,
 }
 
 fn unix_ms() -> u64 {
@@ -151,7 +163,18 @@ impl Cache {
             keys,
             ttls,
             inflight: SingleFlight::default(),
+            stats: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn count(&self, fragment: Fragment, f: impl FnOnce(&mut FragmentStats)) {
+        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        f(stats.entry(fragment.name()).or_default());
+    }
+
+    /// A snapshot of the counters, by fragment name.
+    pub fn stats(&self) -> HashMap<&'static str, FragmentStats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -219,7 +242,8 @@ impl Cache {
         Fut: Future<Output = Result<Bytes, E>>,
     {
         let key = self.keys.fragment(&fragment);
-        if let Some(body) = self.fresh(&key, &usable).await {
+        if let Some(body) = self.fresh(&key, fragment, &usable).await {
+            self.count(fragment, |s| s.hits += 1);
             return Ok(Cached {
                 body,
                 outcome: Outcome::Hit,
@@ -230,12 +254,17 @@ impl Cache {
         let result = async {
             let _turn = lock.lock().await;
             // Whoever held the lock before us may have stored it.
-            if let Some(body) = self.fresh(&key, &usable).await {
+            if let Some(body) = self.fresh(&key, fragment, &usable).await {
+                self.count(fragment, |s| s.hits += 1);
                 return Ok(Cached {
                     body,
                     outcome: Outcome::Hit,
                 });
             }
+            self.count(fragment, |s| {
+                s.misses += 1;
+                s.computes += 1;
+            });
             let deps = Deps::new(self.store.clone());
             deps.depend_on(&fragment.depends_on()).await;
             let started = Instant::now();
@@ -255,7 +284,12 @@ impl Cache {
         result
     }
 
-    async fn fresh(&self, key: &str, usable: &impl Fn(&Bytes) -> bool) -> Option<Bytes> {
+    async fn fresh(
+        &self,
+        key: &str,
+        fragment: Fragment,
+        usable: &impl Fn(&Bytes) -> bool,
+    ) -> Option<Bytes> {
         match self.store.read(key).await {
             Ok(Some(lookup)) if lookup.deps_current => {
                 let entry = Entry::decode(lookup.raw)?;
@@ -268,6 +302,7 @@ impl Cache {
             }
             Ok(_) => None,
             Err(e) => {
+                self.count(fragment, |s| s.store_errors += 1);
                 tracing::warn!(key, error = %e, "cache read failed; computing from the database");
                 None
             }

@@ -9,12 +9,22 @@
 //! | `TopBooksJson`            | `api:top-books`        | `TOP_BOOKS_TTL` | `chart`, `book:{id}` of each book on the chart |
 //! | `CataloguePage(n)`        | `books:page:{n}`       | 1 hour          | `books`                        |
 //! | `CatalogueJson(n)`        | `api:books:page:{n}`   | 1 hour          | `books`                        |
-//! | `BookPage(id)`            | `book:{id}:page`       | 1 hour          | `book:{id}`                    |
-//! | `BookJson(id)`            | `api:book:{id}`        | 1 hour          | `book:{id}`                    |
+//! | `BookPage(id)`            | `book:{id}:page`       | 1 hour          | `book:{id}`, `ratings:{id}`    |
+//! | `BookJson(id)`            | `api:book:{id}`        | 1 hour          | `book:{id}`, `ratings:{id}`    |
 //! | `SampleList` (`/cache`)   | `sample:first-1000`    | `CACHE_TTL`     | `books`                        |
 //!
+//! | write               | touches                               |
+//! |---------------------|---------------------------------------|
+//! | book created        | `books`, `book:{id}`                  |
+//! | book updated        | `books`, `book:{id}`                  |
+//! | book deleted        | `books`, `book:{id}`, `ratings:{id}`, `chart` |
+//! | rating added        | `ratings:{id}`                        |
+//! | "recompute chart"   | `chart`                               |
+//!
 //! The chart's ranking (the expensive query) depends on `chart` alone: a title
-//! edit re-renders the pages that show the book without rerunning it.
+//! edit re-renders the pages that show the book without rerunning it, and a
+//! rating changes its book's page but not the chart pages (whose counts come
+//! from the ranking).
 //! Entries record the version of each tag they were computed under, read
 //! *before* the database; a write bumps its tags after its transaction
 //! commits, so an entry computed from older data can never pass as fresh.
@@ -34,8 +44,10 @@ pub enum Tag {
     Chart,
     /// The list of books (titles, authors, order, count).
     Books,
-    /// One book and its ratings.
+    /// One book's row (title, author, ...).
     Book(i32),
+    /// One book's ratings.
+    Ratings(i32),
 }
 
 impl fmt::Display for Tag {
@@ -44,19 +56,25 @@ impl fmt::Display for Tag {
             Tag::Chart => f.write_str("chart"),
             Tag::Books => f.write_str("books"),
             Tag::Book(id) => write!(f, "book:{id}"),
+            Tag::Ratings(id) => write!(f, "ratings:{id}"),
         }
     }
 }
 
 impl Tag {
-    /// Parses `chart`, `books` or `book:{id}` (the CLI's `--tag`).
+    /// Parses `chart`, `books`, `book:{id}` or `ratings:{id}` (the CLI's `--tag`).
     pub fn parse(raw: &str) -> Option<Tag> {
         match raw {
             "chart" => Some(Tag::Chart),
             "books" => Some(Tag::Books),
             _ => {
-                let id: i32 = raw.strip_prefix("book:")?.parse().ok()?;
-                (id > 0).then_some(Tag::Book(id))
+                let (kind, id) = raw.split_once(':')?;
+                let id: i32 = id.parse().ok().filter(|&id| id > 0)?;
+                match kind {
+                    "book" => Some(Tag::Book(id)),
+                    "ratings" => Some(Tag::Ratings(id)),
+                    _ => None,
+                }
             }
         }
     }
@@ -132,7 +150,9 @@ impl Fragment {
             Fragment::CataloguePage(_) | Fragment::CatalogueJson(_) | Fragment::SampleList => {
                 vec![Tag::Books]
             }
-            Fragment::BookPage(id) | Fragment::BookJson(id) => vec![Tag::Book(*id)],
+            Fragment::BookPage(id) | Fragment::BookJson(id) => {
+                vec![Tag::Book(*id), Tag::Ratings(*id)]
+            }
         }
     }
 }
@@ -154,8 +174,8 @@ impl Write {
     pub fn touches(&self) -> Vec<Tag> {
         match *self {
             Write::BookCreated(id) | Write::BookUpdated(id) => vec![Tag::Books, Tag::Book(id)],
-            Write::BookDeleted(id) => vec![Tag::Books, Tag::Book(id), Tag::Chart],
-            Write::RatingAdded(book_id) => vec![Tag::Book(book_id)],
+            Write::BookDeleted(id) => vec![Tag::Books, Tag::Book(id), Tag::Ratings(id), Tag::Chart],
+            Write::RatingAdded(book_id) => vec![Tag::Ratings(book_id)],
             Write::ChartRecompute => vec![Tag::Chart],
         }
     }
@@ -184,7 +204,7 @@ mod tests {
 
     #[test]
     fn tags_round_trip_through_text() {
-        for tag in [Tag::Chart, Tag::Books, Tag::Book(42)] {
+        for tag in [Tag::Chart, Tag::Books, Tag::Book(42), Tag::Ratings(7)] {
             assert_eq!(Tag::parse(&tag.to_string()), Some(tag));
         }
         assert_eq!(Tag::parse("book:0"), None);
@@ -205,7 +225,10 @@ mod tests {
             assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
         }
         // A rating must not rerun the monthly chart.
-        assert!(!Write::RatingAdded(7).touches().contains(&Tag::Chart));
-        assert!(Write::RatingAdded(7).touches().contains(&Tag::Book(7)));
+        let rating = Write::RatingAdded(7).touches();
+        assert!(!rating.contains(&Tag::Chart));
+        for f in [Fragment::BookPage(7), Fragment::BookJson(7)] {
+            assert!(f.depends_on().iter().any(|t| rating.contains(t)), "{f:?}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use deadpool_redis::{Config, Pool, Runtime};
+use deadpool_redis::Pool;
 use futures_util::future::{BoxFuture, FutureExt};
 use redis::{AsyncCommands, Script};
 
@@ -55,26 +55,16 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// Builds the pool; connections are made on first use, so folio starts
-    /// even while Redis is down.
-    pub fn new(url: &str, keys: KeySpace, timeout: Duration) -> Result<Self, StoreError> {
-        let pool = Config::from_url(url)
-            .builder()
-            .map_err(|e| StoreError::Pool(e.to_string()))?
-            .max_size(16)
-            .wait_timeout(Some(timeout))
-            .create_timeout(Some(timeout.max(Duration::from_millis(200))))
-            .recycle_timeout(Some(timeout))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| StoreError::Pool(e.to_string()))?;
-        Ok(Self {
+    /// Uses `pool` (see `kv::redis_pool`); connections are made on first
+    /// use, so folio starts even while Redis is down.
+    pub fn new(pool: Pool, keys: KeySpace, timeout: Duration) -> Self {
+        Self {
             pool,
             keys,
             timeout,
             read_script: Script::new(READ_SCRIPT),
             bump_script: Script::new(BUMP_SCRIPT),
-        })
+        }
     }
 
     /// Checks out a connection and runs `op` on it, all within the timeout.

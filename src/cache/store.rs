@@ -15,6 +15,8 @@ pub enum StoreError {
     Pool(String),
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
+    #[error("the in-process store is full")]
+    Full,
 }
 
 /// An entry as read, with whether every tag it recorded still has the

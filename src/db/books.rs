@@ -158,3 +158,53 @@ pub fn rating_summary(
     }
     Ok(summary)
 }
+
+/// The newest books first (the admin dashboard).
+pub fn recent_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, DataError> {
+    Ok(books::table
+        .order_by((books::created_at.desc(), books::id.desc()))
+        .limit(n)
+        .select(BookListItem::as_select())
+        .load(conn)?)
+}
+
+pub fn count_ratings_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<i64, DataError> {
+    Ok(ratings::table
+        .filter(ratings::created_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Books whose title or author contains `needle`, case-insensitively on both
+/// backends (SQLite's LIKE already is for ASCII; PostgreSQL needs ILIKE).
+pub fn search_books(
+    conn: &mut DbConn,
+    needle: &str,
+    limit: i64,
+) -> Result<Vec<BookListItem>, DataError> {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    // One arm per backend: LIKE and ILIKE, and `as_select` is typed per backend.
+    macro_rules! matching {
+        ($conn:expr, $op:ident) => {
+            books::table
+                .filter(
+                    books::title
+                        .$op(&pattern)
+                        .escape('\\')
+                        .or(books::author.$op(&pattern).escape('\\')),
+                )
+                .order_by((books::title.asc(), books::id.asc()))
+                .limit(limit)
+                .select(BookListItem::as_select())
+                .load($conn)?
+        };
+    }
+    Ok(match conn {
+        DbConn::Postgres(c) => matching!(c, ilike),
+        DbConn::Sqlite(c) => matching!(c, like),
+    })
+}

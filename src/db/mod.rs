@@ -3,10 +3,12 @@
 //! Diesel is synchronous; [`Database::run`] moves every query onto tokio's
 //! blocking pool so that no request handler ever blocks the async executor.
 
+pub mod admins;
 pub mod books;
 pub mod models;
 pub mod schema;
 pub mod seed;
+pub mod writes;
 
 use std::time::Duration;
 
@@ -144,6 +146,16 @@ impl Database {
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, DataError> + Send + 'static,
+    {
+        self.run_as(f).await
+    }
+
+    /// [`Database::run`] for closures with their own error type.
+    pub async fn run_as<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DataError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {

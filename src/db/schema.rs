@@ -24,4 +24,22 @@ diesel::table! {
 }
 
 diesel::joinable!(ratings -> books (book_id));
-diesel::allow_tables_to_appear_in_same_query!(books, ratings);
+
+diesel::table! {
+    admins (id) {
+        id -> Integer,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cache_invalidations (id) {
+        id -> Integer,
+        tags -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(books, ratings, admins, cache_invalidations);

@@ -63,6 +63,23 @@ impl fmt::Display for BookId {
     }
 }
 
+/// A rating: 1 to 5 stars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stars(i32);
+
+impl Stars {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            s @ ("1" | "2" | "3" | "4" | "5") => Ok(Self(s.parse().unwrap_or(1))),
+            _ => Err("a rating is a whole number of stars from 1 to 5".into()),
+        }
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +115,14 @@ mod tests {
             "4e2",
         ] {
             assert!(BookId::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stars() {
+        assert_eq!(Stars::parse("4").unwrap().get(), 4);
+        for bad in ["0", "6", "", "3.5", "five", "99999999999999999999"] {
+            assert!(Stars::parse(bad).is_err(), "{bad}");
         }
     }
 }

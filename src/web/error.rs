@@ -21,6 +21,13 @@ pub enum ErrorKind {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// No admin session: browsers go to the login page, other clients get 401.
+    #[error("sign in as an admin first")]
+    LoginRequired { browser: bool },
     #[error("the catalogue is temporarily unavailable")]
     Unavailable(String),
     #[error("something went wrong on our side")]
@@ -55,6 +62,24 @@ pub fn bad_request(message: impl Into<String>) -> WebError {
 
 pub fn not_found(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::NotFound(message.into()))
+}
+
+pub fn forbidden(message: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::Forbidden(message.into()))
+}
+
+pub fn too_many_requests(message: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::TooManyRequests(message.into()))
+}
+
+pub fn login_required(browser: bool) -> WebError {
+    WebError::new(ErrorKind::LoginRequired { browser })
+}
+
+/// The session store could not be reached (Redis down): the reader's pages
+/// still work, but nothing that needs a session does.
+pub fn sessions_unavailable(e: impl std::fmt::Display) -> WebError {
+    WebError::new(ErrorKind::Unavailable(format!("session store: {e}")))
 }
 
 pub fn internal(detail: impl Into<String>) -> WebError {
@@ -92,6 +117,10 @@ impl ResponseError for WebError {
         match self.kind {
             ErrorKind::BadRequest(_) => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound(_) => StatusCode::NOT_FOUND,
+            ErrorKind::Forbidden(_) => StatusCode::FORBIDDEN,
+            ErrorKind::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::LoginRequired { browser: true } => StatusCode::SEE_OTHER,
+            ErrorKind::LoginRequired { browser: false } => StatusCode::UNAUTHORIZED,
             ErrorKind::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -103,6 +132,12 @@ impl ResponseError for WebError {
             ErrorKind::Unavailable(detail) => tracing::error!(%detail, "database unavailable"),
             ErrorKind::Internal(detail) => tracing::error!(%detail, "internal error"),
             _ => {}
+        }
+        if let ErrorKind::LoginRequired { browser: true } = self.kind {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin/login"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
         }
         // Only the public message leaves the server; details stay in the log.
         let message = self.kind.to_string();

@@ -1,9 +1,12 @@
 //! HTTP: routes, handlers, templates' data and the error mapping.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod error;
 pub mod pages;
+pub mod session;
 pub mod views;
 
 use std::sync::Arc;
@@ -11,7 +14,9 @@ use std::sync::Arc;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::auth::Accounts;
 use crate::cache::{Cache, Cached};
+use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::config::Settings;
 use crate::domain::PageNumber;
@@ -21,6 +26,8 @@ use error::{bad_request, not_found, WebError};
 pub struct AppState {
     pub settings: Settings,
     pub catalogue: Catalogue,
+    pub editor: Editor,
+    pub accounts: Accounts,
 }
 
 impl AppState {
@@ -44,6 +51,30 @@ pub fn cached_response(cached: Cached, content_type: &'static str) -> HttpRespon
 }
 
 pub const HTML: &str = "text/html; charset=utf-8";
+
+/// A page for one visitor (a form token, a flash, an admin's data): no
+/// shared cache may keep it.
+pub fn private_html(mut builder: actix_web::HttpResponseBuilder, body: String) -> HttpResponse {
+    builder
+        .content_type(HTML)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body)
+}
+
+/// The address the request came from (the TCP peer; folio trusts no
+/// forwarding header).
+pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+}
+
+/// Form bodies are small; a malformed one is a 400 page, not a plain-text error.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|err, _req| bad_request(format!("the form could not be read: {err}")).into())
+}
 pub const JSON: &str = "application/json";
 
 /// The `page` query parameter; a missing one is the first page.
@@ -65,7 +96,30 @@ pub fn routes(cfg: &mut web::ServiceConfig, uncached_routes: bool) {
         .route("/api/top-books", web::get().to(api::top_books))
         .route("/api/books", web::get().to(api::catalogue))
         .route("/api/books/{id}", web::get().to(api::book))
-        .route("/static/style.css", web::get().to(assets::stylesheet));
+        .route("/books/{id}/ratings", web::post().to(pages::rate))
+        .route("/static/style.css", web::get().to(assets::stylesheet))
+        .route("/admin/login", web::get().to(auth::login_form))
+        .route("/admin/login", web::post().to(auth::login))
+        .route("/admin/logout", web::get().to(auth::logout_form))
+        .route("/admin/logout", web::post().to(auth::logout))
+        .route("/admin", web::get().to(admin::dashboard))
+        .route("/admin/books", web::get().to(admin::books))
+        .route("/admin/books", web::post().to(admin::create_book))
+        .route("/admin/books/new", web::get().to(admin::new_book))
+        .route("/admin/books/{id}", web::post().to(admin::update_book))
+        .route("/admin/books/{id}/edit", web::get().to(admin::edit_book))
+        .route(
+            "/admin/books/{id}/delete",
+            web::get().to(admin::confirm_delete),
+        )
+        .route(
+            "/admin/books/{id}/delete",
+            web::post().to(admin::delete_book),
+        )
+        .route(
+            "/admin/chart/recompute",
+            web::post().to(admin::recompute_chart),
+        );
     // These read the database on every request: anyone could load it through
     // them, so production turns them off.
     if uncached_routes {

@@ -5,11 +5,17 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bytes::Bytes;
 
-use super::error::{not_found, WebError};
-use super::views::{BookPage, BooksPage, HomePage, SamplePage};
-use super::{cached_response, page_param, AppState, HTML};
+use super::auth::see_other;
+use super::error::{
+    bad_request, internal, not_found, sessions_unavailable, too_many_requests, WebError,
+};
+use super::session::{ensure_session, verify_csrf, MaybeSession};
+use super::views::{BookPage, BooksPage, FlashView, HomePage, SamplePage};
+use super::{cached_response, client_ip, page_param, AppState, HTML};
+use crate::auth::session::{Flash, FlashKind};
 use crate::cache::Fragment;
-use crate::domain::BookId;
+use crate::db::writes::BookWriteError;
+use crate::domain::{BookId, Stars};
 
 fn render(template: &impl Template) -> Result<Bytes, WebError> {
     Ok(Bytes::from(template.render()?))
@@ -55,9 +61,12 @@ pub async fn catalogue(
     Ok(cached_response(cached, HTML))
 }
 
+/// The book page is cached whole, for everyone; the reader's own parts (the
+/// rating form's token, a flash message) fill slots in the stored bytes.
 pub async fn book(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    maybe: MaybeSession,
 ) -> Result<HttpResponse, WebError> {
     let id = BookId::parse(&path)
         .ok_or_else(|| not_found(format!("there is no book with id {}", path.as_str())))?;
@@ -69,7 +78,112 @@ pub async fn book(
             render(&BookPage { detail: &detail })
         })
         .await?;
-    Ok(cached_response(cached, HTML))
+
+    // Without a session store (Redis down) the page still shows; only the
+    // form cannot be used.
+    let (session, cookie) = match ensure_session(&state, maybe).await {
+        Ok((sid, mut data, cookie)) => {
+            let flash = data.flash.take();
+            if flash.is_some() {
+                let _ = state.accounts.sessions.save(&sid, &data).await;
+            }
+            (Some((data.csrf_token, flash)), cookie)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "book page without a session");
+            (None, None)
+        }
+    };
+    let (token, flash) = session.unwrap_or_default();
+    let flash_html = match &flash {
+        Some(flash) => FlashView { flash }.render()?,
+        None => String::new(),
+    };
+    let body = fill_slots(&cached.body, &token, &flash_html);
+    let mut response = cached_response(
+        crate::cache::Cached {
+            body: body.into(),
+            outcome: cached.outcome,
+        },
+        HTML,
+    );
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("private, no-store"),
+    );
+    if let Some(cookie) = cookie {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| internal(e.to_string()))?;
+    }
+    Ok(response)
+}
+
+const CSRF_SLOT: &str = "__FOLIO_CSRF__";
+const FLASH_SLOT: &str = "<!--folio:flash-->";
+
+/// Fills the page's slots. Each is filled at its last place only: the slots
+/// come after anything a book's own text could contain on the page... except
+/// the flash, which comes first, so it is filled at its first place.
+fn fill_slots(page: &[u8], csrf_token: &str, flash_html: &str) -> String {
+    let mut html = String::from_utf8_lossy(page).into_owned();
+    if let Some(at) = html.rfind(CSRF_SLOT) {
+        html.replace_range(at..at + CSRF_SLOT.len(), csrf_token);
+    }
+    if let Some(at) = html.find(FLASH_SLOT) {
+        html.replace_range(at..at + FLASH_SLOT.len(), flash_html);
+    }
+    html
+}
+
+#[derive(serde::Deserialize)]
+pub struct RatingForm {
+    stars: Option<String>,
+    csrf_token: Option<String>,
+}
+
+pub async fn rate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    maybe: MaybeSession,
+    form: web::Form<RatingForm>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(
+        maybe.current.as_ref().map(|(_, d)| d),
+        form.csrf_token.as_deref(),
+    )?;
+    let (sid, mut data) = maybe.current.expect("verify_csrf needs a session");
+    let id = BookId::parse(&path)
+        .ok_or_else(|| not_found(format!("there is no book with id {}", path.as_str())))?;
+    let stars = Stars::parse(form.stars.as_deref().unwrap_or("")).map_err(bad_request)?;
+    let allowed = state
+        .accounts
+        .limits
+        .take_rating(client_ip(&req))
+        .await
+        .map_err(sessions_unavailable)?;
+    if !allowed {
+        return Err(too_many_requests(
+            "You have rated many books in the last hour. Please try again later.",
+        ));
+    }
+    match state.editor.rate(id, stars).await {
+        Ok(()) => {}
+        Err(BookWriteError::NotFound) => {
+            return Err(not_found(format!("there is no book with id {id}")))
+        }
+        Err(BookWriteError::DuplicateIsbn) => {
+            return Err(internal("a rating reported a duplicate ISBN"))
+        }
+        Err(BookWriteError::Data(e)) => return Err(e.into()),
+    }
+    data.flash = Some(Flash {
+        kind: FlashKind::Success,
+        text: format!("Thank you: your {}-star rating is counted.", stars.get()),
+    });
+    let _ = state.accounts.sessions.save(&sid, &data).await;
+    Ok(see_other(&format!("/books/{id}")))
 }
 
 pub async fn sample_uncached(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {

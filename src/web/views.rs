@@ -4,8 +4,10 @@
 use actix_web::http::StatusCode;
 use askama::Template;
 
+use crate::auth::session::Flash;
 use crate::catalogue::{BookDetail, CataloguePage};
-use crate::db::models::{BookListItem, ChartEntry};
+use crate::db::models::{Book, BookListItem, ChartEntry};
+use crate::domain::{BookFormInput, FieldErrors};
 
 /// "★★★★☆" for an average of stars, rounded to the nearest whole star.
 pub fn star_bar(avg: &f64) -> String {
@@ -84,4 +86,73 @@ impl<'a> ErrorPage<'a> {
         self.render()
             .unwrap_or_else(|_| format!("{} {}: {}", self.status, self.reason, self.message))
     }
+}
+
+/// What every admin page shows around its content.
+pub struct AdminChrome {
+    pub email: String,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+}
+
+#[derive(Template)]
+#[template(path = "flash.html")]
+pub struct FlashView<'a> {
+    pub flash: &'a Flash,
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub struct LoginPage<'a> {
+    pub csrf_token: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/logout.html")]
+pub struct LogoutPage {
+    pub chrome: AdminChrome,
+}
+
+pub struct DashboardStats {
+    pub books: i64,
+    pub ratings: i64,
+    pub ratings_30_days: i64,
+    pub chart_ttl_days: u64,
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+pub struct DashboardPage {
+    pub chrome: AdminChrome,
+    pub stats: DashboardStats,
+    pub recent: Vec<BookListItem>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/books.html")]
+pub struct AdminBooksPage<'a> {
+    pub chrome: AdminChrome,
+    pub query: &'a str,
+    pub books: Vec<BookListItem>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/book_form.html")]
+pub struct BookFormPage<'a> {
+    pub chrome: AdminChrome,
+    pub heading: &'a str,
+    pub action: String,
+    pub input: &'a BookFormInput,
+    pub errors: &'a FieldErrors,
+    pub book_id: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/delete.html")]
+pub struct DeletePage<'a> {
+    pub chrome: AdminChrome,
+    pub book: &'a Book,
 }

@@ -153,7 +153,9 @@ pub struct TestApp {
     pub db: Database,
     pub cache: Arc<Cache>,
     pub prefix: String,
-    _database: TestDatabase,
+    pub backend: Backend,
+    owns_prefix: bool,
+    database: Arc<TestDatabase>,
 }
 
 impl TestApp {
@@ -190,6 +192,66 @@ impl TestApp {
         .expect("seeding failed");
     }
 
+    /// A client that keeps cookies and says it wants HTML, like a browser.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static("text/html"),
+            )]))
+            .build()
+            .unwrap()
+    }
+
+    pub async fn create_admin(&self, email: &str, password: &str) {
+        folio::auth::create_admin(
+            &self.db,
+            folio::domain::Email::parse(email).unwrap(),
+            folio::domain::NewPassword::parse(password.to_owned()).unwrap(),
+            false,
+        )
+        .await
+        .expect("create an admin");
+    }
+
+    /// Signs `client` in; returns the session's CSRF token.
+    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
+        let form = client
+            .get(self.url("/admin/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_token(&form);
+        let response = client
+            .post(self.url("/admin/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            303,
+            "login failed: {}",
+            response.text().await.unwrap()
+        );
+        let dashboard = client.get(self.url("/admin")).send().await.unwrap();
+        assert_eq!(dashboard.status(), 200);
+        csrf_token(&dashboard.text().await.unwrap())
+    }
+
+    pub async fn book_count(&self) -> i64 {
+        self.db.run(folio::db::books::count_books).await.unwrap()
+    }
+
     /// The full key of a fragment in this app's namespace.
     pub fn key(&self, fragment: folio::cache::Fragment) -> String {
         self.cache.keys().fragment(&fragment)
@@ -198,7 +260,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        delete_redis_prefix(&self.prefix);
+        if self.owns_prefix {
+            delete_redis_prefix(&self.prefix);
+        }
     }
 }
 
@@ -207,6 +271,9 @@ pub struct AppOptions {
     pub cache: CacheKind,
     /// Extra settings, as environment variables would give them.
     pub env: Vec<(&'static str, String)>,
+    /// Another instance's database and cache prefix, to run a second folio
+    /// process over the same data.
+    pub share: Option<(Arc<TestDatabase>, String)>,
 }
 
 impl AppOptions {
@@ -215,6 +282,17 @@ impl AppOptions {
             backend,
             cache,
             env: Vec::new(),
+            share: None,
+        }
+    }
+
+    /// A second instance over `other`'s database and cache.
+    pub fn sharing(other: &TestApp) -> Self {
+        Self {
+            backend: other.backend,
+            cache: CacheKind::Redis,
+            env: Vec::new(),
+            share: Some((other.database.clone(), other.prefix.clone())),
         }
     }
 
@@ -229,8 +307,14 @@ pub async fn spawn_app(backend: Backend, cache: CacheKind) -> TestApp {
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
-    let database = TestDatabase::new(options.backend);
-    let prefix = unique_name("test");
+    let owns_prefix = options.share.is_none();
+    let (database, prefix) = match options.share {
+        Some(shared) => shared,
+        None => (
+            Arc::new(TestDatabase::new(options.backend)),
+            unique_name("test"),
+        ),
+    };
     let mut env: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), database.url.clone()),
         ("FOLIO_BIND".into(), "127.0.0.1:0".into()),
@@ -247,10 +331,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let db = startup::open_database(&settings)
         .await
         .expect("open the test database");
-    let cache = startup::build_cache(&settings)
+    let stores = startup::build_stores(&settings)
         .await
-        .expect("build the cache");
-    let app = Application::build(settings, db.clone(), cache.clone()).expect("build the app");
+        .expect("build the cache and session stores");
+    let cache = stores.cache.clone();
+    let app = Application::build(settings, db.clone(), stores).expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -262,6 +347,37 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         db,
         cache,
         prefix,
-        _database: database,
+        backend: options.backend,
+        owns_prefix,
+        database,
+    }
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_token(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no csrf_token on the page: {html}"))
+        + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "a long enough password";
+
+/// A page with its per-visitor form token blanked, to compare two visits.
+pub fn without_token(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    match html.find(marker) {
+        Some(at) => {
+            let start = at + marker.len();
+            format!(
+                "{}{}",
+                &html[..start],
+                &html[(start + 64).min(html.len())..]
+            )
+        }
+        None => html.to_owned(),
     }
 }

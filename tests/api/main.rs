@@ -1,8 +1,10 @@
 //! folio's integration tests: one binary, real SQLite files, the local
 //! PostgreSQL and the local Redis, each test in its own namespace.
 
+mod admin;
 mod cache;
 mod chart;
 mod cli;
 mod helpers;
+mod invalidation;
 mod pages;

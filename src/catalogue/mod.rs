@@ -1,6 +1,8 @@
 //! The catalogue's read side: what the pages show, fetched through the cache
 //! where the data is expensive.
 
+pub mod editor;
+
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -127,5 +129,51 @@ impl Catalogue {
 
     pub async fn sample(&self) -> Result<Vec<BookListItem>, DataError> {
         self.db.run(|c| q::first_books(c, SAMPLE_SIZE)).await
+    }
+}
+
+/// What the admin dashboard shows.
+pub struct Overview {
+    pub books: i64,
+    pub ratings: i64,
+    pub ratings_30_days: i64,
+    pub recent: Vec<BookListItem>,
+}
+
+/// The admin's view: always from the database, never cached.
+impl Catalogue {
+    pub async fn overview(&self) -> Result<Overview, DataError> {
+        let since = Utc::now().naive_utc() - q::CHART_WINDOW;
+        self.db
+            .run(move |c| {
+                Ok(Overview {
+                    books: q::count_books(c)?,
+                    ratings: q::count_ratings(c)?,
+                    ratings_30_days: q::count_ratings_since(c, since)?,
+                    recent: q::recent_books(c, 10)?,
+                })
+            })
+            .await
+    }
+
+    pub async fn find(&self, id: BookId) -> Result<Book, CatalogueError> {
+        self.db
+            .run(move |c| q::find_book(c, id.get()))
+            .await?
+            .ok_or(CatalogueError::NoSuchBook(id))
+    }
+
+    /// Title or author search; an empty needle lists the newest books.
+    pub async fn search(&self, needle: &str) -> Result<Vec<BookListItem>, DataError> {
+        let needle = needle.trim().to_owned();
+        self.db
+            .run(move |c| {
+                if needle.is_empty() {
+                    q::recent_books(c, 100)
+                } else {
+                    q::search_books(c, &needle, 100)
+                }
+            })
+            .await
     }
 }

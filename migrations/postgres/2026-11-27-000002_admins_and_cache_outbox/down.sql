@@ -1,0 +1,2 @@
+DROP TABLE cache_invalidations;
+DROP TABLE admins;

@@ -1,0 +1,101 @@
+//! Who may write: admin accounts, logins, sessions and rate limits.
+
+pub mod limits;
+pub mod password;
+pub mod session;
+
+use std::net::IpAddr;
+
+use crate::cache::StoreError;
+use crate::db::{admins, DataError, Database};
+use crate::domain::{Email, NewPassword};
+use limits::Limits;
+use session::{AdminIdentity, Sessions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The same answer for an unknown email and a wrong password.
+    #[error("that email and password do not match an admin account")]
+    InvalidCredentials,
+    #[error("too many failed sign-ins; try again in 15 minutes")]
+    TooManyAttempts,
+    #[error("sign-in is unavailable: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+pub struct Accounts {
+    db: Database,
+    pub sessions: Sessions,
+    pub limits: Limits,
+}
+
+impl Accounts {
+    pub fn new(db: Database, sessions: Sessions, limits: Limits) -> Self {
+        Self {
+            db,
+            sessions,
+            limits,
+        }
+    }
+
+    /// Checks an email and password, counting failures per account and per
+    /// client address.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: IpAddr,
+    ) -> Result<AdminIdentity, AuthError> {
+        let email = Email::parse(email)
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_else(|_| email.trim().to_lowercase());
+        if !self.limits.login_allowed(&email, ip).await? {
+            return Err(AuthError::TooManyAttempts);
+        }
+        let lookup = email.clone();
+        let admin = self
+            .db
+            .run(move |c| admins::find_by_email(c, &lookup))
+            .await?;
+        let password = password.to_owned();
+        let verified = tokio::task::spawn_blocking(move || match admin {
+            Some(row) if password::verify(&password, &row.password_hash) => Some(AdminIdentity {
+                id: row.id,
+                email: row.email,
+            }),
+            Some(_) => None,
+            None => {
+                password::burn_time(&password);
+                None
+            }
+        })
+        .await
+        .map_err(|e| DataError::Unavailable(e.to_string()))?;
+        match verified {
+            Some(identity) => Ok(identity),
+            None => {
+                self.limits.login_failed(&email, ip).await?;
+                Err(AuthError::InvalidCredentials)
+            }
+        }
+    }
+}
+
+/// Creates an admin (or, with `replace`, sets a new password); returns
+/// whether the account is new. Hashing runs on the blocking pool.
+pub async fn create_admin(
+    db: &Database,
+    email: Email,
+    password: NewPassword,
+    replace: bool,
+) -> Result<bool, DataError> {
+    let hash = tokio::task::spawn_blocking(move || password::hash(password.expose()))
+        .await
+        .map_err(|e| DataError::Unavailable(e.to_string()))?
+        .map_err(DataError::Invalid)?;
+    let now = chrono::Utc::now().naive_utc();
+    db.run(move |c| admins::upsert(c, email.as_str(), &hash, now, replace))
+        .await
+}

@@ -1,0 +1,123 @@
+//! Server-side sessions: the cookie holds only a random id; the data lives
+//! in the shared store (Redis or memory) and ends when it is deleted
+//! (logout) or when its time is up (expiry).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::StoreError;
+use crate::kv::Kv;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminIdentity {
+    pub id: i32,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlashKind {
+    Success,
+    Error,
+}
+
+/// A one-time message shown on the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionData {
+    /// The synchronizer token every state-changing form must echo.
+    pub csrf_token: String,
+    pub admin: Option<AdminIdentity>,
+    pub flash: Option<Flash>,
+    /// Absolute end, in Unix seconds: saving never extends a session.
+    pub expires_unix: i64,
+}
+
+/// 32 random bytes from the thread's CSPRNG (seeded by the OS), hex-encoded.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn looks_like_token(raw: &str) -> bool {
+    raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub struct Sessions {
+    kv: Arc<Kv>,
+    key_prefix: String,
+    ttl: Duration,
+}
+
+impl Sessions {
+    pub fn new(kv: Arc<Kv>, cache_prefix: &str, ttl: Duration) -> Self {
+        Self {
+            kv,
+            key_prefix: format!("{cache_prefix}:v1:session:"),
+            ttl,
+        }
+    }
+
+    fn key(&self, id: &str) -> String {
+        format!("{}{id}", self.key_prefix)
+    }
+
+    pub async fn load(&self, id: &str) -> Result<Option<SessionData>, StoreError> {
+        if !looks_like_token(id) {
+            return Ok(None);
+        }
+        let Some(raw) = self.kv.get(&self.key(id)).await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice::<SessionData>(&raw)
+            .ok()
+            .filter(|data| data.expires_unix > unix_now()))
+    }
+
+    /// A new session with a new id and a new CSRF token.
+    pub async fn start(
+        &self,
+        admin: Option<AdminIdentity>,
+    ) -> Result<(String, SessionData), StoreError> {
+        let id = random_token();
+        let data = SessionData {
+            csrf_token: random_token(),
+            admin,
+            flash: None,
+            expires_unix: unix_now() + self.ttl.as_secs() as i64,
+        };
+        self.save(&id, &data).await?;
+        Ok((id, data))
+    }
+
+    pub async fn save(&self, id: &str, data: &SessionData) -> Result<(), StoreError> {
+        let left = data.expires_unix - unix_now();
+        if left <= 0 {
+            return self.end(id).await;
+        }
+        let raw = serde_json::to_vec(data).unwrap_or_default();
+        self.kv
+            .set(&self.key(id), &raw, Duration::from_secs(left as u64))
+            .await
+    }
+
+    pub async fn end(&self, id: &str) -> Result<(), StoreError> {
+        self.kv.delete(&self.key(id)).await
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+}

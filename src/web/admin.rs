@@ -1,0 +1,303 @@
+//! The admin pages. Every handler takes an [`AdminSession`] first, so
+//! without one it never runs; every POST checks the CSRF token before it
+//! reads anything else. Admin pages are never cached.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{see_other, TokenOnly};
+use super::error::{not_found, WebError};
+use super::session::{verify_csrf, AdminSession};
+use super::views::{
+    AdminBooksPage, AdminChrome, BookFormPage, DashboardPage, DashboardStats, DeletePage,
+};
+use super::{private_html, AppState};
+use crate::auth::session::{Flash, FlashKind};
+use crate::db::writes::BookWriteError;
+use crate::domain::{BookForm, BookFormInput, BookId, FieldErrors};
+
+/// The admin layout's data; takes the flash message, which shows once.
+pub async fn chrome(state: &AppState, session: &mut AdminSession) -> AdminChrome {
+    let flash = session.take_flash(state).await;
+    AdminChrome {
+        email: session.admin().email.clone(),
+        csrf_token: session.data.csrf_token.clone(),
+        flash,
+    }
+}
+
+fn success(text: impl Into<String>) -> Flash {
+    Flash {
+        kind: FlashKind::Success,
+        text: text.into(),
+    }
+}
+
+fn book_id(raw: &str) -> Result<BookId, WebError> {
+    BookId::parse(raw).ok_or_else(|| not_found(format!("there is no book with id {raw}")))
+}
+
+fn this_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
+}
+
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+) -> Result<HttpResponse, WebError> {
+    let overview = state.catalogue.overview().await?;
+    let page = DashboardPage {
+        chrome: chrome(&state, &mut session).await,
+        stats: DashboardStats {
+            books: overview.books,
+            ratings: overview.ratings,
+            ratings_30_days: overview.ratings_30_days,
+            chart_ttl_days: state.settings.top_books_ttl.as_secs() / 86_400,
+        },
+        recent: overview.recent,
+    };
+    Ok(private_html(HttpResponse::Ok(), page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+pub async fn books(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, WebError> {
+    let needle: String = query.q.as_deref().unwrap_or("").chars().take(200).collect();
+    let books = state.catalogue.search(&needle).await?;
+    let page = AdminBooksPage {
+        chrome: chrome(&state, &mut session).await,
+        query: &needle,
+        books,
+    };
+    Ok(private_html(HttpResponse::Ok(), page.render()?))
+}
+
+/// The book form, empty or as the admin typed it, with a message per field.
+async fn form_page(
+    state: &AppState,
+    session: &mut AdminSession,
+    status: StatusCode,
+    book_id: Option<BookId>,
+    input: &BookFormInput,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let (heading, action) = match book_id {
+        Some(id) => ("Edit the book", format!("/admin/books/{id}")),
+        None => ("Add a book", "/admin/books".to_owned()),
+    };
+    let page = BookFormPage {
+        chrome: chrome(state, session).await,
+        heading,
+        action,
+        input,
+        errors,
+        book_id: book_id.map(BookId::get),
+    };
+    Ok(private_html(HttpResponse::build(status), page.render()?))
+}
+
+pub async fn new_book(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+) -> Result<HttpResponse, WebError> {
+    form_page(
+        &state,
+        &mut session,
+        StatusCode::OK,
+        None,
+        &BookFormInput::default(),
+        &FieldErrors::default(),
+    )
+    .await
+}
+
+pub async fn create_book(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    form: web::Form<BookFormInput>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    let input = form.into_inner();
+    let book = match BookForm::parse(&input, this_year()) {
+        Ok(book) => book,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &mut session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &input,
+                &errors,
+            )
+            .await
+        }
+    };
+    let title = book.title.clone();
+    match state.editor.create_book(book).await {
+        Ok(id) => {
+            tracing::info!(admin = %session.admin().email, book = id, "book added");
+            session
+                .flash(&state, success(format!("Added “{title}”.")))
+                .await?;
+            Ok(see_other(&format!("/books/{id}")))
+        }
+        Err(BookWriteError::DuplicateIsbn) => {
+            let errors = FieldErrors {
+                isbn: Some("another book already has this ISBN".into()),
+                ..Default::default()
+            };
+            form_page(
+                &state,
+                &mut session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &input,
+                &errors,
+            )
+            .await
+        }
+        Err(BookWriteError::NotFound) => Err(not_found("the book is gone")),
+        Err(BookWriteError::Data(e)) => Err(e.into()),
+    }
+}
+
+pub async fn edit_book(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let id = book_id(&path)?;
+    let book = state.catalogue.find(id).await?;
+    let input = BookFormInput {
+        title: Some(book.title),
+        author: Some(book.author),
+        isbn: book.isbn,
+        description: Some(book.description),
+        published_year: book.published_year.map(|y| y.to_string()),
+        csrf_token: None,
+    };
+    form_page(
+        &state,
+        &mut session,
+        StatusCode::OK,
+        Some(id),
+        &input,
+        &FieldErrors::default(),
+    )
+    .await
+}
+
+pub async fn update_book(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    path: web::Path<String>,
+    form: web::Form<BookFormInput>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    let id = book_id(&path)?;
+    let input = form.into_inner();
+    let book = match BookForm::parse(&input, this_year()) {
+        Ok(book) => book,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &mut session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(id),
+                &input,
+                &errors,
+            )
+            .await
+        }
+    };
+    let title = book.title.clone();
+    match state.editor.update_book(id, book).await {
+        Ok(()) => {
+            tracing::info!(admin = %session.admin().email, book = id.get(), "book updated");
+            session
+                .flash(&state, success(format!("Saved “{title}”.")))
+                .await?;
+            Ok(see_other(&format!("/books/{id}")))
+        }
+        Err(BookWriteError::DuplicateIsbn) => {
+            let errors = FieldErrors {
+                isbn: Some("another book already has this ISBN".into()),
+                ..Default::default()
+            };
+            form_page(
+                &state,
+                &mut session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(id),
+                &input,
+                &errors,
+            )
+            .await
+        }
+        Err(BookWriteError::NotFound) => Err(not_found(format!("there is no book with id {id}"))),
+        Err(BookWriteError::Data(e)) => Err(e.into()),
+    }
+}
+
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let book = state.catalogue.find(book_id(&path)?).await?;
+    let page = DeletePage {
+        chrome: chrome(&state, &mut session).await,
+        book: &book,
+    };
+    Ok(private_html(HttpResponse::Ok(), page.render()?))
+}
+
+pub async fn delete_book(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    path: web::Path<String>,
+    form: web::Form<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    let id = book_id(&path)?;
+    match state.editor.delete_book(id).await {
+        Ok(()) => {
+            tracing::info!(admin = %session.admin().email, book = id.get(), "book deleted");
+            session
+                .flash(&state, success("The book was deleted."))
+                .await?;
+            Ok(see_other("/admin"))
+        }
+        Err(BookWriteError::NotFound) => Err(not_found(format!("there is no book with id {id}"))),
+        Err(BookWriteError::DuplicateIsbn) => {
+            Err(super::error::internal("delete reported a duplicate"))
+        }
+        Err(BookWriteError::Data(e)) => Err(e.into()),
+    }
+}
+
+pub async fn recompute_chart(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    form: web::Form<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    state.editor.recompute_chart().await?;
+    // Compute it now, once, so the next reader gets a hit.
+    state.catalogue.ranking().await?;
+    tracing::info!(admin = %session.admin().email, "chart recomputed");
+    session
+        .flash(&state, success("The chart was recomputed."))
+        .await?;
+    Ok(see_other("/admin"))
+}

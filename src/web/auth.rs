@@ -1,0 +1,166 @@
+//! Signing in and out.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::{sessions_unavailable, WebError};
+use super::session::{
+    ensure_session, removal_cookie, session_cookie, verify_csrf, AdminSession, MaybeSession,
+};
+use super::views::{LoginPage, LogoutPage};
+use super::{admin::chrome, client_ip, private_html, AppState};
+use crate::auth::session::{Flash, FlashKind};
+use crate::auth::AuthError;
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    signed_out: Option<String>,
+}
+
+pub async fn login_form(
+    state: web::Data<AppState>,
+    maybe: MaybeSession,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, WebError> {
+    if maybe
+        .current
+        .as_ref()
+        .is_some_and(|(_, d)| d.admin.is_some())
+    {
+        return Ok(see_other("/admin"));
+    }
+    let (_, data, cookie) = ensure_session(&state, maybe).await?;
+    let notice = query.signed_out.as_ref().map(|_| "You are signed out.");
+    let page = LoginPage {
+        csrf_token: &data.csrf_token,
+        email: "",
+        error: None,
+        notice,
+    };
+    let mut response = private_html(HttpResponse::Ok(), page.render()?);
+    if let Some(cookie) = cookie {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| super::error::internal(e.to_string()))?;
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: Option<String>,
+    password: Option<String>,
+    csrf_token: Option<String>,
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    maybe: MaybeSession,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(
+        maybe.current.as_ref().map(|(_, d)| d),
+        form.csrf_token.as_deref(),
+    )?;
+    let (old_id, old) = maybe.current.expect("verify_csrf needs a session");
+    let email = form.email.as_deref().unwrap_or("").trim();
+    let password = form.password.as_deref().unwrap_or("");
+    let email_shown: String = email.chars().take(254).collect();
+
+    let sessions = &state.accounts.sessions;
+    let rejected =
+        |status: actix_web::http::StatusCode, message: &str| -> Result<HttpResponse, WebError> {
+            let page = LoginPage {
+                csrf_token: &old.csrf_token,
+                email: &email_shown,
+                error: Some(message),
+                notice: None,
+            };
+            Ok(private_html(HttpResponse::build(status), page.render()?))
+        };
+    match state.accounts.login(email, password, client_ip(&req)).await {
+        Ok(admin) => {
+            // A new id at sign-in: a session id planted before cannot be promoted.
+            sessions.end(&old_id).await.map_err(sessions_unavailable)?;
+            let (id, mut data) = sessions
+                .start(Some(admin.clone()))
+                .await
+                .map_err(sessions_unavailable)?;
+            data.flash = Some(Flash {
+                kind: FlashKind::Success,
+                text: format!("Signed in as {}.", admin.email),
+            });
+            sessions
+                .save(&id, &data)
+                .await
+                .map_err(sessions_unavailable)?;
+            tracing::info!(admin = %admin.email, "admin signed in");
+            let mut response = see_other("/admin");
+            response
+                .add_cookie(&session_cookie(&state, &id))
+                .map_err(|e| super::error::internal(e.to_string()))?;
+            Ok(response)
+        }
+        Err(AuthError::InvalidCredentials) => {
+            tracing::warn!(email = %email_shown, "failed sign-in");
+            rejected(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                &AuthError::InvalidCredentials.to_string(),
+            )
+        }
+        Err(AuthError::TooManyAttempts) => {
+            tracing::warn!(email = %email_shown, "sign-in refused: too many failures");
+            rejected(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                &AuthError::TooManyAttempts.to_string(),
+            )
+        }
+        Err(AuthError::Store(e)) => Err(sessions_unavailable(e)),
+        Err(AuthError::Data(e)) => Err(e.into()),
+    }
+}
+
+pub async fn logout_form(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+) -> Result<HttpResponse, WebError> {
+    let page = LogoutPage {
+        chrome: chrome(&state, &mut session).await,
+    };
+    Ok(private_html(HttpResponse::Ok(), page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct TokenOnly {
+    pub csrf_token: Option<String>,
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    form: web::Form<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    state
+        .accounts
+        .sessions
+        .end(&session.id)
+        .await
+        .map_err(sessions_unavailable)?;
+    tracing::info!(admin = %session.admin().email, "admin signed out");
+    let mut response = see_other("/admin/login?signed_out=1");
+    response
+        .add_cookie(&removal_cookie(&state))
+        .map_err(|e| super::error::internal(e.to_string()))?;
+    Ok(response)
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}

@@ -1,0 +1,272 @@
+//! Invalidation: never stale after a write, on two instances, under a forced
+//! race, without a stampede, and without losing a write's invalidation.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+use diesel::prelude::*;
+use futures_util::future::join_all;
+
+use folio::cache::{Fragment, Write};
+use folio::db::schema::books;
+
+use crate::helpers::{
+    csrf_token, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+};
+
+/// After each edit returns, many concurrent readers on two instances all see
+/// the new title, round after round.
+#[tokio::test]
+async fn readers_on_two_instances_never_see_an_old_title() {
+    let a = spawn_app(Backend::Postgres, CacheKind::Redis).await;
+    a.seed(40, 2_000, 21).await;
+    let b = spawn_app_with(AppOptions::sharing(&a)).await;
+    a.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = a.browser();
+    let token = a.login(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let top: Vec<serde_json::Value> = a.get("/api/top-books").await.json().await.unwrap();
+    let id = top[0]["id"].as_i64().unwrap();
+
+    for round in 0..15 {
+        let title = format!("Round {round} title");
+        let r = admin
+            .post(a.url(&format!("/admin/books/{id}")))
+            .form(&[
+                ("title", title.as_str()),
+                ("author", "Same Author"),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "round {round}");
+        let paths = [
+            format!("/books/{id}"),
+            format!("/api/books/{id}"),
+            "/".into(),
+            "/api/top-books".into(),
+            "/books".into(),
+        ];
+        let reads = (0..8).flat_map(|i| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            paths
+                .iter()
+                .map(move |p| async move { (p.clone(), app.fetch(p).await.2) })
+        });
+        for (path, body) in join_all(reads).await {
+            assert!(body.contains(&title), "round {round}: {path} is stale");
+        }
+    }
+}
+
+/// The classic race, forced: a reader reads the old row, the writer commits
+/// and invalidates, then the reader stores what it read. The stored entry
+/// must not be served.
+#[tokio::test]
+async fn a_reader_cannot_put_an_old_value_back_after_invalidation() {
+    for cache_kind in [CacheKind::Redis, CacheKind::Memory] {
+        let app = spawn_app(Backend::Sqlite, cache_kind).await;
+        app.seed(5, 50, 22).await;
+        let id = 2;
+        let (read_done_tx, read_done_rx) = tokio::sync::oneshot::channel::<()>();
+        let (write_done_tx, write_done_rx) = tokio::sync::oneshot::channel::<()>();
+
+        let reader = {
+            let cache = app.cache.clone();
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute(Fragment::BookPage(id), |_| async move {
+                        let old = db
+                            .run(move |c| folio::db::books::find_book(c, id))
+                            .await?
+                            .unwrap();
+                        read_done_tx.send(()).unwrap();
+                        write_done_rx.await.unwrap();
+                        Ok::<_, folio::db::DataError>(Bytes::from(format!(
+                            "<h1>{}</h1>",
+                            old.title
+                        )))
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+
+        read_done_rx.await.unwrap();
+        let now = Utc::now().naive_utc();
+        app.db
+            .run(move |c| {
+                diesel::update(books::table.find(id))
+                    .set((books::title.eq("The New Title"), books::updated_at.eq(now)))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        app.cache.invalidate(Write::BookUpdated(id)).await.unwrap();
+        write_done_tx.send(()).unwrap();
+        let stale = reader.await.unwrap();
+        assert!(
+            !String::from_utf8_lossy(&stale.body).contains("The New Title"),
+            "the interleaving was not forced"
+        );
+
+        let (status, x_cache, body) = app.fetch(&format!("/books/{id}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            x_cache.as_deref(),
+            Some("MISS"),
+            "{cache_kind:?}: the old entry was served"
+        );
+        assert!(
+            body.contains("The New Title"),
+            "{cache_kind:?}: stale page after the write"
+        );
+    }
+}
+
+/// After an edit, a crowd of readers arriving at once computes the page once.
+#[tokio::test]
+async fn an_edit_does_not_cause_a_stampede() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(20, 500, 23).await;
+    app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = app.browser();
+    let token = app.login(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.fetch("/books/4").await;
+    let r = admin
+        .post(app.url("/admin/books/4"))
+        .form(&[
+            ("title", "Hot Book"),
+            ("author", "Someone"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let before = app
+        .cache
+        .stats()
+        .get("book_page")
+        .map(|s| s.computes)
+        .unwrap_or(0);
+    let bodies = join_all((0..64).map(|_| app.fetch("/books/4"))).await;
+    assert!(bodies
+        .iter()
+        .all(|(s, _, b)| *s == 200 && b.contains("Hot Book")));
+    let stats = app.cache.stats();
+    let after = stats
+        .get("book_page")
+        .unwrap_or_else(|| panic!("{stats:?}"))
+        .computes;
+    assert_eq!(
+        after - before,
+        1,
+        "the page was computed {} times",
+        after - before
+    );
+}
+
+/// The same, seen from inside the engine: concurrent callers share one
+/// computation.
+#[tokio::test]
+async fn concurrent_misses_share_one_computation() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let results = join_all((0..100).map(|_| {
+        let calls = calls.clone();
+        let cache = app.cache.clone();
+        async move {
+            cache
+                .get_or_compute(Fragment::SampleList, |_| async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    Ok::<_, std::convert::Infallible>(Bytes::from_static(b"computed"))
+                })
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(results.iter().all(|r| r.body == "computed"));
+}
+
+/// A write whose invalidation could not reach the cache leaves an outbox
+/// row; draining it later makes the cache right.
+#[tokio::test]
+async fn an_invalidation_that_failed_is_delivered_from_the_outbox() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(5, 50, 24).await;
+    let (_, _, before) = app.fetch("/books/1").await;
+    assert!(!before.contains("Written While Redis Was Away"));
+    // A write as the editor would make it, but the "cache" step never ran.
+    let now = Utc::now().naive_utc();
+    app.db
+        .run(move |c| {
+            diesel::update(books::table.find(1))
+                .set((
+                    books::title.eq("Written While Redis Was Away"),
+                    books::updated_at.eq(now),
+                ))
+                .execute(c)?;
+            folio::db::writes::record_invalidation(c, "books book:1", now)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        app.fetch("/books/1").await.1.as_deref(),
+        Some("HIT"),
+        "precondition: the entry is stale"
+    );
+    let editor = folio::catalogue::editor::Editor::new(app.db.clone(), app.cache.clone());
+    assert_eq!(editor.drain_outbox().await.unwrap(), 1);
+    let (_, x_cache, body) = app.fetch("/books/1").await;
+    assert_eq!(x_cache.as_deref(), Some("MISS"));
+    assert!(body.contains("Written While Redis Was Away"));
+    assert_eq!(
+        editor.drain_outbox().await.unwrap(),
+        0,
+        "the row is gone once delivered"
+    );
+}
+
+#[tokio::test]
+async fn cache_clear_by_tag_on_the_command_line() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(5, 50, 25).await;
+    app.fetch("/books/2").await;
+    app.fetch("/books/3").await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["cache", "clear", "--tag", "book:2"])
+        .env("REDIS_URL", crate::helpers::REDIS_URL)
+        .env("FOLIO_CACHE_PREFIX", &app.prefix)
+        .env("RUST_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.fetch("/books/2").await.1.as_deref(), Some("MISS"));
+    assert_eq!(app.fetch("/books/3").await.1.as_deref(), Some("HIT"));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["cache", "clear"])
+        .env("REDIS_URL", crate::helpers::REDIS_URL)
+        .env("FOLIO_CACHE_PREFIX", &app.prefix)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(app.fetch("/books/3").await.1.as_deref(), Some("MISS"));
+    let _ = csrf_token;
+}
