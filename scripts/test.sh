@@ -11,6 +11,9 @@ command -v pg_ctlcluster >/dev/null || need_packages+=(postgresql)
 command -v pg_isready >/dev/null || need_packages+=(postgresql-client)
 dpkg -s libpq-dev >/dev/null 2>&1 || need_packages+=(libpq-dev)
 command -v cc >/dev/null || need_packages+=(build-essential)
+# The end-to-end test drives Debian's headless Chromium through chromedriver.
+command -v chromium >/dev/null || need_packages+=(chromium)
+command -v chromedriver >/dev/null || need_packages+=(chromium-driver)
 if ((${#need_packages[@]})); then
     echo "test.sh: installing ${need_packages[*]}"
     if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi

@@ -1,0 +1,295 @@
+//! End to end in a real browser: headless Chromium driven through
+//! chromedriver (Debian's `chromium` and `chromium-driver` packages).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use diesel::prelude::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use folio::db::models::NewRating;
+use folio::db::schema::ratings;
+
+use crate::helpers::{spawn_app, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_binary(env: &str, candidates: &[&str]) -> String {
+    if let Ok(path) = std::env::var(env) {
+        return path;
+    }
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} not found (set {env}, or install Debian's browser: apt-get install chromium chromium-driver; \
+                 scripts/test.sh does this)",
+                candidates[0]
+            )
+        })
+}
+
+async fn start_browser() -> (Driver, Client) {
+    let chromedriver = find_binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let chromium = find_binary(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e}"));
+    let profile = std::env::temp_dir().join(crate::helpers::unique_name("chromium-profile"));
+    std::fs::create_dir_all(&profile).unwrap();
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: tempdir::Dir(profile.clone()),
+    };
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1100,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    let started = Instant::now();
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("could not start a browser session through chromedriver: {e}"),
+        }
+    }
+}
+
+/// Waits (at most 10 s) until the page's text contains `needle`.
+async fn wait_for_text(c: &Client, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        // Mid-navigation there may be no body yet.
+        let body = match c.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if body.contains(needle) {
+            return body;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            panic!(
+                "the page at {} never showed {needle:?}:\n{body}",
+                c.current_url().await.unwrap()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn visit(c: &Client, app: &TestApp, path: &str) -> String {
+    c.goto(&app.url(path)).await.unwrap();
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_works_in_a_real_browser() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(40, 1_500, 31).await;
+    app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Warm the pages a reader would have open.
+    for path in ["/", "/books"] {
+        app.fetch(path).await;
+    }
+    let (_driver, c) = start_browser().await;
+
+    // Sign in.
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    type_into(&c, "email", ADMIN_EMAIL).await;
+    type_into(&c, "password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Signed in as admin@example.com.").await;
+
+    // Add a book through the form.
+    c.find(Locator::Css("main a.button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Add a book").await;
+    type_into(&c, "title", "Aardvark Atlas").await;
+    type_into(&c, "author", "Browser Tester").await;
+    type_into(&c, "isbn", "978-0-306-40615-7").await;
+    type_into(&c, "published_year", "2024").await;
+    type_into(&c, "description", "Written by a robot with a real browser.").await;
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(&c, "Added “Aardvark Atlas”.").await;
+    assert!(page.contains("Browser Tester"));
+    let url = c.current_url().await.unwrap();
+    let id: i32 = url.path().trim_start_matches("/books/").parse().unwrap();
+
+    // It is in the catalogue (first by title) and on its page.
+    assert!(visit(&c, &app, "/books").await.contains("Aardvark Atlas"));
+    assert!(visit(&c, &app, &format!("/books/{id}"))
+        .await
+        .contains("Written by a robot"));
+
+    // Readers love it: enough ratings this month to top the chart.
+    let now = Utc::now().naive_utc();
+    app.db
+        .run(move |conn| {
+            for i in 0..400 {
+                let r = NewRating {
+                    book_id: id,
+                    stars: 5,
+                    created_at: now - TimeDelta::minutes(i),
+                };
+                diesel::insert_into(ratings::table)
+                    .values(&r)
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    // The monthly chart waits for the admin's button.
+    assert!(!visit(&c, &app, "/").await.contains("Aardvark Atlas"));
+    c.goto(&app.url("/admin")).await.unwrap();
+    c.find(Locator::Css("form[action='/admin/chart/recompute'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "The chart was recomputed.").await;
+    assert!(visit(&c, &app, "/").await.contains("Aardvark Atlas"));
+
+    // Edit its title: the chart, the catalogue and its page follow at once.
+    c.goto(&app.url(&format!("/admin/books/{id}/edit")))
+        .await
+        .unwrap();
+    type_into(&c, "title", "Aardvark Atlas, Revised").await;
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Saved “Aardvark Atlas, Revised”.").await;
+    for path in ["/".to_string(), "/books".into(), format!("/books/{id}")] {
+        assert!(
+            visit(&c, &app, &path)
+                .await
+                .contains("Aardvark Atlas, Revised"),
+            "{path} is stale"
+        );
+    }
+
+    // A reader's rating through the form on the book page.
+    c.goto(&app.url(&format!("/books/{id}"))).await.unwrap();
+    c.find(Locator::Css("input[name=stars][value='4']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.rate button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(&c, "your 4-star rating is counted").await;
+    assert!(page.contains("401 in all"), "{page}");
+
+    // A bad form comes back with the admin's input and a message.
+    c.goto(&app.url("/admin/books/new")).await.unwrap();
+    type_into(&c, "title", "Half-typed").await;
+    type_into(&c, "published_year", "1200").await;
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "author is required").await;
+    let kept = c
+        .find(Locator::Id("title"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Half-typed"));
+
+    c.close().await.unwrap();
+}
