@@ -110,6 +110,14 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Ratings one client address may give per hour.
     pub ratings_per_hour: u64,
+    /// Bytes of the in-process tier in front of Redis (0: none).
+    pub local_cache_bytes: u64,
+    /// `Cache-Control: public, max-age=…` of public pages, in seconds.
+    pub public_max_age: u64,
+    /// `…, stale-while-revalidate=…` of public pages, in seconds.
+    pub stale_while_revalidate: u64,
+    /// Serve `/_bench/constant` (the benchmark's baseline route).
+    pub bench_routes: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -202,33 +210,28 @@ impl Settings {
         let uncached_routes = switch("FOLIO_UNCACHED_ROUTES", true)?;
         let secure_cookies = switch("FOLIO_SECURE_COOKIES", false)?;
         let session_ttl = seconds("FOLIO_SESSION_TTL", 8 * 3600)?;
-        let ratings_per_hour = match get("FOLIO_RATINGS_PER_HOUR") {
-            None => 20,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(n) if (1..=10_000).contains(&n) => n,
-                _ => {
-                    return Err(invalid(
-                        "FOLIO_RATINGS_PER_HOUR",
+        let number = |var: &'static str,
+                      default: u64,
+                      range: std::ops::RangeInclusive<u64>|
+         -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if range.contains(&n) => Ok(n),
+                    _ => Err(invalid(
+                        var,
                         &v,
-                        "a whole number from 1 to 10000",
-                    ))
-                }
-            },
+                        &format!("a whole number from {} to {}", range.start(), range.end()),
+                    )),
+                },
+            }
         };
-
-        let redis_timeout = match get("REDIS_TIMEOUT_MS") {
-            None => Duration::from_millis(50),
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(n) if (1..=10_000).contains(&n) => Duration::from_millis(n),
-                _ => {
-                    return Err(invalid(
-                        "REDIS_TIMEOUT_MS",
-                        &v,
-                        "whole milliseconds from 1 to 10000",
-                    ))
-                }
-            },
-        };
+        let ratings_per_hour = number("FOLIO_RATINGS_PER_HOUR", 20, 1..=10_000)?;
+        let local_cache_bytes = number("FOLIO_LOCAL_CACHE_MB", 32, 0..=4096)? * 1024 * 1024;
+        let public_max_age = number("FOLIO_PUBLIC_MAX_AGE", 0, 0..=MAX_TTL_SECS)?;
+        let stale_while_revalidate = number("FOLIO_STALE_WHILE_REVALIDATE", 0, 0..=MAX_TTL_SECS)?;
+        let bench_routes = switch("FOLIO_BENCH_ROUTES", false)?;
+        let redis_timeout = Duration::from_millis(number("REDIS_TIMEOUT_MS", 50, 1..=10_000)?);
 
         Ok(Self {
             database_url,
@@ -242,6 +245,10 @@ impl Settings {
             session_ttl,
             secure_cookies,
             ratings_per_hour,
+            local_cache_bytes,
+            public_max_age,
+            stale_while_revalidate,
+            bench_routes,
         })
     }
 }
@@ -308,6 +315,9 @@ mod tests {
             ("FOLIO_SECURE_COOKIES", "true"),
             ("FOLIO_SESSION_TTL", "0"),
             ("FOLIO_RATINGS_PER_HOUR", "1000000"),
+            ("FOLIO_LOCAL_CACHE_MB", "-1"),
+            ("FOLIO_PUBLIC_MAX_AGE", "soon"),
+            ("FOLIO_BENCH_ROUTES", "1"),
             ("DATABASE_URL", "mysql://x/y"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();

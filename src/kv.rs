@@ -4,12 +4,12 @@
 //! they are never served to anyone but their owner.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::{Config, Pool, Runtime};
 
-use crate::cache::StoreError;
+use crate::cache::{Breaker, StoreError};
 
 /// A Redis pool whose every wait is bounded by `timeout`.
 pub fn redis_pool(url: &str, timeout: Duration) -> Result<Pool, StoreError> {
@@ -30,7 +30,11 @@ pub fn redis_pool(url: &str, timeout: Duration) -> Result<Pool, StoreError> {
 const MEMORY_MAX_KEYS: usize = 200_000;
 
 pub enum Kv {
-    Redis { pool: Pool, timeout: Duration },
+    Redis {
+        pool: Pool,
+        timeout: Duration,
+        breaker: Arc<Breaker>,
+    },
     Memory(Mutex<HashMap<String, (Vec<u8>, Instant)>>),
 }
 
@@ -39,22 +43,37 @@ impl Kv {
         Kv::Memory(Mutex::new(HashMap::new()))
     }
 
-    async fn redis<T>(pool: &Pool, timeout: Duration, cmd: &redis::Cmd) -> Result<T, StoreError>
+    /// One Redis round trip, within the timeout and through the breaker.
+    async fn redis<T>(
+        pool: &Pool,
+        timeout: Duration,
+        breaker: &Breaker,
+        pipe: redis::Pipeline,
+    ) -> Result<T, StoreError>
     where
         T: redis::FromRedisValue,
     {
+        if !breaker.allows() {
+            return Err(StoreError::BreakerOpen);
+        }
         let work = async {
             let mut conn = pool
                 .get()
                 .await
                 .map_err(|e| StoreError::Pool(e.to_string()))?;
-            cmd.query_async::<T>(&mut conn)
+            pipe.query_async::<T>(&mut conn)
                 .await
                 .map_err(StoreError::from)
         };
-        tokio::time::timeout(timeout, work)
+        let result = tokio::time::timeout(timeout, work)
             .await
-            .map_err(|_| StoreError::Timeout(timeout))?
+            .map_err(|_| StoreError::Timeout(timeout))
+            .and_then(|r| r);
+        match &result {
+            Ok(_) => breaker.on_success(),
+            Err(_) => breaker.on_failure(),
+        }
+        result
     }
 
     fn with_map<T>(
@@ -67,8 +86,16 @@ impl Kv {
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
-            Kv::Redis { pool, timeout } => {
-                Self::redis(pool, *timeout, redis::cmd("GET").arg(key)).await
+            Kv::Redis {
+                pool,
+                timeout,
+                breaker,
+            } => {
+                let mut pipe = redis::pipe();
+                pipe.cmd("GET").arg(key);
+                let (value,): (Option<Vec<u8>>,) =
+                    Self::redis(pool, *timeout, breaker, pipe).await?;
+                Ok(value)
             }
             Kv::Memory(map) => Ok(Self::with_map(map, |m| {
                 m.get(key)
@@ -80,14 +107,19 @@ impl Kv {
 
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
         match self {
-            Kv::Redis { pool, timeout } => {
-                let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-                Self::redis(
-                    pool,
-                    *timeout,
-                    redis::cmd("SET").arg(key).arg(value).arg("PX").arg(ms),
-                )
-                .await
+            Kv::Redis {
+                pool,
+                timeout,
+                breaker,
+            } => {
+                let mut pipe = redis::pipe();
+                pipe.cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("PX")
+                    .arg(millis(ttl))
+                    .ignore();
+                Self::redis(pool, *timeout, breaker, pipe).await
             }
             Kv::Memory(map) => Self::with_map(map, |m| {
                 make_room(m)?;
@@ -99,8 +131,14 @@ impl Kv {
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match self {
-            Kv::Redis { pool, timeout } => {
-                Self::redis(pool, *timeout, redis::cmd("DEL").arg(key)).await
+            Kv::Redis {
+                pool,
+                timeout,
+                breaker,
+            } => {
+                let mut pipe = redis::pipe();
+                pipe.cmd("DEL").arg(key).ignore();
+                Self::redis(pool, *timeout, breaker, pipe).await
             }
             Kv::Memory(map) => {
                 Self::with_map(map, |m| m.remove(key));
@@ -113,28 +151,22 @@ impl Kv {
     /// (a fixed window); returns the new count.
     pub async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
         match self {
-            Kv::Redis { pool, timeout } => {
-                let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            Kv::Redis {
+                pool,
+                timeout,
+                breaker,
+            } => {
                 let mut pipe = redis::pipe();
                 pipe.atomic()
                     .cmd("INCR")
                     .arg(key)
                     .cmd("PEXPIRE")
                     .arg(key)
-                    .arg(ms)
+                    .arg(millis(window))
                     .arg("NX")
                     .ignore();
-                let work = async {
-                    let mut conn = pool
-                        .get()
-                        .await
-                        .map_err(|e| StoreError::Pool(e.to_string()))?;
-                    let (n,): (u64,) = pipe.query_async(&mut conn).await?;
-                    Ok(n)
-                };
-                tokio::time::timeout(*timeout, work)
-                    .await
-                    .map_err(|_| StoreError::Timeout(*timeout))?
+                let (n,): (u64,) = Self::redis(pool, *timeout, breaker, pipe).await?;
+                Ok(n)
             }
             Kv::Memory(map) => Self::with_map(map, |m| {
                 let now = Instant::now();
@@ -165,6 +197,10 @@ impl Kv {
             .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
             .unwrap_or(0))
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 fn make_room(m: &mut HashMap<String, (Vec<u8>, Instant)>) -> Result<(), StoreError> {

@@ -10,7 +10,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::limits::Limits;
 use crate::auth::session::Sessions;
 use crate::auth::Accounts;
-use crate::cache::{Cache, CacheStore, KeySpace, MemoryStore, RedisStore, StoreError, Ttls};
+use crate::cache::{Breaker, Cache, CacheConfig, KeySpace, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::config::{redact_password, Settings};
@@ -66,39 +66,61 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
         top_books: settings.top_books_ttl,
         sample: settings.cache_ttl,
     };
-    let (store, kv): (Arc<dyn CacheStore>, Kv) = match &settings.redis_url {
+    let stores = match &settings.redis_url {
         Some(url) => {
             let pool = kv::redis_pool(url, settings.redis_timeout)?;
-            let store = RedisStore::new(pool.clone(), keys.clone(), settings.redis_timeout);
-            match store.ping().await {
-                Ok(()) => tracing::info!(
+            // One breaker for every Redis call: cache, sessions, counters.
+            let breaker = Arc::new(Breaker::new(BREAKER_THRESHOLD));
+            let config = CacheConfig {
+                local_bytes: settings.local_cache_bytes,
+                ..CacheConfig::default()
+            };
+            let cache = Cache::with_redis(
+                url,
+                pool.clone(),
+                keys,
+                ttls,
+                settings.redis_timeout,
+                breaker.clone(),
+                config,
+            );
+            let probe = kv::Kv::Redis {
+                pool,
+                timeout: settings.redis_timeout,
+                breaker,
+            };
+            match probe.get("folio:ping").await {
+                Ok(_) => tracing::info!(
                     redis = %redact_password(url), prefix = settings.cache_prefix.as_str(),
-                    "cache and sessions: Redis"
+                    local_tier_bytes = settings.local_cache_bytes,
+                    "cache and sessions: Redis, with an in-process tier in front"
                 ),
                 Err(e) => tracing::warn!(
                     redis = %redact_password(url), error = %e,
                     "cache: Redis is not answering; pages are computed from the database until it is"
                 ),
             }
-            let kv = Kv::Redis {
-                pool,
-                timeout: settings.redis_timeout,
-            };
-            (Arc::new(store), kv)
+            Stores {
+                cache: Arc::new(cache),
+                kv: Arc::new(probe),
+            }
         }
         None => {
             tracing::info!(
                 max_bytes = MEMORY_CACHE_BYTES,
                 "cache and sessions: in-process (REDIS_URL is not set)"
             );
-            (Arc::new(MemoryStore::new(MEMORY_CACHE_BYTES)), Kv::memory())
+            Stores {
+                cache: Arc::new(Cache::in_memory(keys, ttls, MEMORY_CACHE_BYTES)),
+                kv: Arc::new(Kv::memory()),
+            }
         }
     };
-    Ok(Stores {
-        cache: Arc::new(Cache::new(store, keys, ttls)),
-        kv: Arc::new(kv),
-    })
+    Ok(stores)
 }
+
+/// Redis failures in a row that open the circuit breaker.
+const BREAKER_THRESHOLD: u32 = 3;
 
 pub struct Application {
     port: u16,
@@ -122,10 +144,20 @@ impl Application {
             Limits::new(stores.kv.clone(), prefix, settings.ratings_per_hour),
         );
         let editor = Editor::new(db.clone(), stores.cache.clone());
-        // Invalidations a failed cache could not take are retried from here.
+        // Invalidations a failed cache could not take are retried from here,
+        // and delivered first thing when Redis comes back.
         tokio::spawn(editor.clone().run_outbox());
+        let recovering = editor.clone();
+        stores.cache.start(Arc::new(move || {
+            let editor = recovering.clone();
+            Box::pin(async move {
+                if let Err(e) = editor.drain_outbox_recovering().await {
+                    tracing::warn!(error = %e, "could not read the outbox after the outage");
+                }
+            })
+        }));
 
-        let uncached_routes = settings.uncached_routes;
+        let route_settings = settings.clone();
         let state = web::Data::new(AppState {
             settings,
             catalogue: Catalogue::new(db, stores.cache),
@@ -137,7 +169,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(routes::form_config())
-                .configure(|cfg| routes::routes(cfg, uncached_routes))
+                .configure(|cfg| routes::routes(cfg, &route_settings))
                 .default_service(web::to(routes::no_route))
         })
         .listen(listener)

@@ -23,7 +23,7 @@ impl Limits {
     pub fn new(kv: Arc<Kv>, cache_prefix: &str, ratings_per_hour: u64) -> Self {
         Self {
             kv,
-            key_prefix: format!("{cache_prefix}:v1:limit:"),
+            key_prefix: format!("{cache_prefix}:limit:"),
             ratings_per_hour,
         }
     }

@@ -65,7 +65,7 @@ impl Sessions {
     pub fn new(kv: Arc<Kv>, cache_prefix: &str, ttl: Duration) -> Self {
         Self {
             kv,
-            key_prefix: format!("{cache_prefix}:v1:session:"),
+            key_prefix: format!("{cache_prefix}:session:"),
             ttl,
         }
     }

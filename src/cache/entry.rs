@@ -1,21 +1,27 @@
 //! The stored form of a cached value: a small text header, then the body.
 //!
 //! ```text
-//! F1 <created_ms> <expires_ms> <compute_us>\n
+//! F2 <created_ms> <stale_at_ms> <compute_us> <flags>\n
 //! <tag>=<version> <tag>=<version> ...\n
 //! <body bytes>
 //! ```
 //! The second line is what the Redis read script checks against the current
-//! tag versions, so it stays plain text. The body is served as it is stored.
+//! tag versions, so it stays plain text. Bodies of `COMPRESS_MIN_BYTES` or
+//! more are stored LZ4-compressed (flag 1); smaller ones as they are.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-const MAGIC: &str = "F1";
+const MAGIC: &str = "F2";
+const FLAG_LZ4: u32 = 1;
+/// Smaller bodies gain little from compression and cost a copy.
+pub const COMPRESS_MIN_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub created_ms: u64,
-    pub expires_ms: u64,
+    /// From this instant the entry is expired: served stale while one
+    /// request refreshes it (the store keeps it a while longer).
+    pub stale_at_ms: u64,
     /// How long the value took to compute (for early refresh).
     pub compute_us: u64,
     /// Each tag the value depends on, with the version it was computed under.
@@ -25,6 +31,14 @@ pub struct Entry {
 
 impl Entry {
     pub fn encode(&self) -> Bytes {
+        let (flags, body) = if self.body.len() >= COMPRESS_MIN_BYTES {
+            (
+                FLAG_LZ4,
+                Bytes::from(lz4_flex::compress_prepend_size(&self.body)),
+            )
+        } else {
+            (0, self.body.clone())
+        };
         let mut deps = String::new();
         for (i, (tag, version)) in self.deps.iter().enumerate() {
             if i > 0 {
@@ -35,17 +49,17 @@ impl Entry {
             deps.push_str(&version.to_string());
         }
         let header = format!(
-            "{MAGIC} {} {} {}\n{deps}\n",
-            self.created_ms, self.expires_ms, self.compute_us
+            "{MAGIC} {} {} {} {flags}\n{deps}\n",
+            self.created_ms, self.stale_at_ms, self.compute_us
         );
-        let mut out = BytesMut::with_capacity(header.len() + self.body.len());
+        let mut out = BytesMut::with_capacity(header.len() + body.len());
         out.put_slice(header.as_bytes());
-        out.put_slice(&self.body);
+        out.put_slice(&body);
         out.freeze()
     }
 
     /// Parses a stored entry; `None` for anything not written by this format.
-    /// The body shares the input's memory.
+    /// An uncompressed body shares the input's memory.
     pub fn decode(raw: Bytes) -> Option<Entry> {
         let first = raw.iter().position(|&b| b == b'\n')?;
         let second = first + 1 + raw[first + 1..].iter().position(|&b| b == b'\n')?;
@@ -55,8 +69,9 @@ impl Entry {
             return None;
         }
         let created_ms = fields.next()?.parse().ok()?;
-        let expires_ms = fields.next()?.parse().ok()?;
+        let stale_at_ms = fields.next()?.parse().ok()?;
         let compute_us = fields.next()?.parse().ok()?;
+        let flags: u32 = fields.next()?.parse().ok()?;
         let deps = std::str::from_utf8(&raw[first + 1..second])
             .ok()?
             .split(' ')
@@ -66,12 +81,18 @@ impl Entry {
                 Some((tag.to_owned(), version.parse().ok()?))
             })
             .collect::<Option<Vec<_>>>()?;
+        let stored = raw.slice(second + 1..);
+        let body = if flags & FLAG_LZ4 != 0 {
+            Bytes::from(lz4_flex::decompress_size_prepended(&stored).ok()?)
+        } else {
+            stored
+        };
         Some(Entry {
             created_ms,
-            expires_ms,
+            stale_at_ms,
             compute_us,
             deps,
-            body: raw.slice(second + 1..),
+            body,
         })
     }
 }
@@ -84,7 +105,7 @@ mod tests {
     fn round_trips() {
         let entry = Entry {
             created_ms: 1,
-            expires_ms: 2,
+            stale_at_ms: 2,
             compute_us: 3,
             deps: vec![
                 ("chart".into(), 0),
@@ -99,7 +120,7 @@ mod tests {
     fn no_deps_and_empty_body() {
         let entry = Entry {
             created_ms: 5,
-            expires_ms: 6,
+            stale_at_ms: 6,
             compute_us: 0,
             deps: vec![],
             body: Bytes::new(),
@@ -108,9 +129,49 @@ mod tests {
     }
 
     #[test]
+    fn large_bodies_are_compressed_small_ones_are_not() {
+        let page = "<li>The Silent Garden · Ada Abbott</li>\n".repeat(200);
+        let big = Entry {
+            created_ms: 1,
+            stale_at_ms: 2,
+            compute_us: 3,
+            deps: vec![],
+            body: Bytes::from(page),
+        };
+        let stored = big.encode();
+        assert!(
+            stored.len() < big.body.len() / 4,
+            "{} of {}",
+            stored.len(),
+            big.body.len()
+        );
+        assert!(
+            std::str::from_utf8(&stored[..stored.iter().position(|&b| b == b'\n').unwrap()])
+                .unwrap()
+                .ends_with(" 1")
+        );
+        assert_eq!(Entry::decode(stored), Some(big));
+
+        let small = Entry {
+            created_ms: 1,
+            stale_at_ms: 2,
+            compute_us: 3,
+            deps: vec![],
+            body: Bytes::from_static(b"tiny"),
+        };
+        let stored = small.encode();
+        assert!(stored.ends_with(b"tiny"));
+        assert_eq!(Entry::decode(stored), Some(small));
+    }
+
+    #[test]
     fn rejects_foreign_values() {
         assert_eq!(Entry::decode(Bytes::from_static(b"hello")), None);
-        assert_eq!(Entry::decode(Bytes::from_static(b"F0 1 2 3\n\nbody")), None);
-        assert_eq!(Entry::decode(Bytes::from_static(b"F1 1 2\n\nbody")), None);
+        assert_eq!(Entry::decode(Bytes::from_static(b"F1 1 2 3\n\nbody")), None);
+        assert_eq!(Entry::decode(Bytes::from_static(b"F2 1 2\n\nbody")), None);
+        assert_eq!(
+            Entry::decode(Bytes::from_static(b"F2 1 2 3 1\n\nnot lz4")),
+            None
+        );
     }
 }

@@ -7,7 +7,7 @@
 use super::policy::{Fragment, Tag};
 
 /// Bump when the stored entry format or any cached body's shape changes.
-pub const FORMAT_VERSION: &str = "v1";
+pub const FORMAT_VERSION: &str = "v2";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpace {
@@ -36,10 +36,31 @@ impl KeySpace {
         format!("{}tag:", self.base)
     }
 
-    /// A glob matching every key of the prefix, whatever its format version.
+    /// A glob matching every cache key of the prefix, whatever its format
+    /// version (`{prefix}:v*`); sessions and counters live beside it.
     pub fn namespace_pattern(&self) -> String {
         let prefix = self.base.split(':').next().unwrap_or_default();
-        format!("{prefix}:*")
+        format!("{prefix}:v*")
+    }
+
+    /// The glob of the current format's keys.
+    pub fn current_pattern(&self) -> String {
+        format!("{}*", self.base)
+    }
+
+    /// The lock a computing instance holds on a fragment.
+    pub fn lock(&self, fragment_key: &str) -> String {
+        format!("{fragment_key}:lock")
+    }
+
+    /// The Pub/Sub channel of invalidations and heartbeats.
+    pub fn channel(&self) -> String {
+        format!("{}invalidations", self.base)
+    }
+
+    /// Where instances acknowledge one invalidation.
+    pub fn acks(&self, nonce: &str) -> String {
+        format!("{}ack:{nonce}", self.base)
     }
 }
 
@@ -52,13 +73,12 @@ mod tests {
         let keys = KeySpace::new("folio");
         assert_eq!(
             keys.fragment(&Fragment::ChartRanking),
-            "folio:v1:chart:top10"
+            "folio:v2:chart:top10"
         );
-        assert_eq!(
-            keys.fragment(&Fragment::CataloguePage(3)),
-            "folio:v1:books:page:3"
-        );
-        assert_eq!(keys.tag(&Tag::Book(9)), "folio:v1:tag:book:9");
-        assert_eq!(keys.namespace_pattern(), "folio:*");
+        assert!(keys
+            .fragment(&Fragment::CataloguePage(3))
+            .starts_with("folio:v2:books:page:3:t"));
+        assert_eq!(keys.tag(&Tag::Book(9)), "folio:v2:tag:book:9");
+        assert_eq!(keys.namespace_pattern(), "folio:v*");
     }
 }

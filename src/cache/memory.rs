@@ -1,4 +1,5 @@
-//! The in-process backend: bounded by bytes, with a TTL per entry.
+//! The in-process backend: bounded by bytes, with a TTL per entry. Used when
+//! no Redis is configured (one instance).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -11,7 +12,7 @@ use moka::Expiry;
 
 use super::entry::Entry;
 use super::policy::Tag;
-use super::store::{CacheStore, Lookup, StoreError};
+use super::store::{CacheStore, KeyInfo, Lookup, StoreError};
 
 #[derive(Clone)]
 struct Stored {
@@ -42,6 +43,14 @@ pub struct MemoryStore {
     versions: RwLock<HashMap<String, u64>>,
 }
 
+/// `prefix*` globs, the only kind folio uses.
+fn matches(pattern: &str, key: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => key.starts_with(prefix),
+        None => key == pattern,
+    }
+}
+
 impl MemoryStore {
     /// A store that holds at most `max_bytes` of keys and values.
     pub fn new(max_bytes: u64) -> Self {
@@ -64,6 +73,22 @@ impl MemoryStore {
             .map(|v| v.get(tag).copied().unwrap_or(0))
             .unwrap_or(0)
     }
+
+    fn live(&self, key: &str) -> Option<Stored> {
+        self.entries
+            .get(key)
+            .filter(|s| s.expires_at > Instant::now())
+    }
+
+    fn put(&self, key: String, raw: Bytes, ttl: Duration) {
+        self.entries.insert(
+            key,
+            Stored {
+                raw,
+                expires_at: Instant::now() + ttl,
+            },
+        );
+    }
 }
 
 fn now_micros() -> u64 {
@@ -78,12 +103,12 @@ impl CacheStore for MemoryStore {
         "memory"
     }
 
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>> {
-        let found = self
-            .entries
-            .get(key)
-            .filter(|s| s.expires_at > Instant::now());
-        let lookup = found.map(|stored| {
+        let lookup = self.live(key).map(|stored| {
             let deps_current = Entry::decode(stored.raw.clone())
                 .map(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == *v))
                 .unwrap_or(false);
@@ -95,19 +120,31 @@ impl CacheStore for MemoryStore {
         async move { Ok(lookup) }.boxed()
     }
 
+    fn read_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Option<Bytes>>, StoreError>> {
+        let found = keys.iter().map(|k| self.live(k).map(|s| s.raw)).collect();
+        async move { Ok(found) }.boxed()
+    }
+
     fn write<'a>(
         &'a self,
         key: &'a str,
         value: Bytes,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.entries.insert(
-            key.to_owned(),
-            Stored {
-                raw: value,
-                expires_at: Instant::now() + ttl,
-            },
-        );
+        self.put(key.to_owned(), value, ttl);
+        async { Ok(()) }.boxed()
+    }
+
+    fn write_many(
+        &self,
+        entries: Vec<(String, Bytes, Duration)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        for (key, value, ttl) in entries {
+            self.put(key, value, ttl);
+        }
         async { Ok(()) }.boxed()
     }
 
@@ -116,29 +153,76 @@ impl CacheStore for MemoryStore {
         async move { Ok(versions) }.boxed()
     }
 
-    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
+        let mut bumped = Vec::with_capacity(tags.len());
         if let Ok(mut versions) = self.versions.write() {
             let now = now_micros();
             for tag in tags {
                 let slot = versions.entry(tag.to_string()).or_insert(0);
                 *slot = (*slot + 1).max(now);
+                bumped.push(*slot);
             }
         }
+        async move { Ok(bumped) }.boxed()
+    }
+
+    /// One process: the single-flight inside the engine is the lock.
+    fn try_lock<'a>(
+        &'a self,
+        _key: &'a str,
+        _ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        async { Ok(Some(String::new())) }.boxed()
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        _key: &'a str,
+        _token: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         async { Ok(()) }.boxed()
     }
 
     fn ttl<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Duration>, StoreError>> {
         let left = self
-            .entries
-            .get(key)
+            .live(key)
             .map(|s| s.expires_at.saturating_duration_since(Instant::now()))
             .filter(|d| !d.is_zero());
         async move { Ok(left) }.boxed()
     }
 
-    fn clear(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let n = self.entries.entry_count();
-        self.entries.invalidate_all();
+    fn list<'a>(
+        &'a self,
+        pattern: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<KeyInfo>, StoreError>> {
+        let now = Instant::now();
+        let mut keys: Vec<KeyInfo> = self
+            .entries
+            .iter()
+            .filter(|(k, s)| matches(pattern, k) && s.expires_at > now)
+            .take(limit)
+            .map(|(k, s)| KeyInfo {
+                key: k.to_string(),
+                ttl: Some(s.expires_at.saturating_duration_since(now)),
+                bytes: s.raw.len() as u64,
+            })
+            .collect();
+        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        async move { Ok(keys) }.boxed()
+    }
+
+    fn clear<'a>(&'a self, pattern: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let doomed: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(k, _)| matches(pattern, k))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for key in &doomed {
+            self.entries.invalidate(key);
+        }
+        let n = doomed.len() as u64;
         async move { Ok(n) }.boxed()
     }
 }

@@ -1,43 +1,64 @@
-//! The cache engine: get-or-compute by fragment, over a pluggable store.
+//! The cache engine: get-or-compute by fragment, over two tiers.
 //!
 //! Framework-agnostic: it knows fragments, tags and bytes, not HTTP.
 //!
-//! * A hit is served as stored bytes: no query, no rendering.
-//! * Every entry records the version of each tag it depends on, read before
-//!   the database is; [`Cache::invalidate`] bumps tags after a write commits.
-//!   An entry computed from data older than the bump can never pass as
-//!   fresh, whatever the interleaving.
-//! * Within a process one request computes a missing fragment while the
-//!   others wait for its result (single-flight).
-//! * The cache fails open: when the store errs, the value is computed from
-//!   the database and the request succeeds.
+//! * **Exact.** Every entry records the version of each tag it depends on,
+//!   read before the database is; [`Cache::invalidate`] bumps tags after a
+//!   write commits. An entry computed from older data can never pass as
+//!   fresh, whatever the interleaving, on any instance (see `coherence.rs`
+//!   for the in-process tier).
+//! * **Fast.** A hit is served as stored bytes: no query, no rendering; from
+//!   process memory when Redis is configured and the tier is coherent.
+//! * **No stampede.** One computation per key per process (later callers
+//!   wait for its result), one per key across processes (a short Redis
+//!   lock), expired entries served stale while one request refreshes them,
+//!   early refreshes in the manner of XFetch, and TTL jitter.
+//! * **Fails open.** Redis calls have a short timeout and a circuit breaker;
+//!   without Redis pages come from the database. Without the database, an
+//!   old copy is better than nothing (stale-if-error).
 
+pub mod breaker;
+mod coherence;
 mod entry;
 pub mod key;
+mod local;
 mod memory;
+pub mod metrics;
 pub mod policy;
 mod redis;
 mod store;
+pub mod template_digest;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
 
+pub use self::breaker::{Breaker, BreakerState};
+use self::coherence::Coherence;
 pub use self::entry::Entry;
 pub use self::key::KeySpace;
+use self::local::{LocalEntry, LocalTier};
 pub use self::memory::MemoryStore;
+use self::metrics::{CacheMetrics, Event, UselessEntry};
 pub use self::policy::{Fragment, Tag, Ttls, Write};
 pub use self::redis::RedisStore;
-pub use self::store::{CacheStore, Lookup, StoreError};
+pub use self::store::{CacheStore, KeyInfo, Lookup, StoreError};
 
 /// Where a response came from, for the `X-Cache` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Hit,
     Miss,
+    /// Expired, served while a refresh runs.
+    Stale,
+    /// Computing failed (the database is down): an old copy.
+    StaleOnError,
 }
 
 impl Outcome {
@@ -45,6 +66,28 @@ impl Outcome {
         match self {
             Outcome::Hit => "HIT",
             Outcome::Miss => "MISS",
+            Outcome::Stale | Outcome::StaleOnError => "STALE",
+        }
+    }
+}
+
+/// Which tier answered, for `Server-Timing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Local,
+    Shared,
+    Computed,
+    /// Waited for another request's computation.
+    Coalesced,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Local => "local",
+            Source::Shared => "shared",
+            Source::Computed => "computed",
+            Source::Coalesced => "coalesced",
         }
     }
 }
@@ -53,6 +96,26 @@ impl Outcome {
 pub struct Cached {
     pub body: Bytes,
     pub outcome: Outcome,
+    pub source: Source,
+    /// A strong validator of this exact entry.
+    pub etag: Arc<str>,
+    /// When the entry was computed (Unix ms): its Last-Modified.
+    pub created_ms: u64,
+    /// Time spent answering, and in computing if this request computed.
+    pub elapsed: Duration,
+    pub compute: Option<Duration>,
+}
+
+/// Errors of a computation say whether an old copy may stand in for the
+/// value (the database is down: yes; the book is gone: no).
+pub trait MayServeStale {
+    fn may_serve_stale(&self) -> bool;
+}
+
+impl MayServeStale for std::convert::Infallible {
+    fn may_serve_stale(&self) -> bool {
+        false
+    }
 }
 
 /// Collects the tags a computation depends on, each with the version it had
@@ -83,9 +146,7 @@ impl Deps {
     /// data those tags stand for.
     pub async fn depend_on(&self, tags: &[Tag]) {
         let versions = self.store.tag_versions(tags).await;
-        let Ok(mut state) = self.recorded.lock() else {
-            return;
-        };
+        let mut state = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
         match versions {
             Ok(versions) => {
                 for (tag, version) in tags.iter().zip(versions) {
@@ -96,57 +157,133 @@ impl Deps {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "cache: could not read tag versions; the value will not be stored");
+                tracing::debug!(error = %e, "cache: tag versions unreadable; the value will not be stored");
                 state.unknown = true;
             }
         }
     }
 
     fn into_recorded(self) -> Option<Vec<(String, u64)>> {
-        let state = self.recorded.lock().ok()?;
+        let state = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
         (!state.unknown).then(|| state.tags.clone())
     }
 }
 
-/// Per-key locks so that one caller computes while the others wait.
+type FlightResult = Option<Option<Cached>>;
+
+/// In-flight computations: the first caller for a key computes, later ones
+/// wait for its result.
 #[derive(Default)]
-struct SingleFlight {
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+struct Flights {
+    map: Mutex<HashMap<String, watch::Receiver<FlightResult>>>,
 }
 
-impl SingleFlight {
-    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(key.to_owned()).or_default().clone()
+enum Join {
+    Leader(FlightGuard),
+    Follower(watch::Receiver<FlightResult>),
+}
+
+struct FlightGuard {
+    flights: Arc<Flights>,
+    key: String,
+    tx: Option<watch::Sender<FlightResult>>,
+}
+
+impl FlightGuard {
+    /// Hands the result to the waiters (`None`: they must try themselves).
+    fn finish(mut self, result: Option<Cached>) {
+        self.end(result);
     }
 
-    /// Drops the key's lock once nobody holds or waits for it.
-    fn release(&self, key: &str, lock: Arc<tokio::sync::Mutex<()>>) {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        drop(lock);
-        if locks.get(key).is_some_and(|l| Arc::strong_count(l) == 1) {
-            locks.remove(key);
+    fn end(&mut self, result: Option<Cached>) {
+        if let Some(tx) = self.tx.take() {
+            let mut map = self.flights.map.lock().unwrap_or_else(|p| p.into_inner());
+            map.remove(&self.key);
+            let _ = tx.send(Some(result));
         }
     }
 }
 
-/// Counters per fragment name, since the process started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FragmentStats {
-    pub hits: u64,
-    pub misses: u64,
-    /// How often the value was computed (misses that waited for another
-    /// request's computation are hits of that computation, not computes).
-    pub computes: u64,
-    pub store_errors: u64,
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        self.end(None);
+    }
+}
+
+impl Flights {
+    fn join(self: &Arc<Self>, key: &str) -> Join {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = map.get(key) {
+            return Join::Follower(rx.clone());
+        }
+        let (tx, rx) = watch::channel(None);
+        map.insert(key.to_owned(), rx);
+        Join::Leader(FlightGuard {
+            flights: self.clone(),
+            key: key.to_owned(),
+            tx: Some(tx),
+        })
+    }
+
+    fn active(&self, key: &str) -> bool {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(key)
+    }
+}
+
+/// A write this process made, for the "useless cache" report.
+struct Written {
+    fragment: Fragment,
+    at: Instant,
+    read: Arc<AtomicBool>,
+}
+
+/// Tuning knobs; the defaults suit folio.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// Bytes of the in-process tier in front of Redis; 0 turns it off.
+    pub local_bytes: u64,
+    /// How long a computing instance holds a fragment's lock.
+    pub lock_ttl: Duration,
+    /// How long others wait for that instance's value before computing.
+    pub lock_wait: Duration,
+    /// XFetch's beta: larger refreshes earlier.
+    pub xfetch_beta: f64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            local_bytes: 32 * 1024 * 1024,
+            lock_ttl: Duration::from_secs(10),
+            lock_wait: Duration::from_secs(3),
+            xfetch_beta: 1.0,
+        }
+    }
+}
+
+type RecoveryHook = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// The parts that exist only with Redis.
+struct Shared {
+    redis: Arc<RedisStore>,
+    breaker: Arc<Breaker>,
+    local: Option<Arc<LocalTier>>,
+    coherence: Option<Arc<Coherence>>,
 }
 
 pub struct Cache {
     store: Arc<dyn CacheStore>,
+    shared: Option<Shared>,
     keys: KeySpace,
     ttls: Ttls,
-    inflight: SingleFlight,
-    stats: Mutex<HashMap<&'static str, FragmentStats>>,
+    config: CacheConfig,
+    flights: Arc<Flights>,
+    metrics: Arc<CacheMetrics>,
+    written: moka::sync::Cache<String, Arc<Written>>,
+    recovery: OnceLock<RecoveryHook>,
 }
 
 fn unix_ms() -> u64 {
@@ -156,25 +293,153 @@ fn unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
+fn etag_of(key: &str, created_ms: u64, compute_us: u64) -> Arc<str> {
+    let mut bytes = key.as_bytes().to_vec();
+    bytes.extend_from_slice(&created_ms.to_le_bytes());
+    bytes.extend_from_slice(&compute_us.to_le_bytes());
+    Arc::from(format!("\"{:016x}\"", template_digest::fnv1a64(&bytes)))
+}
+
+/// XFetch: refresh early with a chance that grows as expiry nears and with
+/// the time the value takes to compute.
+fn refresh_early(now_ms: u64, stale_at_ms: u64, compute_us: u64, beta: f64) -> bool {
+    let u: f64 = 1.0 - rand::random::<f64>(); // (0, 1]
+    let gap_ms = (compute_us as f64 / 1000.0) * beta * -u.ln();
+    now_ms as f64 + gap_ms >= stale_at_ms as f64
+}
+
+fn written_cache(metrics: Arc<CacheMetrics>) -> moka::sync::Cache<String, Arc<Written>> {
+    moka::sync::Cache::builder()
+        .max_capacity(20_000)
+        .time_to_live(Duration::from_secs(24 * 3600))
+        .eviction_listener(move |key: Arc<String>, w: Arc<Written>, cause| {
+            let why = match cause {
+                moka::notification::RemovalCause::Replaced => "replaced before anyone read it",
+                moka::notification::RemovalCause::Expired => "expired before anyone read it",
+                _ => return,
+            };
+            if !w.read.load(Ordering::Relaxed) {
+                metrics.useless(
+                    UselessEntry {
+                        key: key.to_string(),
+                        fragment: w.fragment.name(),
+                        lived: w.at.elapsed(),
+                        why,
+                    },
+                    w.fragment,
+                );
+            }
+        })
+        .build()
+}
+
 impl Cache {
-    pub fn new(store: Arc<dyn CacheStore>, keys: KeySpace, ttls: Ttls) -> Self {
+    /// Everything in process memory (no Redis configured).
+    pub fn in_memory(keys: KeySpace, ttls: Ttls, max_bytes: u64) -> Self {
+        let metrics = Arc::new(CacheMetrics::default());
         Self {
-            store,
+            store: Arc::new(MemoryStore::new(max_bytes)),
+            shared: None,
             keys,
             ttls,
-            inflight: SingleFlight::default(),
-            stats: Mutex::new(HashMap::new()),
+            config: CacheConfig::default(),
+            flights: Arc::default(),
+            written: written_cache(metrics.clone()),
+            metrics,
+            recovery: OnceLock::new(),
         }
     }
 
-    fn count(&self, fragment: Fragment, f: impl FnOnce(&mut FragmentStats)) {
-        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        f(stats.entry(fragment.name()).or_default());
+    /// Redis as the shared tier, with an in-process tier in front of it
+    /// unless `config.local_bytes` is 0.
+    pub fn with_redis(
+        url: &str,
+        pool: deadpool_redis::Pool,
+        keys: KeySpace,
+        ttls: Ttls,
+        timeout: Duration,
+        breaker: Arc<Breaker>,
+        config: CacheConfig,
+    ) -> Self {
+        let metrics = Arc::new(CacheMetrics::default());
+        let redis = Arc::new(RedisStore::new(
+            pool.clone(),
+            keys.clone(),
+            timeout,
+            breaker.clone(),
+            metrics.clone(),
+        ));
+        let local = (config.local_bytes > 0).then(|| Arc::new(LocalTier::new(config.local_bytes)));
+        let coherence = local.as_ref().map(|l| {
+            Arc::new(Coherence::new(
+                url,
+                pool,
+                keys.clone(),
+                timeout,
+                l.clone(),
+                metrics.clone(),
+            ))
+        });
+        Self {
+            store: redis.clone(),
+            shared: Some(Shared {
+                redis,
+                breaker,
+                local,
+                coherence,
+            }),
+            keys,
+            ttls,
+            config,
+            flights: Arc::default(),
+            written: written_cache(metrics.clone()),
+            metrics,
+            recovery: OnceLock::new(),
+        }
     }
 
-    /// A snapshot of the counters, by fragment name.
-    pub fn stats(&self) -> HashMap<&'static str, FragmentStats> {
-        self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// Starts the background work of the Redis tier: the coherence channel
+    /// and the breaker's recovery probe. `on_recovery` runs after an outage,
+    /// before Redis is used again (folio delivers its invalidation outbox).
+    pub fn start(self: &Arc<Self>, on_recovery: RecoveryHook) {
+        let _ = self.recovery.set(on_recovery);
+        if let Some(shared) = &self.shared {
+            if let Some(coherence) = &shared.coherence {
+                coherence.start();
+            }
+            tokio::spawn(self.clone().watch_breaker());
+        }
+    }
+
+    /// While the breaker is open, probes Redis; once it answers, runs the
+    /// recovery hook, forgets the in-process tier, and closes the breaker.
+    async fn watch_breaker(self: Arc<Self>) {
+        let Some(shared) = &self.shared else { return };
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if shared.breaker.state() != BreakerState::Open
+                || shared.breaker.open_for() < Duration::from_millis(500)
+            {
+                continue;
+            }
+            if shared.redis.probe().await.is_err() {
+                continue;
+            }
+            if !shared
+                .breaker
+                .transition(BreakerState::Open, BreakerState::Recovering)
+            {
+                continue;
+            }
+            tracing::info!("Redis answers again: delivering pending invalidations before using it");
+            if let Some(hook) = self.recovery.get() {
+                hook().await;
+            }
+            if let Some(local) = &shared.local {
+                local.reset();
+            }
+            shared.breaker.close();
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -189,41 +454,69 @@ impl Cache {
         &self.store
     }
 
+    pub fn metrics(&self) -> &Arc<CacheMetrics> {
+        &self.metrics
+    }
+
+    pub fn breaker(&self) -> Option<&Arc<Breaker>> {
+        self.shared.as_ref().map(|s| &s.breaker)
+    }
+
+    /// (entries, bytes) of the in-process tier, if there is one.
+    pub fn local_size(&self) -> Option<(u64, u64)> {
+        let local = self.shared.as_ref()?.local.as_ref()?;
+        Some((local.entry_count(), local.weighted_size()))
+    }
+
+    /// Whether the in-process tier may answer now.
+    pub fn local_usable(&self) -> bool {
+        self.usable_local().is_some()
+    }
+
+    fn usable_local(&self) -> Option<&Arc<LocalTier>> {
+        let shared = self.shared.as_ref()?;
+        let local = shared.local.as_ref()?;
+        (shared.breaker.allows() && local.leased()).then_some(local)
+    }
+
     /// The fragment's stored bytes if they are fresh, or the result of
     /// `compute`, stored for the fragment's TTL.
     ///
     /// `compute` receives a [`Deps`] to add tags known only while computing
-    /// (call `depend_on` before reading their data).
+    /// (call `depend_on` before reading their data). It may run in the
+    /// background (to refresh an expiring entry), hence `'static`.
     pub async fn get_or_compute<E, F, Fut>(
-        &self,
+        self: &Arc<Self>,
         fragment: Fragment,
         compute: F,
     ) -> Result<Cached, E>
     where
-        F: FnOnce(Deps) -> Fut,
-        Fut: Future<Output = Result<Bytes, E>>,
+        E: MayServeStale + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
     {
-        self.get_or_compute_checked(fragment, |_| true, compute)
-            .await
+        self.get_checked(fragment, |_| true, compute).await
     }
 
     /// A cached value that the caller decodes (JSON). A stored value that no
     /// longer decodes (written by a build that forgot to bump the format
     /// version) counts as a miss, not as an error.
     pub async fn get_or_compute_json<T, E, F, Fut>(
-        &self,
+        self: &Arc<Self>,
         fragment: Fragment,
         compute: F,
     ) -> Result<T, E>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned,
-        E: From<serde_json::Error>,
-        F: FnOnce(Deps) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        E: MayServeStale + From<serde_json::Error> + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let decodes = |body: &Bytes| serde_json::from_slice::<T>(body).is_ok();
+        fn decodes<T: serde::de::DeserializeOwned>(body: &[u8]) -> bool {
+            serde_json::from_slice::<T>(body).is_ok()
+        }
         let cached = self
-            .get_or_compute_checked(fragment, decodes, |deps| async move {
+            .get_checked(fragment, decodes::<T>, |deps| async move {
                 let value = compute(deps).await?;
                 Ok::<_, E>(Bytes::from(serde_json::to_vec(&value)?))
             })
@@ -231,117 +524,495 @@ impl Cache {
         Ok(serde_json::from_slice(&cached.body)?)
     }
 
-    async fn get_or_compute_checked<E, F, Fut>(
+    async fn get_checked<E, F, Fut>(
+        self: &Arc<Self>,
+        fragment: Fragment,
+        usable: fn(&[u8]) -> bool,
+        compute: F,
+    ) -> Result<Cached, E>
+    where
+        E: MayServeStale + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
+    {
+        let started = Instant::now();
+        let key = self.keys.fragment(&fragment);
+        let now = unix_ms();
+        let mut expired: Option<Cached> = None;
+        let mut invalidated: Option<Cached> = None;
+
+        // 1. This process's memory.
+        if let Some(local) = self.usable_local() {
+            if let Some(e) = local.get(&key) {
+                if local.is_current(&e) {
+                    if let Some(read) = &e.read {
+                        read.store(true, Ordering::Relaxed);
+                    }
+                    let copy = Cached {
+                        body: e.body.clone(),
+                        outcome: Outcome::Hit,
+                        source: Source::Local,
+                        etag: e.etag.clone(),
+                        created_ms: e.created_ms,
+                        elapsed: started.elapsed(),
+                        compute: None,
+                    };
+                    if now < e.stale_at_ms {
+                        self.metrics.record(fragment, Event::HitLocal);
+                        if refresh_early(now, e.stale_at_ms, e.compute_us, self.config.xfetch_beta)
+                        {
+                            self.spawn_refresh(fragment, key, compute);
+                        }
+                        return Ok(copy);
+                    }
+                    expired = Some(copy);
+                }
+            }
+        }
+
+        // 2. The shared store.
+        let epoch = self.usable_local().map(|l| l.epoch());
+        match self.store.read(&key).await {
+            Ok(Some(lookup)) => {
+                if let Some(entry) = Entry::decode(lookup.raw).filter(|e| usable(&e.body)) {
+                    let etag = etag_of(&key, entry.created_ms, entry.compute_us);
+                    let copy = Cached {
+                        body: entry.body.clone(),
+                        outcome: Outcome::Hit,
+                        source: Source::Shared,
+                        etag: etag.clone(),
+                        created_ms: entry.created_ms,
+                        elapsed: started.elapsed(),
+                        compute: None,
+                    };
+                    if lookup.deps_current {
+                        self.mark_read(&key);
+                        self.keep_local(&key, &entry, etag, epoch, None);
+                        if now < entry.stale_at_ms {
+                            self.metrics.record(fragment, Event::HitShared);
+                            if refresh_early(
+                                now,
+                                entry.stale_at_ms,
+                                entry.compute_us,
+                                self.config.xfetch_beta,
+                            ) {
+                                self.spawn_refresh(fragment, key, compute);
+                            }
+                            return Ok(copy);
+                        }
+                        expired = expired.or(Some(copy));
+                    } else {
+                        invalidated = Some(copy);
+                    }
+                } else {
+                    tracing::debug!(key, "cache: a value of another format; recomputing");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.store_failed(fragment, &key, &e),
+        }
+
+        // 3. Expired but not invalidated: serve it, refresh behind it.
+        if let Some(mut copy) = expired {
+            self.metrics.record(fragment, Event::Stale);
+            self.spawn_refresh(fragment, key, compute);
+            copy.outcome = Outcome::Stale;
+            copy.elapsed = started.elapsed();
+            return Ok(copy);
+        }
+
+        // 4. Compute, once.
+        self.metrics.record(fragment, Event::Miss);
+        let mut result = self
+            .compute_once(fragment, &key, usable, compute, invalidated)
+            .await;
+        if let Ok(cached) = &mut result {
+            cached.elapsed = started.elapsed();
+        }
+        result
+    }
+
+    /// The coalesced path: one computation per key in this process, whose
+    /// result every caller who arrived meanwhile gets.
+    async fn compute_once<E, F, Fut>(
+        self: &Arc<Self>,
+        fragment: Fragment,
+        key: &str,
+        usable: fn(&[u8]) -> bool,
+        compute: F,
+        old_copy: Option<Cached>,
+    ) -> Result<Cached, E>
+    where
+        E: MayServeStale + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
+    {
+        let guard = match self.flights.join(key) {
+            Join::Follower(mut rx) => {
+                if let Ok(done) = rx.wait_for(Option::is_some).await {
+                    if let Some(Some(mut cached)) = done.clone() {
+                        if cached.outcome != Outcome::StaleOnError {
+                            cached.outcome = Outcome::Miss;
+                            cached.source = Source::Coalesced;
+                            cached.compute = None;
+                        }
+                        return Ok(cached);
+                    }
+                }
+                // The computation failed: try ourselves.
+                None
+            }
+            Join::Leader(guard) => Some(guard),
+        };
+        match self
+            .compute_across_instances(fragment, key, usable, compute)
+            .await
+        {
+            Ok(cached) => {
+                if let Some(guard) = guard {
+                    guard.finish(Some(cached.clone()));
+                }
+                Ok(cached)
+            }
+            Err(e) => {
+                let stand_in = old_copy.filter(|_| e.may_serve_stale()).map(|mut copy| {
+                    copy.outcome = Outcome::StaleOnError;
+                    copy
+                });
+                match stand_in {
+                    Some(copy) => {
+                        self.metrics.record(fragment, Event::StaleOnError);
+                        tracing::warn!(
+                            key,
+                            "computing failed; serving an old copy (stale-if-error)"
+                        );
+                        if let Some(guard) = guard {
+                            guard.finish(Some(copy.clone()));
+                        }
+                        Ok(copy)
+                    }
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    /// With Redis, one instance computes while the others wait (briefly) for
+    /// its value; on any doubt, compute.
+    async fn compute_across_instances<E, F, Fut>(
         &self,
         fragment: Fragment,
-        usable: impl Fn(&Bytes) -> bool,
+        key: &str,
+        usable: fn(&[u8]) -> bool,
+        compute: F,
+    ) -> Result<Cached, E>
+    where
+        E: MayServeStale + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
+    {
+        if !self.store.is_shared() {
+            return self.compute_and_store(fragment, key, compute).await;
+        }
+        let lock = self.keys.lock(key);
+        match self.store.try_lock(&lock, self.config.lock_ttl).await {
+            Ok(Some(token)) => {
+                let result = self.compute_and_store(fragment, key, compute).await;
+                let _ = self.store.unlock(&lock, &token).await;
+                result
+            }
+            Ok(None) => {
+                if let Some(found) = self.wait_for_other_instance(key, usable).await {
+                    return Ok(found);
+                }
+                self.compute_and_store(fragment, key, compute).await
+            }
+            Err(_) => self.compute_and_store(fragment, key, compute).await,
+        }
+    }
+
+    async fn wait_for_other_instance(
+        &self,
+        key: &str,
+        usable: fn(&[u8]) -> bool,
+    ) -> Option<Cached> {
+        let deadline = Instant::now() + self.config.lock_wait;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            let epoch = self.usable_local().map(|l| l.epoch());
+            match self.store.read(key).await {
+                Ok(Some(lookup)) if lookup.deps_current => {
+                    let entry = Entry::decode(lookup.raw).filter(|e| usable(&e.body))?;
+                    if entry.stale_at_ms <= unix_ms() {
+                        continue;
+                    }
+                    let etag = etag_of(key, entry.created_ms, entry.compute_us);
+                    self.keep_local(key, &entry, etag.clone(), epoch, None);
+                    return Some(Cached {
+                        body: entry.body,
+                        outcome: Outcome::Miss,
+                        source: Source::Coalesced,
+                        etag,
+                        created_ms: entry.created_ms,
+                        elapsed: Duration::ZERO,
+                        compute: None,
+                    });
+                }
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    async fn compute_and_store<E, F, Fut>(
+        &self,
+        fragment: Fragment,
+        key: &str,
         compute: F,
     ) -> Result<Cached, E>
     where
         F: FnOnce(Deps) -> Fut,
         Fut: Future<Output = Result<Bytes, E>>,
     {
-        let key = self.keys.fragment(&fragment);
-        if let Some(body) = self.fresh(&key, fragment, &usable).await {
-            self.count(fragment, |s| s.hits += 1);
-            return Ok(Cached {
-                body,
-                outcome: Outcome::Hit,
-            });
-        }
+        let epoch = self.usable_local().map(|l| l.epoch());
+        let deps = Deps::new(self.store.clone());
+        deps.depend_on(&fragment.depends_on()).await;
+        let started = Instant::now();
+        let body = compute(deps.clone()).await?;
+        let took = started.elapsed();
+        self.metrics.computed(fragment, took);
 
-        let lock = self.inflight.lock_for(&key);
-        let result = async {
-            let _turn = lock.lock().await;
-            // Whoever held the lock before us may have stored it.
-            if let Some(body) = self.fresh(&key, fragment, &usable).await {
-                self.count(fragment, |s| s.hits += 1);
-                return Ok(Cached {
-                    body,
-                    outcome: Outcome::Hit,
-                });
-            }
-            self.count(fragment, |s| {
-                s.misses += 1;
-                s.computes += 1;
-            });
-            let deps = Deps::new(self.store.clone());
-            deps.depend_on(&fragment.depends_on()).await;
-            let started = Instant::now();
-            let body = compute(deps.clone()).await?;
-            let compute_us = started.elapsed().as_micros() as u64;
-            if let Some(recorded) = deps.into_recorded() {
-                self.store_entry(&key, fragment, recorded, compute_us, body.clone())
-                    .await;
-            }
-            Ok(Cached {
-                body,
-                outcome: Outcome::Miss,
-            })
-        }
-        .await;
-        self.inflight.release(&key, lock);
-        result
-    }
-
-    async fn fresh(
-        &self,
-        key: &str,
-        fragment: Fragment,
-        usable: &impl Fn(&Bytes) -> bool,
-    ) -> Option<Bytes> {
-        match self.store.read(key).await {
-            Ok(Some(lookup)) if lookup.deps_current => {
-                let entry = Entry::decode(lookup.raw)?;
-                let live = entry.expires_ms > unix_ms();
-                if live && !usable(&entry.body) {
-                    tracing::warn!(key, "cached value does not decode; recomputing it");
-                    return None;
-                }
-                live.then_some(entry.body)
-            }
-            Ok(_) => None,
-            Err(e) => {
-                self.count(fragment, |s| s.store_errors += 1);
-                tracing::warn!(key, error = %e, "cache read failed; computing from the database");
-                None
-            }
-        }
-    }
-
-    async fn store_entry(
-        &self,
-        key: &str,
-        fragment: Fragment,
-        deps: Vec<(String, u64)>,
-        compute_us: u64,
-        body: Bytes,
-    ) {
         let ttl = fragment.ttl(&self.ttls);
+        let jitter_ms = policy::max_jitter(ttl).as_millis() as f64 * rand::random::<f64>();
+        let hard = ttl
+            .saturating_sub(Duration::from_millis(jitter_ms as u64))
+            .max(Duration::from_millis(1));
         let created_ms = unix_ms();
         let entry = Entry {
             created_ms,
-            expires_ms: created_ms + ttl.as_millis() as u64,
-            compute_us,
-            deps,
+            stale_at_ms: created_ms
+                + hard.saturating_sub(policy::stale_window(ttl)).as_millis() as u64,
+            compute_us: took.as_micros() as u64,
+            deps: Vec::new(),
             body,
         };
-        if let Err(e) = self.store.write(key, entry.encode(), ttl).await {
-            tracing::warn!(key, error = %e, "cache write failed");
+        let etag = etag_of(key, entry.created_ms, entry.compute_us);
+        if let Some(recorded) = deps.into_recorded() {
+            let entry = Entry {
+                deps: recorded,
+                ..entry.clone()
+            };
+            match self.store.write(key, entry.encode(), hard).await {
+                Ok(()) => {
+                    let read = Arc::new(AtomicBool::new(false));
+                    self.written.insert(
+                        key.to_owned(),
+                        Arc::new(Written {
+                            fragment,
+                            at: Instant::now(),
+                            read: read.clone(),
+                        }),
+                    );
+                    self.keep_local(key, &entry, etag.clone(), epoch, Some(read));
+                }
+                Err(e) => self.store_failed(fragment, key, &e),
+            }
+        }
+        Ok(Cached {
+            body: entry.body,
+            outcome: Outcome::Miss,
+            source: Source::Computed,
+            etag,
+            created_ms,
+            elapsed: Duration::ZERO,
+            compute: Some(took),
+        })
+    }
+
+    /// Refreshes a fragment in the background, unless a refresh or a
+    /// computation of it is already under way here or elsewhere.
+    fn spawn_refresh<E, F, Fut>(self: &Arc<Self>, fragment: Fragment, key: String, compute: F)
+    where
+        E: MayServeStale + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
+    {
+        if self.flights.active(&key) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let Join::Leader(guard) = this.flights.join(&key) else {
+                return;
+            };
+            let lock = this.keys.lock(&key);
+            let token = if this.store.is_shared() {
+                match this.store.try_lock(&lock, this.config.lock_ttl).await {
+                    Ok(Some(token)) => Some(token),
+                    _ => return,
+                }
+            } else {
+                None
+            };
+            let result = this.compute_and_store(fragment, &key, compute).await;
+            if let Some(token) = token {
+                let _ = this.store.unlock(&lock, &token).await;
+            }
+            guard.finish(result.ok());
+        });
+    }
+
+    fn keep_local(
+        &self,
+        key: &str,
+        entry: &Entry,
+        etag: Arc<str>,
+        epoch: Option<u64>,
+        read: Option<Arc<AtomicBool>>,
+    ) {
+        let (Some(local), Some(epoch)) = (self.usable_local(), epoch) else {
+            return;
+        };
+        let ttl = Duration::from_millis(entry.stale_at_ms.saturating_sub(unix_ms()))
+            + Duration::from_secs(1);
+        local.insert(
+            key.to_owned(),
+            LocalEntry::new(
+                entry.body.clone(),
+                entry.deps.clone(),
+                entry.created_ms,
+                entry.stale_at_ms,
+                entry.compute_us,
+                etag,
+                ttl,
+                read,
+            ),
+            epoch,
+        );
+    }
+
+    fn mark_read(&self, key: &str) {
+        if let Some(w) = self.written.get(key) {
+            w.read.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn store_failed(&self, fragment: Fragment, key: &str, e: &StoreError) {
+        self.metrics.record(fragment, Event::StoreError);
+        match e {
+            StoreError::BreakerOpen => {}
+            _ => tracing::warn!(key, error = %e, "cache store failed; serving from the database"),
+        }
+    }
+
+    /// Tag-free fragments (catalogue rows) by many keys in one round trip:
+    /// the bodies found, in order.
+    pub async fn get_many(&self, fragments: &[Fragment]) -> Vec<Option<Bytes>> {
+        let keys: Vec<String> = fragments.iter().map(|f| self.keys.fragment(f)).collect();
+        let mut found: Vec<Option<Bytes>> = vec![None; keys.len()];
+        let local = self.usable_local();
+        let mut missing = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            match local.and_then(|l| l.get(key)) {
+                Some(e) => found[i] = Some(e.body.clone()),
+                None => missing.push(i),
+            }
+        }
+        if missing.is_empty() {
+            return found;
+        }
+        let epoch = local.map(|l| l.epoch());
+        let wanted: Vec<String> = missing.iter().map(|&i| keys[i].clone()).collect();
+        match self.store.read_many(&wanted).await {
+            Ok(values) => {
+                for (&i, raw) in missing.iter().zip(values) {
+                    if let Some(entry) = raw.and_then(Entry::decode) {
+                        let etag = etag_of(&keys[i], entry.created_ms, entry.compute_us);
+                        self.keep_local(&keys[i], &entry, etag, epoch, None);
+                        found[i] = Some(entry.body);
+                    }
+                }
+            }
+            Err(e) => self.store_failed(fragments[0], &keys[0], &e),
+        }
+        for (fragment, hit) in fragments.iter().zip(&found) {
+            self.metrics.record(
+                *fragment,
+                if hit.is_some() {
+                    Event::HitShared
+                } else {
+                    Event::Miss
+                },
+            );
+        }
+        found
+    }
+
+    /// Stores tag-free fragments in one round trip.
+    pub async fn put_many(&self, items: Vec<(Fragment, Bytes)>) {
+        let now = unix_ms();
+        let epoch = self.usable_local().map(|l| l.epoch());
+        let mut batch = Vec::with_capacity(items.len());
+        for (fragment, body) in items {
+            let key = self.keys.fragment(&fragment);
+            let ttl = fragment.ttl(&self.ttls);
+            let entry = Entry {
+                created_ms: now,
+                stale_at_ms: now + ttl.as_millis() as u64,
+                compute_us: 0,
+                deps: Vec::new(),
+                body,
+            };
+            self.metrics.computed(fragment, Duration::ZERO);
+            self.keep_local(&key, &entry, etag_of(&key, now, 0), epoch, None);
+            batch.push((key, entry.encode(), ttl));
+        }
+        if let Err(e) = self.store.write_many(batch).await {
+            tracing::debug!(error = %e, "cache: could not store rows");
         }
     }
 
     /// Marks everything `write` touched as changed. Call it after the
     /// write's transaction has committed.
     pub async fn invalidate(&self, write: Write) -> Result<(), StoreError> {
-        let tags = write.touches();
-        self.invalidate_tags(&tags).await
+        self.invalidate_tags(&write.touches()).await
     }
 
+    /// Bumps `tags`; returns once every instance has dropped its copies.
     pub async fn invalidate_tags(&self, tags: &[Tag]) -> Result<(), StoreError> {
-        self.store.bump(tags).await?;
-        tracing::info!(tags = ?tags.iter().map(Tag::to_string).collect::<Vec<_>>(), "cache invalidated");
+        let versions = self.store.bump(tags).await?;
+        self.after_bump(tags, versions).await;
         Ok(())
+    }
+
+    /// The same, past the breaker: for the recovery hook, which runs before
+    /// the breaker closes.
+    pub async fn invalidate_tags_recovering(&self, tags: &[Tag]) -> Result<(), StoreError> {
+        let versions = match &self.shared {
+            Some(shared) => shared.redis.bump_unguarded(tags).await?,
+            None => self.store.bump(tags).await?,
+        };
+        self.after_bump(tags, versions).await;
+        Ok(())
+    }
+
+    async fn after_bump(&self, tags: &[Tag], versions: Vec<u64>) {
+        let bumped: Vec<(String, u64)> = tags.iter().map(Tag::to_string).zip(versions).collect();
+        if let Some(shared) = &self.shared {
+            if let Some(local) = &shared.local {
+                local.apply(&bumped);
+            }
+            if let Some(coherence) = &shared.coherence {
+                if let Err(e) = coherence.broadcast(&bumped).await {
+                    // Other instances' leases lapse without the message.
+                    tracing::warn!(error = %e, "cache coherence: could not publish an invalidation");
+                    tokio::time::sleep(coherence::LEASE).await;
+                }
+            }
+        }
+        self.metrics.invalidations.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(tags = ?bumped.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), "cache invalidated");
     }
 
     /// Time left on a fragment's entry (for tests and the admin page).
@@ -349,8 +1020,69 @@ impl Cache {
         self.store.ttl(&self.keys.fragment(&fragment)).await
     }
 
-    /// Removes every entry of this namespace.
+    /// Up to `limit` current keys, with TTL and size.
+    pub async fn list_keys(&self, limit: usize) -> Result<Vec<KeyInfo>, StoreError> {
+        self.store.list(&self.keys.current_pattern(), limit).await
+    }
+
+    /// Removes every cache entry of this namespace (any format version).
     pub async fn clear(&self) -> Result<u64, StoreError> {
-        self.store.clear().await
+        let removed = self.store.clear(&self.keys.namespace_pattern()).await?;
+        if let Some(shared) = &self.shared {
+            if let Some(local) = &shared.local {
+                local.reset();
+            }
+            if let Some(coherence) = &shared.coherence {
+                if coherence.broadcast_flush().await.is_err() {
+                    tokio::time::sleep(coherence::LEASE).await;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Per-fragment computations since start (tests and the admin page).
+    pub fn computes(&self, fragment_name: &str) -> u64 {
+        self.metrics
+            .by_name()
+            .find(|(name, _)| *name == fragment_name)
+            .map(|(_, m)| m.computes())
+            .unwrap_or(0)
+    }
+
+    /// `/metrics` in the Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        self.written.run_pending_tasks();
+        let mut gauges: Vec<(&str, &str, f64)> = Vec::new();
+        if let Some(shared) = &self.shared {
+            gauges.push((
+                "folio_cache_breaker_state",
+                "Redis circuit breaker: 0 closed, 1 open, 2 recovering.",
+                shared.breaker.state() as u8 as f64,
+            ));
+            gauges.push((
+                "folio_cache_breaker_opens",
+                "Times the breaker opened since start.",
+                shared.breaker.opens() as f64,
+            ));
+            gauges.push((
+                "folio_cache_local_usable",
+                "1 while the in-process tier may answer.",
+                f64::from(u8::from(self.local_usable())),
+            ));
+        }
+        if let Some((entries, bytes)) = self.local_size() {
+            gauges.push((
+                "folio_cache_local_entries",
+                "Entries in the in-process tier.",
+                entries as f64,
+            ));
+            gauges.push((
+                "folio_cache_local_bytes",
+                "Bytes in the in-process tier.",
+                bytes as f64,
+            ));
+        }
+        self.metrics.render(&gauges)
     }
 }

@@ -12,6 +12,10 @@
 //! | `BookPage(id)`            | `book:{id}:page`       | 1 hour          | `book:{id}`, `ratings:{id}`    |
 //! | `BookJson(id)`            | `api:book:{id}`        | 1 hour          | `book:{id}`, `ratings:{id}`    |
 //! | `SampleList` (`/cache`)   | `sample:first-1000`    | `CACHE_TTL`     | `books`                        |
+//! | `BookRow{id, version}`    | `row:book:{id}:{ver}`  | 1 day           | nothing: the key has the version |
+//!
+//! Keys of fragments rendered from a template end in `:t{digest}` of that
+//! template (and all it extends or includes).
 //!
 //! | write               | touches                               |
 //! |---------------------|---------------------------------------|
@@ -36,6 +40,8 @@ use std::time::Duration;
 /// how long an entry nobody asks for keeps memory, and how old the "last 30
 /// days" count on a book page may get.
 pub const PAGE_TTL: Duration = Duration::from_secs(3600);
+/// A catalogue row never changes under its key; a day bounds its memory.
+pub const ROW_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// Something cached entries depend on; a write bumps the tags it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +97,32 @@ pub enum Fragment {
     BookPage(i32),
     BookJson(i32),
     SampleList,
+    /// One row of the catalogue, inside `CataloguePage` (a Russian doll):
+    /// its key carries the book's version (`updated_at` in µs), so it needs
+    /// no tag at all: an edit makes a new key.
+    BookRow {
+        id: i32,
+        version: i64,
+    },
+}
+
+/// Fragment names, in `Fragment::kind_index` order.
+pub const FRAGMENT_NAMES: [&str; 9] = [
+    "chart_ranking",
+    "home_page",
+    "top_books_json",
+    "catalogue_page",
+    "catalogue_json",
+    "book_page",
+    "book_json",
+    "sample_list",
+    "book_row",
+];
+
+mod generated {
+    // `template_digest(name)`: a digest of a template and all it extends or
+    // includes, computed by build.rs.
+    include!(concat!(env!("OUT_DIR"), "/template_digests.rs"));
 }
 
 /// The TTLs that come from settings.
@@ -101,9 +133,25 @@ pub struct Ttls {
 }
 
 impl Fragment {
+    /// The template a fragment is rendered from; its digest is part of the
+    /// key, so a changed template busts its own fragments and nothing else.
+    pub fn template(&self) -> Option<&'static str> {
+        match self {
+            Fragment::HomePage => Some("home.html"),
+            Fragment::CataloguePage(_) => Some("books.html"),
+            Fragment::BookPage(_) => Some("book.html"),
+            Fragment::SampleList => Some("sample.html"),
+            Fragment::BookRow { .. } => Some("book_row.html"),
+            Fragment::ChartRanking
+            | Fragment::TopBooksJson
+            | Fragment::CatalogueJson(_)
+            | Fragment::BookJson(_) => None,
+        }
+    }
+
     /// The key below `{prefix}:{format version}:`.
     pub fn key(&self) -> String {
-        match self {
+        let base = match self {
             Fragment::ChartRanking => "chart:top10".into(),
             Fragment::HomePage => "page:home".into(),
             Fragment::TopBooksJson => "api:top-books".into(),
@@ -112,20 +160,30 @@ impl Fragment {
             Fragment::BookPage(id) => format!("book:{id}:page"),
             Fragment::BookJson(id) => format!("api:book:{id}"),
             Fragment::SampleList => "sample:first-1000".into(),
+            Fragment::BookRow { id, version } => format!("row:book:{id}:{version}"),
+        };
+        match self.template().and_then(generated::template_digest) {
+            Some(digest) => format!("{base}:t{digest}"),
+            None => base,
         }
     }
 
     /// The fragment's name without parameters, for metrics and logs.
     pub fn name(&self) -> &'static str {
+        FRAGMENT_NAMES[self.kind_index()]
+    }
+
+    pub fn kind_index(&self) -> usize {
         match self {
-            Fragment::ChartRanking => "chart_ranking",
-            Fragment::HomePage => "home_page",
-            Fragment::TopBooksJson => "top_books_json",
-            Fragment::CataloguePage(_) => "catalogue_page",
-            Fragment::CatalogueJson(_) => "catalogue_json",
-            Fragment::BookPage(_) => "book_page",
-            Fragment::BookJson(_) => "book_json",
-            Fragment::SampleList => "sample_list",
+            Fragment::ChartRanking => 0,
+            Fragment::HomePage => 1,
+            Fragment::TopBooksJson => 2,
+            Fragment::CataloguePage(_) => 3,
+            Fragment::CatalogueJson(_) => 4,
+            Fragment::BookPage(_) => 5,
+            Fragment::BookJson(_) => 6,
+            Fragment::SampleList => 7,
+            Fragment::BookRow { .. } => 8,
         }
     }
 
@@ -137,6 +195,7 @@ impl Fragment {
             | Fragment::CatalogueJson(_)
             | Fragment::BookPage(_)
             | Fragment::BookJson(_) => PAGE_TTL,
+            Fragment::BookRow { .. } => ROW_TTL,
         }
     }
 
@@ -153,8 +212,22 @@ impl Fragment {
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
                 vec![Tag::Book(*id), Tag::Ratings(*id)]
             }
+            Fragment::BookRow { .. } => Vec::new(),
         }
     }
+}
+
+/// How long before its TTL ends an entry counts as expired: from then on it
+/// is served stale while one request refreshes it, and it stays available
+/// as a last resort should the database be down.
+pub fn stale_window(ttl: Duration) -> Duration {
+    (ttl / 10).min(Duration::from_secs(3600))
+}
+
+/// Up to this much is taken off each TTL at random, so that entries written
+/// together do not all expire together.
+pub fn max_jitter(ttl: Duration) -> Duration {
+    (ttl / 20).min(Duration::from_secs(3600))
 }
 
 /// Every kind of write, and the tags it touches.
@@ -197,9 +270,19 @@ mod tests {
             Fragment::BookPage(1),
             Fragment::BookJson(1),
             Fragment::SampleList,
+            Fragment::BookRow { id: 1, version: 5 },
+            Fragment::BookRow { id: 1, version: 6 },
         ];
         let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
         assert_eq!(keys.len(), all.len());
+        for f in all {
+            assert_eq!(FRAGMENT_NAMES[f.kind_index()], f.name());
+            let digested = f
+                .key()
+                .rsplit_once(':')
+                .is_some_and(|(_, last)| last.len() == 13 && last.starts_with('t'));
+            assert_eq!(f.template().is_some(), digested, "{f:?}");
+        }
     }
 
     #[test]

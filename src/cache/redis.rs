@@ -1,19 +1,23 @@
 //! The Redis backend (deadpool-redis; each pooled connection is multiplexed).
 //!
-//! Every command runs under a short timeout: a slow or absent Redis costs a
-//! request at most that long, and the engine then falls back to the database.
+//! Every command runs under a short timeout and through the circuit
+//! breaker: a slow or absent Redis costs a request at most the timeout, and
+//! nothing at all once the breaker is open.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use deadpool_redis::Pool;
 use futures_util::future::{BoxFuture, FutureExt};
-use redis::{AsyncCommands, Script};
+use redis::Script;
 
+use super::breaker::Breaker;
 use super::key::KeySpace;
+use super::metrics::CacheMetrics;
 use super::policy::Tag;
-use super::store::{CacheStore, Lookup, StoreError};
+use super::store::{CacheStore, KeyInfo, Lookup, StoreError};
 
 /// Reads an entry and compares the tag versions on its second line with the
 /// current ones, in one round trip. Returns nil, or {1|0, entry}.
@@ -35,70 +39,145 @@ return {current, v}
 "#;
 
 /// Sets each tag key to max(old + 1, server time in µs): strictly increasing,
-/// and never back to an old value after Redis loses its data.
+/// and never back to an old value after Redis loses its data. Returns the
+/// new versions.
 const BUMP_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-for _, k in ipairs(KEYS) do
-  local next = math.max(tonumber(redis.call('GET', k) or '0') + 1, now)
-  redis.call('SET', k, string.format('%.0f', next))
+local out = {}
+for i, k in ipairs(KEYS) do
+  local next = string.format('%.0f', math.max(tonumber(redis.call('GET', k) or '0') + 1, now))
+  redis.call('SET', k, next)
+  out[i] = next
 end
-return #KEYS
+return out
+"#;
+
+const UNLOCK_SCRIPT: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 "#;
 
 pub struct RedisStore {
     pool: Pool,
     keys: KeySpace,
     timeout: Duration,
+    breaker: Arc<Breaker>,
+    metrics: Arc<CacheMetrics>,
     read_script: Script,
     bump_script: Script,
+    unlock_script: Script,
 }
 
 impl RedisStore {
     /// Uses `pool` (see `kv::redis_pool`); connections are made on first
     /// use, so folio starts even while Redis is down.
-    pub fn new(pool: Pool, keys: KeySpace, timeout: Duration) -> Self {
+    pub fn new(
+        pool: Pool,
+        keys: KeySpace,
+        timeout: Duration,
+        breaker: Arc<Breaker>,
+        metrics: Arc<CacheMetrics>,
+    ) -> Self {
         Self {
             pool,
             keys,
             timeout,
+            breaker,
+            metrics,
             read_script: Script::new(READ_SCRIPT),
             bump_script: Script::new(BUMP_SCRIPT),
+            unlock_script: Script::new(UNLOCK_SCRIPT),
         }
     }
 
-    /// Checks out a connection and runs `op` on it, all within the timeout.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs `op` on a pooled connection, within the timeout, unless the
+    /// breaker is open; feeds the breaker and the round-trip histogram.
     async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
         F: FnOnce(deadpool_redis::Connection) -> Fut,
         Fut: Future<Output = Result<T, redis::RedisError>>,
     {
-        let work = async {
-            let conn = self
-                .pool
-                .get()
-                .await
-                .map_err(|e| StoreError::Pool(e.to_string()))?;
-            op(conn).await.map_err(StoreError::from)
-        };
-        tokio::time::timeout(self.timeout, work)
-            .await
-            .map_err(|_| StoreError::Timeout(self.timeout))?
+        if !self.breaker.allows() {
+            return Err(StoreError::BreakerOpen);
+        }
+        let started = Instant::now();
+        let result = run_with_timeout(&self.pool, self.timeout, op).await;
+        match &result {
+            Ok(_) => {
+                self.breaker.on_success();
+                self.metrics.redis_rtt.observe(started.elapsed());
+            }
+            Err(_) => self.breaker.on_failure(),
+        }
+        result
     }
 
-    /// Answers PING, or says why not.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.with_conn(
-            |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await },
-        )
+    /// PING, past the breaker: how the breaker learns Redis is back.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        run_with_timeout(&self.pool, self.timeout, |mut c| async move {
+            redis::cmd("PING").query_async::<String>(&mut c).await
+        })
         .await
         .map(|_| ())
     }
+
+    /// Bumps tags past the breaker (the recovery path runs while it is not
+    /// yet closed); returns the new versions.
+    pub async fn bump_unguarded(&self, tags: &[Tag]) -> Result<Vec<u64>, StoreError> {
+        let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
+        run_with_timeout(&self.pool, self.timeout, |mut c| async move {
+            bump(&self.bump_script, &keys, &mut c).await
+        })
+        .await
+    }
+}
+
+pub(crate) async fn run_with_timeout<T, F, Fut>(
+    pool: &Pool,
+    timeout: Duration,
+    op: F,
+) -> Result<T, StoreError>
+where
+    F: FnOnce(deadpool_redis::Connection) -> Fut,
+    Fut: Future<Output = Result<T, redis::RedisError>>,
+{
+    let work = async {
+        let conn = pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        op(conn).await.map_err(StoreError::from)
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| StoreError::Timeout(timeout))?
+}
+
+async fn bump(
+    script: &Script,
+    keys: &[String],
+    c: &mut deadpool_redis::Connection,
+) -> Result<Vec<u64>, redis::RedisError> {
+    let mut invocation = script.prepare_invoke();
+    for key in keys {
+        invocation.key(key);
+    }
+    let raw: Vec<String> = invocation.invoke_async(c).await?;
+    Ok(raw.iter().map(|v| v.parse().unwrap_or(0)).collect())
 }
 
 impl CacheStore for RedisStore {
     fn name(&self) -> &'static str {
         "redis"
+    }
+
+    fn is_shared(&self) -> bool {
+        true
     }
 
     fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>> {
@@ -121,6 +200,24 @@ impl CacheStore for RedisStore {
         .boxed()
     }
 
+    fn read_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Option<Bytes>>, StoreError>> {
+        async move {
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let raw: Vec<Option<Vec<u8>>> = self
+                .with_conn(
+                    |mut c| async move { redis::cmd("MGET").arg(keys).query_async(&mut c).await },
+                )
+                .await?;
+            Ok(raw.into_iter().map(|v| v.map(Bytes::from)).collect())
+        }
+        .boxed()
+    }
+
     fn write<'a>(
         &'a self,
         key: &'a str,
@@ -128,17 +225,39 @@ impl CacheStore for RedisStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         async move {
-            let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             self.with_conn(|mut c| async move {
                 redis::cmd("SET")
                     .arg(key)
                     .arg(value.as_ref())
                     .arg("PX")
-                    .arg(ttl_ms)
+                    .arg(ttl_ms(ttl))
                     .query_async::<()>(&mut c)
                     .await
             })
             .await
+        }
+        .boxed()
+    }
+
+    fn write_many(
+        &self,
+        entries: Vec<(String, Bytes, Duration)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        async move {
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let mut pipe = redis::pipe();
+            for (key, value, ttl) in &entries {
+                pipe.cmd("SET")
+                    .arg(key)
+                    .arg(value.as_ref())
+                    .arg("PX")
+                    .arg(ttl_ms(*ttl))
+                    .ignore();
+            }
+            self.with_conn(|mut c| async move { pipe.query_async::<()>(&mut c).await })
+                .await
         }
         .boxed()
     }
@@ -150,7 +269,9 @@ impl CacheStore for RedisStore {
             }
             let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
             let raw: Vec<Option<String>> = self
-                .with_conn(|mut c| async move { c.mget(keys).await })
+                .with_conn(
+                    |mut c| async move { redis::cmd("MGET").arg(keys).query_async(&mut c).await },
+                )
                 .await?;
             Ok(raw
                 .into_iter()
@@ -160,18 +281,53 @@ impl CacheStore for RedisStore {
         .boxed()
     }
 
-    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
         async move {
             if tags.is_empty() {
-                return Ok(());
+                return Ok(Vec::new());
             }
             let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
+            self.with_conn(|mut c| async move { bump(&self.bump_script, &keys, &mut c).await })
+                .await
+        }
+        .boxed()
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        async move {
+            let token = crate::auth::session::random_token();
+            let got: Option<String> = self
+                .with_conn(|mut c| {
+                    let token = token.clone();
+                    async move {
+                        redis::cmd("SET")
+                            .arg(key)
+                            .arg(token)
+                            .arg("NX")
+                            .arg("PX")
+                            .arg(ttl_ms(ttl))
+                            .query_async(&mut c)
+                            .await
+                    }
+                })
+                .await?;
+            Ok(got.map(|_| token))
+        }
+        .boxed()
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        async move {
             self.with_conn(|mut c| async move {
-                let mut invocation = self.bump_script.prepare_invoke();
-                for key in &keys {
-                    invocation.key(key);
-                }
-                invocation.invoke_async::<i64>(&mut c).await
+                self.unlock_script
+                    .key(key)
+                    .arg(token)
+                    .invoke_async::<i64>(&mut c)
+                    .await
             })
             .await
             .map(|_| ())
@@ -182,7 +338,9 @@ impl CacheStore for RedisStore {
     fn ttl<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Duration>, StoreError>> {
         async move {
             let ms: i64 = self
-                .with_conn(|mut c| async move { c.pttl(key).await })
+                .with_conn(
+                    |mut c| async move { redis::cmd("PTTL").arg(key).query_async(&mut c).await },
+                )
                 .await?;
             // -2: no such key; -1: no expiry (never written by folio).
             Ok(u64::try_from(ms).ok().map(Duration::from_millis))
@@ -190,29 +348,53 @@ impl CacheStore for RedisStore {
         .boxed()
     }
 
-    fn clear(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+    fn list<'a>(
+        &'a self,
+        pattern: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<KeyInfo>, StoreError>> {
+        async move {
+            let keys = self.scan(pattern, limit).await?;
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut pipe = redis::pipe();
+            for key in &keys {
+                pipe.cmd("PTTL").arg(key).cmd("STRLEN").arg(key);
+            }
+            let raw: Vec<i64> = self
+                .with_conn(|mut c| async move { pipe.query_async(&mut c).await })
+                .await?;
+            let mut infos: Vec<KeyInfo> = keys
+                .into_iter()
+                .zip(raw.chunks(2))
+                .map(|(key, pair)| KeyInfo {
+                    key,
+                    ttl: u64::try_from(pair[0]).ok().map(Duration::from_millis),
+                    bytes: u64::try_from(pair[1]).unwrap_or(0),
+                })
+                .collect();
+            infos.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(infos)
+        }
+        .boxed()
+    }
+
+    fn clear<'a>(&'a self, pattern: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
         async move {
             // SCAN in pages (never KEYS, which blocks Redis), UNLINK each page.
-            let pattern = self.keys.namespace_pattern();
             let mut cursor: u64 = 0;
             let mut removed = 0u64;
             loop {
-                let pattern = pattern.clone();
-                let (next, keys): (u64, Vec<String>) = self
-                    .with_conn(|mut c| async move {
-                        redis::cmd("SCAN")
-                            .arg(cursor)
-                            .arg("MATCH")
-                            .arg(pattern)
-                            .arg("COUNT")
-                            .arg(1000)
-                            .query_async(&mut c)
-                            .await
-                    })
-                    .await?;
+                let (next, keys) = self.scan_page(pattern, cursor).await?;
                 if !keys.is_empty() {
                     removed += self
-                        .with_conn(|mut c| async move { c.unlink::<_, u64>(keys).await })
+                        .with_conn(|mut c| async move {
+                            redis::cmd("UNLINK")
+                                .arg(keys)
+                                .query_async::<u64>(&mut c)
+                                .await
+                        })
                         .await?;
                 }
                 if next == 0 {
@@ -223,4 +405,42 @@ impl CacheStore for RedisStore {
         }
         .boxed()
     }
+}
+
+impl RedisStore {
+    async fn scan_page(
+        &self,
+        pattern: &str,
+        cursor: u64,
+    ) -> Result<(u64, Vec<String>), StoreError> {
+        self.with_conn(|mut c| async move {
+            redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn scan(&self, pattern: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut cursor = 0;
+        let mut found = Vec::new();
+        loop {
+            let (next, keys) = self.scan_page(pattern, cursor).await?;
+            found.extend(keys);
+            if next == 0 || found.len() >= limit {
+                found.truncate(limit);
+                return Ok(found);
+            }
+            cursor = next;
+        }
+    }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }

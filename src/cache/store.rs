@@ -15,6 +15,8 @@ pub enum StoreError {
     Pool(String),
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
+    #[error("redis is unavailable (circuit breaker open)")]
+    BreakerOpen,
     #[error("the in-process store is full")]
     Full,
 }
@@ -27,14 +29,32 @@ pub struct Lookup {
     pub deps_current: bool,
 }
 
+/// One key as `/admin/cache` lists it.
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    pub key: String,
+    pub ttl: Option<Duration>,
+    pub bytes: u64,
+}
+
 /// A cache backend. Keys handed in are complete (prefix and format version
 /// included). Implementations are cheap to share (`Arc<dyn CacheStore>`).
 pub trait CacheStore: Send + Sync + 'static {
     /// A name for logs and metrics ("redis", "memory").
     fn name(&self) -> &'static str;
 
+    /// Whether several processes share this store (then they coordinate
+    /// with locks and invalidation messages).
+    fn is_shared(&self) -> bool;
+
     /// Reads an entry and checks its recorded tag versions, at once.
     fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>>;
+
+    /// Reads many tag-free entries in one round trip (MGET).
+    fn read_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Option<Bytes>>, StoreError>>;
 
     fn write<'a>(
         &'a self,
@@ -43,16 +63,40 @@ pub trait CacheStore: Send + Sync + 'static {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// Writes many entries in one round trip (a pipeline).
+    fn write_many(
+        &self,
+        entries: Vec<(String, Bytes, Duration)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+
     /// The current version of each tag (0 for one never bumped).
     fn tag_versions<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
 
     /// Gives each tag a new version, larger than any it had before, even
-    /// across a Redis restart (versions are at least the server's clock in µs).
-    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// across a Redis restart (versions are at least the server's clock in
+    /// µs); returns the new versions.
+    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
+
+    /// Takes a short lock (SET NX PX); returns its token if this caller got it.
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
+
+    /// Releases a lock if it still holds `token`.
+    fn unlock<'a>(&'a self, key: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// The time an entry has left, if it exists.
     fn ttl<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Duration>, StoreError>>;
 
-    /// Removes every key of this namespace; returns how many.
-    fn clear(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    /// Up to `limit` keys matching `pattern` (a glob), with TTL and size.
+    fn list<'a>(
+        &'a self,
+        pattern: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<KeyInfo>, StoreError>>;
+
+    /// Removes every key matching `pattern`; returns how many.
+    fn clear<'a>(&'a self, pattern: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
 }

@@ -141,6 +141,16 @@ impl Editor {
 
     /// Bumps every tag left in the outbox; returns how many rows were done.
     pub async fn drain_outbox(&self) -> Result<usize, DataError> {
+        self.drain(false).await
+    }
+
+    /// The same while the Redis breaker is recovering: runs before Redis is
+    /// used again, so no copy from before the outage is served as fresh.
+    pub async fn drain_outbox_recovering(&self) -> Result<usize, DataError> {
+        self.drain(true).await
+    }
+
+    async fn drain(&self, recovering: bool) -> Result<usize, DataError> {
         let pending = self
             .db
             .run(|c| writes::pending_invalidations(c, 500))
@@ -154,7 +164,12 @@ impl Editor {
             .collect();
         tags.sort_by_key(Tag::to_string);
         tags.dedup();
-        if let Err(e) = self.cache.invalidate_tags(&tags).await {
+        let bumped = if recovering {
+            self.cache.invalidate_tags_recovering(&tags).await
+        } else {
+            self.cache.invalidate_tags(&tags).await
+        };
+        if let Err(e) = bumped {
             tracing::debug!(error = %e, "outbox: the cache is still unreachable");
             return Ok(0);
         }

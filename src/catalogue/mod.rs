@@ -43,6 +43,12 @@ pub enum CatalogueError {
     Data(#[from] DataError),
 }
 
+impl crate::cache::MayServeStale for CatalogueError {
+    fn may_serve_stale(&self) -> bool {
+        matches!(self, CatalogueError::Data(d) if d.is_unavailable())
+    }
+}
+
 #[derive(Clone)]
 pub struct Catalogue {
     db: Database,

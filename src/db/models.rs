@@ -48,6 +48,14 @@ pub struct BookListItem {
     pub author: String,
     pub isbn: Option<String>,
     pub published_year: Option<i32>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl BookListItem {
+    /// The row's version, for keys of fragments that show it.
+    pub fn version(&self) -> i64 {
+        self.updated_at.and_utc().timestamp_micros()
+    }
 }
 
 /// A book's ratings, all time and in the chart's window.

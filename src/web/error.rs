@@ -88,10 +88,22 @@ pub fn internal(detail: impl Into<String>) -> WebError {
 
 impl From<DataError> for WebError {
     fn from(e: DataError) -> Self {
-        match e {
-            DataError::Unavailable(detail) => WebError::new(ErrorKind::Unavailable(detail)),
-            other => internal(other.to_string()),
+        if e.is_unavailable() {
+            WebError::new(ErrorKind::Unavailable(e.to_string()))
+        } else {
+            internal(e.to_string())
         }
+    }
+}
+
+/// A copy from before may stand in when the failure is ours (a 5xx), never
+/// when the answer itself is a 4xx (a deleted book stays deleted).
+impl crate::cache::MayServeStale for WebError {
+    fn may_serve_stale(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Unavailable(_) | ErrorKind::Internal(_)
+        )
     }
 }
 

@@ -5,17 +5,19 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod ops;
 pub mod pages;
+pub mod respond;
 pub mod session;
 pub mod views;
 
 use std::sync::Arc;
 
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::Accounts;
-use crate::cache::{Cache, Cached};
+use crate::cache::Cache;
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::config::Settings;
@@ -36,21 +38,7 @@ impl AppState {
     }
 }
 
-pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
-
-/// The answer for a cached fragment: its stored bytes and where they came from.
-pub fn cached_response(cached: Cached, content_type: &'static str) -> HttpResponse {
-    let mut response = HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(cached.body);
-    response
-        .headers_mut()
-        .insert(X_CACHE, HeaderValue::from_static(cached.outcome.as_str()));
-    response
-}
-
-pub const HTML: &str = "text/html; charset=utf-8";
+pub use respond::{HTML, JSON, X_CACHE};
 
 /// A page for one visitor (a form token, a flash, an admin's data): no
 /// shared cache may keep it.
@@ -75,7 +63,6 @@ pub fn form_config() -> web::FormConfig {
         .limit(64 * 1024)
         .error_handler(|err, _req| bad_request(format!("the form could not be read: {err}")).into())
 }
-pub const JSON: &str = "application/json";
 
 /// The `page` query parameter; a missing one is the first page.
 pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
@@ -88,7 +75,7 @@ pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
     PageNumber::parse(page).map_err(bad_request)
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig, uncached_routes: bool) {
+pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.route("/", web::get().to(pages::home))
         .route("/books", web::get().to(pages::catalogue))
         .route("/books/{id}", web::get().to(pages::book))
@@ -98,6 +85,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, uncached_routes: bool) {
         .route("/api/books/{id}", web::get().to(api::book))
         .route("/books/{id}/ratings", web::post().to(pages::rate))
         .route("/static/style.css", web::get().to(assets::stylesheet))
+        .route("/metrics", web::get().to(ops::metrics))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/admin/cache", web::get().to(ops::cache_page))
+        .route("/admin/cache/flush", web::post().to(ops::flush))
         .route("/admin/login", web::get().to(auth::login_form))
         .route("/admin/login", web::post().to(auth::login))
         .route("/admin/logout", web::get().to(auth::logout_form))
@@ -122,7 +114,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, uncached_routes: bool) {
         );
     // These read the database on every request: anyone could load it through
     // them, so production turns them off.
-    if uncached_routes {
+    if settings.bench_routes {
+        cfg.route("/_bench/constant", web::get().to(ops::constant));
+    }
+    if settings.uncached_routes {
         cfg.route("/sample", web::get().to(pages::sample_uncached))
             .route("/top/uncached", web::get().to(pages::home_uncached));
     }

@@ -9,23 +9,29 @@ use super::auth::see_other;
 use super::error::{
     bad_request, internal, not_found, sessions_unavailable, too_many_requests, WebError,
 };
+use super::respond::{self, HTML};
 use super::session::{ensure_session, verify_csrf, MaybeSession};
-use super::views::{BookPage, BooksPage, FlashView, HomePage, SamplePage};
-use super::{cached_response, client_ip, page_param, AppState, HTML};
+use super::views::{BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage};
+use super::{client_ip, page_param, AppState};
 use crate::auth::session::{Flash, FlashKind};
-use crate::cache::Fragment;
+use crate::cache::{Cache, Fragment};
+use crate::catalogue::Catalogue;
 use crate::db::writes::BookWriteError;
-use crate::domain::{BookId, Stars};
+use crate::domain::{BookId, PageNumber, Stars};
 
 fn render(template: &impl Template) -> Result<Bytes, WebError> {
     Ok(Bytes::from(template.render()?))
 }
 
-pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let catalogue = &state.catalogue;
+fn book_id(raw: &str) -> Result<BookId, WebError> {
+    BookId::parse(raw).ok_or_else(|| not_found(format!("there is no book with id {raw}")))
+}
+
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let catalogue = state.catalogue.clone();
     let page = state
         .cache()
-        .get_or_compute(Fragment::HomePage, |deps| async move {
+        .get_or_compute(Fragment::HomePage, move |deps| async move {
             let chart = catalogue.chart(&deps).await?;
             render(&HomePage {
                 chart: &chart,
@@ -33,7 +39,7 @@ pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, WebError> 
             })
         })
         .await?;
-    Ok(cached_response(page, HTML))
+    Ok(respond::public(&req, &state, page, HTML))
 }
 
 pub async fn home_uncached(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
@@ -50,15 +56,48 @@ pub async fn catalogue(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let page = page_param(&req)?;
-    let catalogue = &state.catalogue;
+    let catalogue = state.catalogue.clone();
     let cached = state
         .cache()
-        .get_or_compute(Fragment::CataloguePage(page.get()), |_| async move {
-            let listing = catalogue.page(page).await?;
-            render(&BooksPage { page: &listing })
+        .get_or_compute(Fragment::CataloguePage(page.get()), move |_| {
+            catalogue_html(catalogue, page)
         })
         .await?;
-    Ok(cached_response(cached, HTML))
+    Ok(respond::public(&req, &state, cached, HTML))
+}
+
+/// A catalogue page of cached rows (Russian dolls): each row's key carries
+/// its book's version, all rows come in one round trip, and only the rows
+/// of books changed since are rendered again.
+async fn catalogue_html(catalogue: Catalogue, page: PageNumber) -> Result<Bytes, WebError> {
+    let listing = catalogue.page(page).await?;
+    let cache: &Cache = catalogue.cache();
+    let fragments: Vec<Fragment> = listing
+        .books
+        .iter()
+        .map(|b| Fragment::BookRow {
+            id: b.id,
+            version: b.version(),
+        })
+        .collect();
+    let mut rows = cache.get_many(&fragments).await;
+    let mut fresh = Vec::new();
+    for ((book, fragment), row) in listing.books.iter().zip(&fragments).zip(rows.iter_mut()) {
+        if row.is_none() {
+            let rendered = render(&BookRow { book })?;
+            fresh.push((*fragment, rendered.clone()));
+            *row = Some(rendered);
+        }
+    }
+    cache.put_many(fresh).await;
+    let rows: Vec<&str> = rows
+        .iter()
+        .map(|r| std::str::from_utf8(r.as_deref().unwrap_or_default()).unwrap_or_default())
+        .collect();
+    render(&BooksPage {
+        page: &listing,
+        rows,
+    })
 }
 
 /// The book page is cached whole, for everyone; the reader's own parts (the
@@ -68,12 +107,11 @@ pub async fn book(
     path: web::Path<String>,
     maybe: MaybeSession,
 ) -> Result<HttpResponse, WebError> {
-    let id = BookId::parse(&path)
-        .ok_or_else(|| not_found(format!("there is no book with id {}", path.as_str())))?;
-    let catalogue = &state.catalogue;
+    let id = book_id(&path)?;
+    let catalogue = state.catalogue.clone();
     let cached = state
         .cache()
-        .get_or_compute(Fragment::BookPage(id.get()), |_| async move {
+        .get_or_compute(Fragment::BookPage(id.get()), move |_| async move {
             let detail = catalogue.book(id).await?;
             render(&BookPage { detail: &detail })
         })
@@ -100,17 +138,7 @@ pub async fn book(
         None => String::new(),
     };
     let body = fill_slots(&cached.body, &token, &flash_html);
-    let mut response = cached_response(
-        crate::cache::Cached {
-            body: body.into(),
-            outcome: cached.outcome,
-        },
-        HTML,
-    );
-    response.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("private, no-store"),
-    );
+    let mut response = respond::private(cached, body, HTML);
     if let Some(cookie) = cookie {
         response
             .add_cookie(&cookie)
@@ -122,9 +150,9 @@ pub async fn book(
 const CSRF_SLOT: &str = "__FOLIO_CSRF__";
 const FLASH_SLOT: &str = "<!--folio:flash-->";
 
-/// Fills the page's slots. Each is filled at its last place only: the slots
-/// come after anything a book's own text could contain on the page... except
-/// the flash, which comes first, so it is filled at its first place.
+/// Fills the page's slots: the token at its last place (the form comes after
+/// anything a book's own text puts on the page), the flash at its first
+/// (before it).
 fn fill_slots(page: &[u8], csrf_token: &str, flash_html: &str) -> String {
     let mut html = String::from_utf8_lossy(page).into_owned();
     if let Some(at) = html.rfind(CSRF_SLOT) {
@@ -154,8 +182,7 @@ pub async fn rate(
         form.csrf_token.as_deref(),
     )?;
     let (sid, mut data) = maybe.current.expect("verify_csrf needs a session");
-    let id = BookId::parse(&path)
-        .ok_or_else(|| not_found(format!("there is no book with id {}", path.as_str())))?;
+    let id = book_id(&path)?;
     let stars = Stars::parse(form.stars.as_deref().unwrap_or("")).map_err(bad_request)?;
     let allowed = state
         .accounts
@@ -195,12 +222,15 @@ pub async fn sample_uncached(state: web::Data<AppState>) -> Result<HttpResponse,
     Ok(HttpResponse::Ok().content_type(HTML).body(body))
 }
 
-pub async fn sample_cached(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let catalogue = &state.catalogue;
+pub async fn sample_cached(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let catalogue = state.catalogue.clone();
     let ttl = state.settings.cache_ttl.as_secs();
     let cached = state
         .cache()
-        .get_or_compute(Fragment::SampleList, |_| async move {
+        .get_or_compute(Fragment::SampleList, move |_| async move {
             let books = catalogue.sample().await?;
             render(&SamplePage {
                 books: &books,
@@ -208,5 +238,5 @@ pub async fn sample_cached(state: web::Data<AppState>) -> Result<HttpResponse, W
             })
         })
         .await?;
-    Ok(cached_response(cached, HTML))
+    Ok(respond::public(&req, &state, cached, HTML))
 }

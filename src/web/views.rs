@@ -27,6 +27,14 @@ pub struct HomePage<'a> {
 #[template(path = "books.html")]
 pub struct BooksPage<'a> {
     pub page: &'a CataloguePage,
+    /// Each book's row, rendered (and cached) on its own: `book_row.html`.
+    pub rows: Vec<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "book_row.html")]
+pub struct BookRow<'a> {
+    pub book: &'a BookListItem,
 }
 
 impl BooksPage<'_> {
@@ -155,4 +163,41 @@ pub struct BookFormPage<'a> {
 pub struct DeletePage<'a> {
     pub chrome: AdminChrome,
     pub book: &'a Book,
+}
+
+pub struct FragmentRow {
+    pub name: &'static str,
+    pub hits: u64,
+    pub misses: u64,
+    pub stale: u64,
+    pub errors: u64,
+    pub computes: u64,
+    pub useless: u64,
+    pub hit_ratio: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/cache.html")]
+pub struct CachePage {
+    pub chrome: AdminChrome,
+    pub backend: &'static str,
+    pub breaker: &'static str,
+    pub local: Option<String>,
+    pub fragments: Vec<FragmentRow>,
+    /// (key, time to live, bytes)
+    pub keys: Vec<(String, String, u64)>,
+    /// (key, fragment, how long it lived, why it was useless)
+    pub useless: Vec<(String, &'static str, String, &'static str)>,
+}
+
+/// "3 d 4 h", "12 min", "40 s": how long, for people.
+pub fn human_duration(d: Option<std::time::Duration>) -> String {
+    let Some(d) = d else { return "–".into() };
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        7200..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
 }

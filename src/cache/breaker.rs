@@ -1,0 +1,116 @@
+//! A circuit breaker around Redis. After `threshold` failures in a row it
+//! opens: every call fails at once instead of waiting for a timeout, so an
+//! outage costs requests nothing. A background probe closes it once Redis
+//! answers again (see `Cache::watch_breaker`).
+
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed = 0,
+    Open = 1,
+    /// Redis answers again; pending work (the outbox) runs before closing.
+    Recovering = 2,
+}
+
+pub struct Breaker {
+    state: AtomicU8,
+    failures: AtomicU32,
+    threshold: u32,
+    opened_at_ms: AtomicU64,
+    opens: AtomicU64,
+    epoch: Instant,
+}
+
+impl Breaker {
+    pub fn new(threshold: u32) -> Self {
+        Self {
+            state: AtomicU8::new(BreakerState::Closed as u8),
+            failures: AtomicU32::new(0),
+            threshold: threshold.max(1),
+            opened_at_ms: AtomicU64::new(0),
+            opens: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    pub fn state(&self) -> BreakerState {
+        match self.state.load(Ordering::Acquire) {
+            0 => BreakerState::Closed,
+            1 => BreakerState::Open,
+            _ => BreakerState::Recovering,
+        }
+    }
+
+    /// Whether a call may go to Redis now.
+    pub fn allows(&self) -> bool {
+        self.state() == BreakerState::Closed
+    }
+
+    pub fn on_success(&self) {
+        self.failures.store(0, Ordering::Relaxed);
+    }
+
+    pub fn on_failure(&self) {
+        let n = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        if n >= self.threshold && self.transition(BreakerState::Closed, BreakerState::Open) {
+            self.opened_at_ms
+                .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
+            self.opens.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                failures = n,
+                "Redis circuit breaker opened: serving without Redis"
+            );
+        }
+    }
+
+    /// How long the breaker has been open.
+    pub fn open_for(&self) -> Duration {
+        let opened = self.opened_at_ms.load(Ordering::Acquire);
+        Duration::from_millis((self.epoch.elapsed().as_millis() as u64).saturating_sub(opened))
+    }
+
+    pub fn transition(&self, from: BreakerState, to: BreakerState) -> bool {
+        self.state
+            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Closes after recovery.
+    pub fn close(&self) {
+        self.failures.store(0, Ordering::Relaxed);
+        self.state
+            .store(BreakerState::Closed as u8, Ordering::Release);
+        tracing::info!("Redis circuit breaker closed: Redis is back");
+    }
+
+    pub fn opens(&self) -> u64 {
+        self.opens.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_the_threshold_and_closes_on_demand() {
+        let b = Breaker::new(3);
+        b.on_failure();
+        b.on_failure();
+        assert!(b.allows());
+        b.on_success();
+        b.on_failure();
+        b.on_failure();
+        assert!(b.allows(), "a success resets the count");
+        b.on_failure();
+        assert_eq!(b.state(), BreakerState::Open);
+        assert!(!b.allows());
+        assert_eq!(b.opens(), 1);
+        assert!(b.transition(BreakerState::Open, BreakerState::Recovering));
+        assert!(!b.allows());
+        b.close();
+        assert!(b.allows());
+    }
+}

@@ -1,0 +1,243 @@
+//! Keeping every instance's in-process tier exact, over Redis Pub/Sub.
+//!
+//! * A write bumps its tags in Redis, then publishes `inv <nonce> <tag>=<v>…`
+//!   on the channel. Each instance applies the new versions to its view and
+//!   acknowledges with `RPUSH ack:<nonce>`. The write returns once as many
+//!   acknowledgements as PUBLISH reported receivers have arrived.
+//! * Each instance also publishes `hb <id> <n>` heartbeats on the same
+//!   channel. Receiving its own heartbeat proves it has processed every
+//!   message published before it was sent (one channel, one ordered
+//!   stream), and renews its lease until send time + `LEASE`.
+//! * So a write that gets no acknowledgement from some instance still ends
+//!   safely: it waits `LEASE`, after which that instance either has
+//!   processed the message or holds no valid lease and reads through to
+//!   Redis. Any subscription loss resets the tier.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use deadpool_redis::Pool;
+use futures_util::StreamExt;
+
+use super::key::KeySpace;
+use super::local::LocalTier;
+use super::metrics::CacheMetrics;
+use super::redis::run_with_timeout;
+use super::store::StoreError;
+
+/// How long one heartbeat keeps the in-process tier usable.
+pub const LEASE: Duration = Duration::from_millis(1000);
+const HEARTBEAT_EVERY: Duration = Duration::from_millis(200);
+/// Allowance for clock differences between machines.
+const CLOCK_MARGIN: Duration = Duration::from_millis(50);
+
+pub struct Coherence {
+    id: String,
+    url: String,
+    pool: Pool,
+    keys: KeySpace,
+    timeout: Duration,
+    local: Arc<LocalTier>,
+    metrics: Arc<CacheMetrics>,
+    /// Heartbeats in flight: number -> when it was sent.
+    beats: Mutex<HashMap<u64, Instant>>,
+}
+
+impl Coherence {
+    pub fn new(
+        url: &str,
+        pool: Pool,
+        keys: KeySpace,
+        timeout: Duration,
+        local: Arc<LocalTier>,
+        metrics: Arc<CacheMetrics>,
+    ) -> Self {
+        Self {
+            id: crate::auth::session::random_token()[..16].to_owned(),
+            url: url.to_owned(),
+            pool,
+            keys,
+            timeout,
+            local,
+            metrics,
+            beats: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts the subscriber and the heartbeat; both run for the process's life.
+    pub fn start(self: &Arc<Self>) {
+        tokio::spawn(self.clone().subscribe_forever());
+        tokio::spawn(self.clone().beat_forever());
+    }
+
+    async fn subscribe_forever(self: Arc<Self>) {
+        loop {
+            match self.subscribe().await {
+                Ok(()) => tracing::warn!("cache coherence: the subscription ended; resubscribing"),
+                Err(e) => tracing::debug!(error = %e, "cache coherence: cannot subscribe"),
+            }
+            self.local.reset();
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn subscribe(&self) -> Result<(), StoreError> {
+        let client = redis::Client::open(self.url.as_str())?;
+        let mut pubsub = tokio::time::timeout(
+            self.timeout.max(Duration::from_millis(500)),
+            client.get_async_pubsub(),
+        )
+        .await
+        .map_err(|_| StoreError::Timeout(self.timeout))??;
+        pubsub.subscribe(self.keys.channel()).await?;
+        // Whatever happened before this subscription is unknown here.
+        self.local.reset();
+        tracing::info!(instance = %self.id, "cache coherence: subscribed; the in-process tier is on");
+        let mut stream = pubsub.on_message();
+        while let Some(msg) = stream.next().await {
+            let Ok(payload) = msg.get_payload::<String>() else {
+                continue;
+            };
+            self.handle(&payload);
+        }
+        Ok(())
+    }
+
+    fn handle(&self, payload: &str) {
+        let mut parts = payload.split(' ');
+        match parts.next() {
+            // Other instances' heartbeats are theirs alone.
+            Some("hb") if parts.next() == Some(self.id.as_str()) => {
+                let n: Option<u64> = parts.next().and_then(|n| n.parse().ok());
+                let sent = n.and_then(|n| self.beats.lock().ok()?.remove(&n));
+                if let Some(sent) = sent {
+                    self.local.renew(sent, LEASE);
+                }
+            }
+            Some(kind @ ("inv" | "flush")) => {
+                let Some(nonce) = parts.next() else { return };
+                if kind == "flush" {
+                    self.local.reset();
+                } else {
+                    let bumped: Vec<(String, u64)> = parts
+                        .filter_map(|pair| {
+                            let (tag, v) = pair.split_once('=')?;
+                            Some((tag.to_owned(), v.parse().ok()?))
+                        })
+                        .collect();
+                    self.local.apply(&bumped);
+                }
+                // Acknowledge after applying; off the message loop.
+                let (pool, key, id, timeout) = (
+                    self.pool.clone(),
+                    self.keys.acks(nonce),
+                    self.id.clone(),
+                    self.timeout,
+                );
+                tokio::spawn(async move {
+                    let mut pipe = redis::pipe();
+                    pipe.cmd("RPUSH")
+                        .arg(&key)
+                        .arg(&id)
+                        .ignore()
+                        .cmd("PEXPIRE")
+                        .arg(&key)
+                        .arg(10_000)
+                        .ignore();
+                    if let Err(e) = run_with_timeout(&pool, timeout, |mut c| async move {
+                        pipe.query_async::<()>(&mut c).await
+                    })
+                    .await
+                    {
+                        tracing::debug!(error = %e, "cache coherence: could not acknowledge");
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    async fn beat_forever(self: Arc<Self>) {
+        let mut n: u64 = 0;
+        loop {
+            n += 1;
+            let sent = Instant::now();
+            if let Ok(mut beats) = self.beats.lock() {
+                beats.retain(|_, at| at.elapsed() < LEASE * 2);
+                beats.insert(n, sent);
+            }
+            let message = format!("hb {} {n}", self.id);
+            let channel = self.keys.channel();
+            let _ = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(message)
+                    .query_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+            tokio::time::sleep(HEARTBEAT_EVERY).await;
+        }
+    }
+
+    /// Tells every instance about new tag versions and waits until each has
+    /// applied them, or until a silent one's lease must have lapsed.
+    pub async fn broadcast(&self, bumped: &[(String, u64)]) -> Result<(), StoreError> {
+        let nonce = crate::auth::session::random_token()[..20].to_owned();
+        let mut message = format!("inv {nonce}");
+        for (tag, v) in bumped {
+            message.push_str(&format!(" {tag}={v}"));
+        }
+        self.publish_and_wait(nonce, message).await
+    }
+
+    /// Tells every instance to drop its whole in-process tier, and waits.
+    pub async fn broadcast_flush(&self) -> Result<(), StoreError> {
+        let nonce = crate::auth::session::random_token()[..20].to_owned();
+        let message = format!("flush {nonce}");
+        self.publish_and_wait(nonce, message).await
+    }
+
+    async fn publish_and_wait(&self, nonce: String, message: String) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let channel = self.keys.channel();
+        let receivers: i64 = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
+            redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(message)
+                .query_async(&mut c)
+                .await
+        })
+        .await?;
+        // Redis had processed the message when PUBLISH answered: a heartbeat
+        // sent after this instant reaches every subscriber after it.
+        let published = Instant::now();
+        let acks_key = self.keys.acks(&nonce);
+        let deadline = published + LEASE + CLOCK_MARGIN;
+        let mut pause = Duration::from_micros(200);
+        loop {
+            let key = acks_key.clone();
+            let acked: i64 = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
+                redis::cmd("LLEN").arg(key).query_async(&mut c).await
+            })
+            .await
+            .unwrap_or(0);
+            if acked >= receivers {
+                break;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    acked,
+                    receivers,
+                    "cache coherence: an instance did not acknowledge; its lease has lapsed"
+                );
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+        self.metrics.invalidation_wait.observe(started.elapsed());
+        Ok(())
+    }
+}

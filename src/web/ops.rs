@@ -1,0 +1,211 @@
+//! For operators: `/metrics`, `/healthz`, `/readyz`, the admin's cache page,
+//! and the benchmark's constant route.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use bytes::Bytes;
+use serde::Deserialize;
+
+use super::admin::chrome;
+use super::auth::see_other;
+use super::error::{bad_request, WebError};
+use super::session::{verify_csrf, AdminSession};
+use super::views::{human_duration, CachePage, FragmentRow};
+use super::{private_html, AppState};
+use crate::auth::session::{Flash, FlashKind};
+use crate::cache::{BreakerState, Tag};
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut text = state.cache().render_metrics();
+    let counts = state.catalogue.db().query_counts();
+    let _ = writeln!(
+        text,
+        "# HELP folio_db_queries_total Queries sent to the database.\n# TYPE folio_db_queries_total counter\n\
+         folio_db_queries_total{{query=\"all\"}} {}\nfolio_db_queries_total{{query=\"chart_ranking\"}} {}",
+        counts.total.load(Ordering::Relaxed),
+        counts.chart.load(Ordering::Relaxed)
+    );
+    if let Some(rss) = resident_bytes() {
+        let _ = writeln!(
+            text,
+            "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}"
+        );
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
+
+/// VmRSS from /proc (Linux).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The process is up.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "status": "up" }))
+}
+
+fn breaker_name(state: Option<BreakerState>) -> &'static str {
+    match state {
+        None => "none",
+        Some(BreakerState::Closed) => "closed",
+        Some(BreakerState::Open) => "open",
+        Some(BreakerState::Recovering) => "recovering",
+    }
+}
+
+/// Ready to serve: 503 when the database is down (the cache being down
+/// only makes folio slower, so it is reported but not fatal).
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let db = state.catalogue.db();
+    let database = matches!(
+        tokio::time::timeout(Duration::from_secs(2), db.ping()).await,
+        Ok(Ok(()))
+    );
+    let cache = state.cache();
+    let body = serde_json::json!({
+        "database": { "backend": db.backend_name(), "status": if database { "up" } else { "down" } },
+        "cache": {
+            "backend": cache.backend_name(),
+            "breaker": breaker_name(cache.breaker().map(|b| b.state())),
+            "local_tier": if cache.local_usable() { "on" } else { "off" },
+        },
+    });
+    let mut response = if database {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+pub async fn cache_page(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+) -> Result<HttpResponse, WebError> {
+    let cache = state.cache();
+    let metrics = cache.metrics();
+    let fragments = metrics
+        .by_name()
+        .map(|(name, m)| {
+            use crate::cache::metrics::Event;
+            FragmentRow {
+                name,
+                hits: m.get(Event::HitLocal) + m.get(Event::HitShared),
+                misses: m.get(Event::Miss),
+                stale: m.get(Event::Stale) + m.get(Event::StaleOnError),
+                errors: m.get(Event::StoreError),
+                computes: m.computes(),
+                useless: m.get(Event::Useless),
+                hit_ratio: m
+                    .hit_ratio()
+                    .map(|r| format!("{:.1}%", r * 100.0))
+                    .unwrap_or_else(|| "–".into()),
+            }
+        })
+        .collect();
+    let keys = cache.list_keys(300).await.unwrap_or_default();
+    let page = CachePage {
+        chrome: chrome(&state, &mut session).await,
+        backend: cache.backend_name(),
+        breaker: breaker_name(cache.breaker().map(|b| b.state())),
+        local: cache.local_size().map(|(n, bytes)| {
+            format!(
+                "{n} entries, {:.1} KiB ({})",
+                bytes as f64 / 1024.0,
+                if cache.local_usable() {
+                    "in use"
+                } else {
+                    "not in use"
+                }
+            )
+        }),
+        fragments,
+        keys: keys
+            .into_iter()
+            .map(|k| (k.key, human_duration(k.ttl), k.bytes))
+            .collect(),
+        useless: metrics
+            .useless_recent()
+            .into_iter()
+            .rev()
+            .map(|u| (u.key, u.fragment, human_duration(Some(u.lived)), u.why))
+            .collect(),
+    };
+    Ok(private_html(HttpResponse::Ok(), page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct FlushForm {
+    tag: Option<String>,
+    csrf_token: Option<String>,
+}
+
+/// Invalidates one tag, or (tag `all`) removes every entry.
+pub async fn flush(
+    state: web::Data<AppState>,
+    mut session: AdminSession,
+    form: web::Form<FlushForm>,
+) -> Result<HttpResponse, WebError> {
+    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    let raw = form.tag.as_deref().unwrap_or("").trim();
+    let cache = state.cache();
+    let text = if raw == "all" {
+        let n = cache
+            .clear()
+            .await
+            .map_err(super::error::sessions_unavailable)?;
+        format!("Removed {n} cache entries.")
+    } else {
+        let tag = Tag::parse(raw).ok_or_else(|| {
+            bad_request("the tag must be chart, books, book:ID, ratings:ID or all")
+        })?;
+        cache
+            .invalidate_tags(&[tag])
+            .await
+            .map_err(super::error::sessions_unavailable)?;
+        format!("Invalidated everything that depends on {tag}.")
+    };
+    tracing::info!(admin = %session.admin().email, tag = raw, "cache flushed");
+    session
+        .flash(
+            &state,
+            Flash {
+                kind: FlashKind::Success,
+                text,
+            },
+        )
+        .await?;
+    Ok(see_other("/admin/cache"))
+}
+
+static CONSTANT: LazyLock<Bytes> = LazyLock::new(|| Bytes::from(vec![b'x'; 1 << 20]));
+
+#[derive(Deserialize)]
+pub struct ConstantQuery {
+    bytes: Option<usize>,
+}
+
+/// The benchmark's baseline: a constant body of the asked size, from the
+/// same server and stack as the cached pages (`FOLIO_BENCH_ROUTES=on`).
+pub async fn constant(query: web::Query<ConstantQuery>) -> HttpResponse {
+    let n = query.bytes.unwrap_or(4096).min(CONSTANT.len());
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(CONSTANT.slice(..n))
+}

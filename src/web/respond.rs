@@ -1,0 +1,116 @@
+//! How a cached fragment becomes an HTTP response: `X-Cache`,
+//! `Server-Timing`, validators (ETag, Last-Modified) and 304s, and
+//! `Cache-Control` by who may keep the page.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use actix_web::http::header::{self, HeaderValue, HttpDate};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::AppState;
+use crate::cache::{Cached, Outcome};
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const JSON: &str = "application/json";
+pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+const SERVER_TIMING: header::HeaderName = header::HeaderName::from_static("server-timing");
+
+/// `cache;desc="local";dur=0.02, compute;dur=12.3` (milliseconds).
+fn server_timing(cached: &Cached) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut value = format!(
+        "cache;desc=\"{} {}\";dur={:.3}",
+        cached.outcome.as_str().to_lowercase(),
+        cached.source.as_str(),
+        ms(cached.elapsed)
+    );
+    if let Some(compute) = cached.compute {
+        value.push_str(&format!(", compute;dur={:.3}", ms(compute)));
+    }
+    value
+}
+
+fn common(builder: &mut actix_web::HttpResponseBuilder, cached: &Cached) {
+    builder
+        .insert_header((X_CACHE, cached.outcome.as_str()))
+        .insert_header((SERVER_TIMING, server_timing(cached)));
+    if cached.outcome == Outcome::StaleOnError {
+        builder.insert_header((
+            header::WARNING,
+            "111 folio \"Revalidation Failed: the database is unavailable\"",
+        ));
+    }
+}
+
+/// Whether the client's copy is this entry (RFC 9110: If-None-Match wins
+/// over If-Modified-Since).
+fn not_modified(req: &HttpRequest, cached: &Cached) -> bool {
+    if let Some(inm) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == &*cached.etag);
+    }
+    let since = req
+        .headers()
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<HttpDate>().ok());
+    match since {
+        Some(since) => {
+            let since: std::time::SystemTime = since.into();
+            let modified_secs = cached.created_ms / 1000;
+            since
+                .duration_since(UNIX_EPOCH)
+                .is_ok_and(|d| d.as_secs() >= modified_secs)
+        }
+        None => false,
+    }
+}
+
+/// A page anyone may see and any cache may keep (and revalidate).
+pub fn public(
+    req: &HttpRequest,
+    state: &AppState,
+    cached: Cached,
+    content_type: &'static str,
+) -> HttpResponse {
+    let cache_control = format!(
+        "public, max-age={}, stale-while-revalidate={}",
+        state.settings.public_max_age, state.settings.stale_while_revalidate
+    );
+    let last_modified = HttpDate::from(UNIX_EPOCH + Duration::from_millis(cached.created_ms));
+    let not_modified = not_modified(req, &cached);
+    let mut builder = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    common(&mut builder, &cached);
+    builder
+        .insert_header((header::ETAG, &*cached.etag))
+        .insert_header((header::LAST_MODIFIED, last_modified))
+        .insert_header((header::CACHE_CONTROL, cache_control));
+    if not_modified {
+        builder.finish()
+    } else {
+        builder.content_type(content_type).body(cached.body)
+    }
+}
+
+/// A page made for one visitor (it carries their form token or flash): no
+/// shared cache may keep it, and no validator describes it.
+pub fn private(cached: Cached, body: String, content_type: &'static str) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    common(&mut builder, &cached);
+    let mut response = builder.content_type(content_type).body(body);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
