@@ -981,9 +981,27 @@ impl Cache {
 
     /// Bumps `tags`; returns once every instance has dropped its copies.
     pub async fn invalidate_tags(&self, tags: &[Tag]) -> Result<(), StoreError> {
-        let versions = self.store.bump(tags).await?;
-        self.after_bump(tags, versions).await;
-        Ok(())
+        match self.store.bump(tags).await {
+            Ok(versions) => {
+                self.after_bump(tags, versions).await;
+                Ok(())
+            }
+            Err(e) => {
+                self.bump_failed().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The versions could not be bumped (Redis unreachable; the outbox will
+    /// deliver them). This process forgets its copies at once; the others
+    /// cannot be told, so the write waits until their leases, which need
+    /// the same Redis, must have lapsed.
+    async fn bump_failed(&self) {
+        if let Some(local) = self.shared.as_ref().and_then(|s| s.local.as_ref()) {
+            local.reset();
+            tokio::time::sleep(coherence::LEASE).await;
+        }
     }
 
     /// The same, past the breaker: for the recovery hook, which runs before
@@ -1084,5 +1102,36 @@ impl Cache {
             ));
         }
         self.metrics.render(&gauges)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// XFetch refreshes at t before expiry with probability exp(-t / (beta * delta)).
+    #[test]
+    fn early_refresh_grows_near_expiry_and_with_compute_time() {
+        let share = |before_ms: u64, compute_us: u64| {
+            let hits = (0..20_000)
+                .filter(|_| refresh_early(1_000_000 - before_ms, 1_000_000, compute_us, 1.0))
+                .count();
+            hits as f64 / 20_000.0
+        };
+        // delta = 100 ms: 10 ms before expiry ~ 0.905, 500 ms before ~ 0.0067.
+        assert!(share(10, 100_000) > 0.85);
+        assert!(share(500, 100_000) < 0.03);
+        // A value that takes ten times longer to compute is refreshed earlier.
+        assert!(share(500, 1_000_000) > 0.5);
+        // Past expiry, always.
+        assert!(refresh_early(2_000_000, 1_000_000, 0, 1.0));
+    }
+
+    #[test]
+    fn etags_differ_per_entry() {
+        assert_ne!(etag_of("k", 1, 2), etag_of("k", 2, 2));
+        assert_ne!(etag_of("k", 1, 2), etag_of("j", 1, 2));
+        assert_eq!(etag_of("k", 1, 2), etag_of("k", 1, 2));
+        assert!(etag_of("k", 1, 2).starts_with('"'));
     }
 }

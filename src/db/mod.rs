@@ -86,8 +86,9 @@ impl Instrumentation for CountQueries {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
             self.0.total.fetch_add(1, Ordering::Relaxed);
-            // Only the ranking sums stars grouped by book.
-            if query.to_string().contains(r#"SUM("ratings"."stars")"#) {
+            // Only the ranking sums stars; backends quote names differently.
+            let sql = query.to_string().replace(['"', '`'], "");
+            if sql.contains("sum(ratings.stars)") {
                 self.0.chart.fetch_add(1, Ordering::Relaxed);
             }
         }

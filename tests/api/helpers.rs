@@ -248,6 +248,11 @@ impl TestApp {
         csrf_token(&dashboard.text().await.unwrap())
     }
 
+    /// The PostgreSQL database's name (Postgres apps only).
+    pub fn db_name(&self) -> String {
+        self.database.url.rsplit('/').next().unwrap().to_owned()
+    }
+
     pub async fn book_count(&self) -> i64 {
         self.db.run(folio::db::books::count_books).await.unwrap()
     }

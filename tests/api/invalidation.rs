@@ -60,6 +60,16 @@ async fn readers_on_two_instances_never_see_an_old_title() {
             assert!(body.contains(&title), "round {round}: {path} is stale");
         }
     }
+    // The in-process tier was on and answered: the exactness above held with it.
+    for app in [&a, &b] {
+        let local_hits: u64 = app
+            .cache
+            .metrics()
+            .by_name()
+            .map(|(_, m)| m.get(folio::cache::metrics::Event::HitLocal))
+            .sum();
+        assert!(local_hits > 0, "the in-process tier never answered");
+    }
 }
 
 /// The classic race, forced: a reader reads the old row, the writer commits

@@ -9,3 +9,4 @@ mod cli;
 mod helpers;
 mod invalidation;
 mod pages;
+mod resilience;
