@@ -7,18 +7,36 @@
 #   1. cargo build --release (into the project's target dir, or $CARGO_TARGET_DIR);
 #   2. seeds a database with 10,000 books and 500,000 ratings (seed 42, --reset)
 #      and prints how long that took;
-#   3. starts `folio serve --no-demo-data` on a free loopback port, waits for it
-#      (30 s at most) and warms the cached routes once;
-#   4. loads it with `wrk -t2 -c16 -d${BENCH_SECONDS}s --timeout 10s --latency` on
-#      loopback: `/` against `/top/uncached`, then `/cache`
-#      against `/sample`, and prints req/s, p50 and p99 for each route, the
-#      cached/uncached throughput ratios and folio's resident memory;
-#   5. prints a markdown table to paste into the README;
-#   6. on exit, whatever happened: stops folio, clears the bench's Redis keys
+#   3. starts `folio serve --no-demo-data` with FOLIO_BENCH_ROUTES=on on a free
+#      loopback port, waits for it (30 s at most), lets it settle for 1 s (the
+#      in-process tier in front of Redis is used only once its heartbeat lease
+#      is held, ~0.3 s after start) and warms the cached routes;
+#   4. reads the size of the body of `/` (no Accept-Encoding, as wrk sends none)
+#      and checks that it is a cache hit (`X-Cache: HIT`);
+#   5. loads it with `wrk -t2 -c16 -d${BENCH_SECONDS}s --timeout 10s --latency` on
+#      loopback, one route after another: first the hit path, `/` and
+#      `/_bench/constant?bytes=<size of />` back to back (a constant body of
+#      the same size from the same server and stack), then `/top/uncached`,
+#      `/sample` and `/cache`. The hit path goes first so that its memory
+#      figure is its own: the uncached routes grow folio's heap (to ~130 MB
+#      with the default seed) and it stays grown; that shows in the resident
+#      memory printed after the load. It prints req/s, p50 and p99 for each
+#      route and the cached/uncached throughput ratios (`/` vs `/top/uncached`,
+#      `/cache` vs `/sample`), plus two checks, each with PASS or FAIL:
+#        hit-path ratio (target >= 0.60)
+#            req/s of `/` divided by req/s of the constant route;
+#        resident memory under load (target < 50 MB)
+#            the peak of folio's VmRSS (/proc/PID/status), sampled every 0.5 s
+#            during the wrk run on `/` (MB = 1,000,000 bytes);
+#   6. prints markdown to paste into the README: a table of the routes, the
+#      ratios, and a table of the two checks;
+#   7. on exit, whatever happened: stops folio, clears the bench's Redis keys
 #      (`folio cache clear` under its own prefix) and deletes its temp dir.
+# A FAIL is reported, not an error: the exit status is 0 unless the bench
+# itself could not run.
 #
 # Environment:
-#   BENCH_SECONDS       seconds of load per route (default 10)
+#   BENCH_SECONDS       seconds of load per route, i.e. of each wrk run (default 10)
 #   BENCH_DATABASE_URL  unset: a fresh SQLite file in a temp dir.
 #                       A postgres:// URL: that database is used and EMPTIED
 #                       (seed --reset deletes every book and rating), so point
@@ -32,7 +50,8 @@
 #   RUST_LOG            folio's log filter, as usual; its logs go to files in
 #                       the temp dir and their tail is shown if folio fails.
 #
-# Needs: cargo, curl and wrk (Debian/Ubuntu: `sudo apt-get install wrk`).
+# Needs: cargo, curl and wrk (Debian/Ubuntu: `sudo apt-get install wrk`), and
+# Linux's /proc for the memory figures.
 # Loopback only: wrk never targets anything but 127.0.0.1.
 set -euo pipefail
 
@@ -100,10 +119,15 @@ BIN=$TARGET_DIR/release/folio
 # --- cleanup, set before anything needs cleaning -----------------------------
 TMP=""
 FOLIO_PID=""
+SAMPLER_PID="" # the background VmRSS sampler, while it runs
 CLEAR_REDIS="" # set once REDIS_URL and FOLIO_CACHE_PREFIX are the bench's own
 cleanup() {
     local status=$?
     set +e
+    if [[ -n $SAMPLER_PID ]]; then
+        kill "$SAMPLER_PID" 2>/dev/null
+        wait "$SAMPLER_PID" 2>/dev/null
+    fi
     if [[ -n $FOLIO_PID ]] && kill -0 "$FOLIO_PID" 2>/dev/null; then
         kill -TERM "$FOLIO_PID" 2>/dev/null
         for _ in $(seq 1 100); do # 10 s at most
@@ -173,6 +197,7 @@ else
 fi
 export FOLIO_CACHE_PREFIX="bench-$$"
 export FOLIO_UNCACHED_ROUTES=on
+export FOLIO_BENCH_ROUTES=on # /_bench/constant, the hit path's baseline
 [[ -n ${REDIS_URL:-} ]] && CLEAR_REDIS=yes
 
 redacted_db() {
@@ -251,21 +276,64 @@ if [[ -z $ready ]]; then
     die "folio did not answer at $BASE within ${READY_TIMEOUT} s"
 fi
 
+# With Redis, the in-process tier in front of it is used only once folio holds
+# its heartbeat lease (~0.3 s after start): let it settle before warming.
+sleep 1
+
+# probe ROUTE: one GET, as wrk sends it (no Accept-Encoding); sets PROBE_CODE,
+# PROBE_BYTES (size of the body), PROBE_STATE (X-Cache) and PROBE_TIMING
+# (Server-Timing).
+PROBE_CODE="" PROBE_BYTES="" PROBE_STATE="" PROBE_TIMING=""
+probe() {
+    local out headers=$TMP/probe.headers
+    : >"$headers"
+    out=$(curl -s -D "$headers" -o /dev/null -w '%{http_code} %{size_download}' --max-time 30 "$BASE$1" || true)
+    read -r PROBE_CODE PROBE_BYTES <<<"$out"
+    PROBE_STATE=$(tr -d '\r' <"$headers" | awk 'tolower($0) ~ /^x-cache:/ { sub(/^[^:]*: */, ""); print; exit }')
+    PROBE_TIMING=$(tr -d '\r' <"$headers" | awk 'tolower($0) ~ /^server-timing:/ { sub(/^[^:]*: */, ""); print; exit }')
+}
+# warm ROUTE: ask until X-Cache says HIT, 10 times at most, 0.2 s apart.
+warm() {
+    for _ in $(seq 1 10); do
+        probe "$1"
+        [[ $PROBE_CODE == 200 && $PROBE_STATE == HIT ]] && return 0
+        sleep 0.2
+    done
+}
+
 # Every benchmarked route must answer 200 before it is loaded; the cached ones
-# are asked twice, the second time to confirm the warm-up left a hit.
-x_cache() { curl -s -o /dev/null -D - --max-time 30 "$BASE$1" | tr -d '\r' | awk -F': *' 'tolower($1) == "x-cache" { print $2 }' || true; }
+# are asked again until the warm-up leaves a hit.
 for route in / /cache /top/uncached /sample; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$BASE$route" || true)
-    [[ $code == 200 ]] || {
+    probe "$route"
+    [[ $PROBE_CODE == 200 ]] || {
         show_log "$TMP/serve.log"
-        die "GET $route answered ${code:-nothing}, not 200"
+        die "GET $route answered ${PROBE_CODE:-nothing}, not 200"
     }
 done
-for route in / /cache; do
-    state=$(x_cache "$route")
-    echo "   warmed $route: X-Cache ${state:-missing}"
-    [[ $state == HIT ]] || echo "   warning: $route is not served from the cache; its figures mean little" >&2
+for route in /cache /; do # / last: its probe gives the hit path's body size
+    warm "$route"
+    echo "   warmed $route: X-Cache ${PROBE_STATE:-missing}${PROBE_TIMING:+; Server-Timing: $PROBE_TIMING}"
+    [[ $PROBE_STATE == HIT ]] || echo "   warning: $route is not served from the cache; its figures mean little" >&2
 done
+
+# The hit path's baseline: a constant body as long as the body of /.
+HOME_BYTES=$PROBE_BYTES
+HOME_STATE=$PROBE_STATE
+MAX_CONSTANT=$((1024 * 1024))
+if ! [[ $HOME_BYTES =~ ^[0-9]{1,9}$ ]] || ((HOME_BYTES == 0)); then
+    die "could not read the size of the body of / (${HOME_BYTES:-nothing})"
+fi
+((HOME_BYTES <= MAX_CONSTANT)) ||
+    die "the body of / is $HOME_BYTES bytes: /_bench/constant serves $MAX_CONSTANT at most"
+CONSTANT="/_bench/constant?bytes=$HOME_BYTES"
+probe "$CONSTANT"
+[[ $PROBE_CODE == 200 ]] || {
+    show_log "$TMP/serve.log"
+    die "GET $CONSTANT answered ${PROBE_CODE:-nothing}, not 200 (does this folio know FOLIO_BENCH_ROUTES=on?)"
+}
+[[ $PROBE_BYTES == "$HOME_BYTES" ]] ||
+    die "GET $CONSTANT answered $PROBE_BYTES bytes, not $HOME_BYTES"
+echo "   hit path: the body of / is $HOME_BYTES bytes; baseline $CONSTANT"
 
 # --- load ----------------------------------------------------------------------
 # wrk prints latencies as 812.00us, 1.23ms, 2.01s or 1.50m: turn them into ms.
@@ -280,10 +348,10 @@ to_ms() {
     }'
 }
 
-declare -A RPS P50 P99 ERRORS
+declare -A RPS RPS_RAW P50 P99 ERRORS
 load() {
     local route=$1 out
-    out="$TMP/wrk$(tr '/' '_' <<<"$1").txt"
+    out="$TMP/wrk$(tr -c 'A-Za-z0-9._-' '_' <<<"$1").txt"
     printf '== wrk -t%s -c%s -d%ss --timeout %s --latency %s ... ' \
         "$THREADS" "$CONNECTIONS" "$SECONDS_PER_ROUTE" "$WRK_TIMEOUT" "$route"
     if ! timeout $((SECONDS_PER_ROUTE + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_ROUTE}s" \
@@ -292,7 +360,8 @@ load() {
         cat "$out" >&2
         die "wrk failed on $route"
     fi
-    RPS[$route]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    RPS_RAW[$route]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    RPS[$route]=$(awk -v r="${RPS_RAW[$route]}" 'BEGIN { if (r != "") printf "%.0f", r }')
     P50[$route]=$(to_ms "$(awk '/Latency Distribution/ { d = 1 } d && $1 == "50%" { print $2; exit }' "$out")")
     P99[$route]=$(to_ms "$(awk '/Latency Distribution/ { d = 1 } d && $1 == "99%" { print $2; exit }' "$out")")
     ERRORS[$route]=$(awk '/Non-2xx or 3xx responses:|Socket errors:/ { sub(/^ +/, ""); printf "%s%s", s, $0; s = "; " }' "$out")
@@ -310,10 +379,35 @@ load() {
     }
 }
 
-ROUTES=(/top/uncached / /sample /cache)
-for route in "${ROUTES[@]}"; do
+# sample_rss PID FILE N: append PID's VmRSS (kB) to FILE every 0.5 s, N times
+# at most; stops early if PID is gone.
+sample_rss() {
+    for _ in $(seq 1 "$3"); do
+        sleep 0.5
+        awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" >>"$2" 2>/dev/null || return 0
+    done
+}
+stop_sampler() {
+    [[ -n $SAMPLER_PID ]] || return 0
+    kill "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    SAMPLER_PID=""
+}
+
+# The hit path first, / and its constant baseline back to back, with folio's
+# memory sampled while / is loaded; then the uncached routes and /cache (they
+# grow folio's heap for good, so they must not come before the sampling).
+RSS_LOG=$TMP/rss-under-load.txt
+: >"$RSS_LOG"
+sample_rss "$FOLIO_PID" "$RSS_LOG" $((SECONDS_PER_ROUTE * 2 + 4)) &
+SAMPLER_PID=$!
+load /
+stop_sampler
+load "$CONSTANT"
+for route in /top/uncached /sample /cache; do
     load "$route"
 done
+ROUTES=(/top/uncached / "$CONSTANT" /sample /cache)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 HOME_RATIO=$(ratio "${RPS[/]}" "${RPS[/top/uncached]}")
@@ -322,13 +416,32 @@ RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$FOLIO_PID/status" 2>/dev/null || t
 HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$FOLIO_PID/status" 2>/dev/null || true)
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print "?"; else printf "%.1f", k / 1024 }'; }
 
+# Hit path: req/s of / over req/s of the constant body of the same size.
+HIT_TARGET=0.60
+HIT_RATIO=$(awk -v a="${RPS_RAW[/]}" -v b="${RPS_RAW[$CONSTANT]}" \
+    'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+HIT_VERDICT=$(awk -v a="${RPS_RAW[/]}" -v b="${RPS_RAW[$CONSTANT]}" -v t="$HIT_TARGET" \
+    'BEGIN { if (b <= 0) print "n/a"; else if (a / b >= t) print "PASS"; else print "FAIL" }')
+HIT_NOTE=""
+[[ $HOME_STATE == HIT ]] || HIT_NOTE=" (warning: / was not a cache hit before the run)"
+
+# Memory under load: the peak of the samples taken while / was loaded.
+MEM_TARGET_MB=50
+RSS_SAMPLES=$(wc -l <"$RSS_LOG" | tr -d ' ')
+PEAK_KB=$(sort -n "$RSS_LOG" | tail -n 1)
+PEAK_MB=$(awk -v k="$PEAK_KB" 'BEGIN { if (k == "") print "?"; else printf "%.1f", k * 1024 / 1e6 }')
+MEM_VERDICT=$(awk -v k="$PEAK_KB" -v t="$MEM_TARGET_MB" \
+    'BEGIN { if (k == "") print "n/a"; else if (k * 1024 < t * 1e6) print "PASS"; else print "FAIL" }')
+
 echo
 echo "== results"
-printf '   %-14s %10s %10s %10s\n' route req/s "p50 ms" "p99 ms"
+printf '   %-30s %10s %10s %10s\n' route req/s "p50 ms" "p99 ms"
 for route in "${ROUTES[@]}"; do
-    printf '   %-14s %10s %10s %10s\n' "$route" "${RPS[$route]}" "${P50[$route]}" "${P99[$route]}"
+    printf '   %-30s %10s %10s %10s\n' "$route" "${RPS[$route]}" "${P50[$route]}" "${P99[$route]}"
 done
 echo "   cached/uncached throughput: / vs /top/uncached ${HOME_RATIO}x, /cache vs /sample ${SAMPLE_RATIO}x"
+echo "   hit-path ratio (target >= $HIT_TARGET): ${HIT_RATIO}  ${HIT_VERDICT}  (/ ${RPS_RAW[/]} req/s ÷ $CONSTANT ${RPS_RAW[$CONSTANT]} req/s)${HIT_NOTE}"
+echo "   resident memory under load (target < $MEM_TARGET_MB MB): peak ${PEAK_MB} MB  ${MEM_VERDICT}  (VmRSS, $(mib "$PEAK_KB") MiB; ${RSS_SAMPLES} samples 0.5 s apart during the / run)"
 echo "   seed: ${SEED_SECS} s; folio resident memory after the load: $(mib "$RSS_KB") MiB (VmRSS; peak VmHWM $(mib "$HWM_KB") MiB)"
 
 # --- README table --------------------------------------------------------------
@@ -350,10 +463,17 @@ echo "| route | served from | req/s | p50 (ms) | p99 (ms) |"
 echo "| --- | --- | ---: | ---: | ---: |"
 row /top/uncached "database + render, every request"
 row / "cache ($CACHE_NAME)"
+row "$CONSTANT" "constant body of the same size (baseline)"
 row /sample "database + render, every request"
 row /cache "cache ($CACHE_NAME)"
 echo
 echo "Cached/uncached throughput: \`/\` ${HOME_RATIO}× \`/top/uncached\`, \`/cache\` ${SAMPLE_RATIO}× \`/sample\`."
+echo
+echo "| check | target | measured | result |"
+echo "| --- | ---: | ---: | --- |"
+echo "| hit-path ratio (\`/\` ÷ \`$CONSTANT\`) | ≥ $HIT_TARGET | $HIT_RATIO | $HIT_VERDICT |"
+echo "| resident memory under load (peak VmRSS during the \`/\` run) | < $MEM_TARGET_MB MB | $PEAK_MB MB | $MEM_VERDICT |"
+echo
 echo "Resident memory after the load: $(mib "$RSS_KB") MiB. Seeding $(fmt_int "$BOOKS") books and $(fmt_int "$RATINGS") ratings: ${SEED_SECS} s."
 echo
 echo "_${VERSION} (${COMMIT}), release build; ${BACKEND}, ${CACHE_NAME} cache; \`wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS_PER_ROUTE}s --timeout ${WRK_TIMEOUT}\` on loopback; $(nproc) cores${CPU:+ ($CPU)}; $(date -u +%Y-%m-%d)._"
