@@ -127,48 +127,7 @@ pub async fn create_book(
     form: web::Form<BookFormInput>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
-    let input = form.into_inner();
-    let book = match BookForm::parse(&input, this_year()) {
-        Ok(book) => book,
-        Err(errors) => {
-            return form_page(
-                &state,
-                &mut session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                &input,
-                &errors,
-            )
-            .await
-        }
-    };
-    let title = book.title.clone();
-    match state.editor.create_book(book).await {
-        Ok(id) => {
-            tracing::info!(admin = %session.admin().email, book = id, "book added");
-            session
-                .flash(&state, success(format!("Added “{title}”.")))
-                .await?;
-            Ok(see_other(&format!("/books/{id}")))
-        }
-        Err(BookWriteError::DuplicateIsbn) => {
-            let errors = FieldErrors {
-                isbn: Some("another book already has this ISBN".into()),
-                ..Default::default()
-            };
-            form_page(
-                &state,
-                &mut session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                &input,
-                &errors,
-            )
-            .await
-        }
-        Err(BookWriteError::NotFound) => Err(not_found("the book is gone")),
-        Err(BookWriteError::Data(e)) => Err(e.into()),
-    }
+    save_book(&state, &mut session, None, form.into_inner()).await
 }
 
 pub async fn edit_book(
@@ -205,46 +164,44 @@ pub async fn update_book(
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     let id = book_id(&path)?;
-    let input = form.into_inner();
+    save_book(&state, &mut session, Some(id), form.into_inner()).await
+}
+
+/// Adds (`id` None) or edits a book: the form again with a message on each
+/// field when the input is invalid, else the write and a redirect.
+async fn save_book(
+    state: &AppState,
+    session: &mut AdminSession,
+    id: Option<BookId>,
+    input: BookFormInput,
+) -> Result<HttpResponse, WebError> {
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let book = match BookForm::parse(&input, this_year()) {
         Ok(book) => book,
-        Err(errors) => {
-            return form_page(
-                &state,
-                &mut session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(id),
-                &input,
-                &errors,
-            )
-            .await
-        }
+        Err(errors) => return form_page(state, session, invalid, id, &input, &errors).await,
     };
     let title = book.title.clone();
-    match state.editor.update_book(id, book).await {
-        Ok(()) => {
-            tracing::info!(admin = %session.admin().email, book = id.get(), "book updated");
+    let saved = match id {
+        Some(id) => state.editor.update_book(id, book).await.map(|()| id.get()),
+        None => state.editor.create_book(book).await,
+    };
+    match saved {
+        Ok(saved_id) => {
+            let done = if id.is_some() { "Saved" } else { "Added" };
+            tracing::info!(admin = %session.admin().email, book = saved_id, "{done} a book");
             session
-                .flash(&state, success(format!("Saved “{title}”.")))
+                .flash(state, success(format!("{done} “{title}”.")))
                 .await?;
-            Ok(see_other(&format!("/books/{id}")))
+            Ok(see_other(&format!("/books/{saved_id}")))
         }
         Err(BookWriteError::DuplicateIsbn) => {
             let errors = FieldErrors {
                 isbn: Some("another book already has this ISBN".into()),
                 ..Default::default()
             };
-            form_page(
-                &state,
-                &mut session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(id),
-                &input,
-                &errors,
-            )
-            .await
+            form_page(state, session, invalid, id, &input, &errors).await
         }
-        Err(BookWriteError::NotFound) => Err(not_found(format!("there is no book with id {id}"))),
+        Err(BookWriteError::NotFound) => Err(not_found("there is no such book")),
         Err(BookWriteError::Data(e)) => Err(e.into()),
     }
 }
