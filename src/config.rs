@@ -118,6 +118,9 @@ pub struct Settings {
     pub stale_while_revalidate: u64,
     /// Serve `/_bench/constant` (the benchmark's baseline route).
     pub bench_routes: bool,
+    /// The key of visitors' form tokens; unset: shared through Redis, or
+    /// made at start without Redis.
+    pub secret_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -231,6 +234,17 @@ impl Settings {
         let public_max_age = number("FOLIO_PUBLIC_MAX_AGE", 0, 0..=MAX_TTL_SECS)?;
         let stale_while_revalidate = number("FOLIO_STALE_WHILE_REVALIDATE", 0, 0..=MAX_TTL_SECS)?;
         let bench_routes = switch("FOLIO_BENCH_ROUTES", false)?;
+        let secret_key = match get("FOLIO_SECRET_KEY") {
+            Some(v) if v.len() >= 32 => Some(v),
+            Some(v) => {
+                return Err(invalid(
+                    "FOLIO_SECRET_KEY",
+                    "(hidden)",
+                    &format!("at least 32 characters, not {}", v.len()),
+                ))
+            }
+            None => None,
+        };
         let redis_timeout = Duration::from_millis(number("REDIS_TIMEOUT_MS", 50, 1..=10_000)?);
 
         Ok(Self {
@@ -249,6 +263,7 @@ impl Settings {
             public_max_age,
             stale_while_revalidate,
             bench_routes,
+            secret_key,
         })
     }
 }
@@ -318,6 +333,7 @@ mod tests {
             ("FOLIO_LOCAL_CACHE_MB", "-1"),
             ("FOLIO_PUBLIC_MAX_AGE", "soon"),
             ("FOLIO_BENCH_ROUTES", "1"),
+            ("FOLIO_SECRET_KEY", "short"),
             ("DATABASE_URL", "mysql://x/y"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();

@@ -189,6 +189,61 @@ impl Kv {
         }
     }
 
+    /// Stores `value` unless the key exists (no expiry).
+    pub async fn set_if_absent(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        match self {
+            Kv::Redis {
+                pool,
+                timeout,
+                breaker,
+            } => {
+                let mut pipe = redis::pipe();
+                pipe.cmd("SET").arg(key).arg(value).arg("NX").ignore();
+                Self::redis(pool, *timeout, breaker, pipe).await
+            }
+            Kv::Memory(map) => Self::with_map(map, |m| {
+                m.entry(key.to_owned()).or_insert_with(|| {
+                    (
+                        value.to_vec(),
+                        Instant::now() + Duration::from_secs(u32::MAX.into()),
+                    )
+                });
+                Ok(())
+            }),
+        }
+    }
+
+    /// Takes one off a counter (never below zero, never creating one).
+    pub async fn decr(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Kv::Redis {
+                pool,
+                timeout,
+                breaker,
+            } => {
+                let mut pipe = redis::pipe();
+                pipe.cmd("EVAL")
+                    .arg("local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then redis.call('DECR', KEYS[1]) end return 0")
+                    .arg(1)
+                    .arg(key)
+                    .ignore();
+                Self::redis(pool, *timeout, breaker, pipe).await
+            }
+            Kv::Memory(map) => {
+                Self::with_map(map, |m| {
+                    if let Some((v, _)) = m.get_mut(key) {
+                        let n: u64 = std::str::from_utf8(v)
+                            .ok()
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(0);
+                        *v = n.saturating_sub(1).to_string().into_bytes();
+                    }
+                });
+                Ok(())
+            }
+        }
+    }
+
     /// The count of a counter, 0 when absent.
     pub async fn count(&self, key: &str) -> Result<u64, StoreError> {
         Ok(self

@@ -161,10 +161,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             let db = startup::open_database(&settings).await?;
             let plan = SeedPlan::new(args.books, args.ratings, args.seed, args.reset);
             seed_blocking(db, plan).await?;
-            // The cache may describe the old rows.
+            // The cache describes the old rows, and --reset reuses their ids.
             let cache = startup::build_stores(&settings).await?.cache;
-            if let Err(e) = cache.invalidate_tags(&[Tag::Chart, Tag::Books]).await {
-                tracing::warn!(error = %e, "could not invalidate the cache; run `folio cache clear` once it answers");
+            if let Err(e) = cache.clear().await {
+                tracing::warn!(error = %e, "could not clear the cache; run `folio cache clear` once it answers");
             }
             Ok(())
         }

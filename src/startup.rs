@@ -9,6 +9,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::limits::Limits;
 use crate::auth::session::Sessions;
+use crate::auth::visitor::VisitorTokens;
 use crate::auth::Accounts;
 use crate::cache::{Breaker, Cache, CacheConfig, KeySpace, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
@@ -58,6 +59,27 @@ pub async fn open_database(settings: &Settings) -> Result<Database, DataError> {
 pub struct Stores {
     pub cache: Arc<Cache>,
     pub kv: Arc<Kv>,
+    /// The key of visitors' form tokens, the same on every instance.
+    pub secret: Vec<u8>,
+}
+
+/// `FOLIO_SECRET_KEY`; else one kept in Redis, made by whichever instance
+/// starts first; else (no Redis) one made now.
+async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
+    if let Some(key) = &settings.secret_key {
+        return key.as_bytes().to_vec();
+    }
+    let fresh = crate::auth::session::random_token();
+    if let Kv::Redis { .. } = kv {
+        let key = format!("{}:secret", settings.cache_prefix.as_str());
+        if kv.set_if_absent(&key, fresh.as_bytes()).await.is_ok() {
+            if let Ok(Some(shared)) = kv.get(&key).await {
+                return shared;
+            }
+        }
+        tracing::warn!("Redis is not answering: visitors' form tokens use a key of this instance only until restart");
+    }
+    fresh.into_bytes()
 }
 
 pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
@@ -100,9 +122,11 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
                     "cache: Redis is not answering; pages are computed from the database until it is"
                 ),
             }
+            let secret = visitor_secret(settings, &probe).await;
             Stores {
                 cache: Arc::new(cache),
                 kv: Arc::new(probe),
+                secret,
             }
         }
         None => {
@@ -110,9 +134,12 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
                 max_bytes = MEMORY_CACHE_BYTES,
                 "cache and sessions: in-process (REDIS_URL is not set)"
             );
+            let kv = Kv::memory();
+            let secret = visitor_secret(settings, &kv).await;
             Stores {
                 cache: Arc::new(Cache::in_memory(keys, ttls, MEMORY_CACHE_BYTES)),
-                kv: Arc::new(Kv::memory()),
+                kv: Arc::new(kv),
+                secret,
             }
         }
     };
@@ -142,6 +169,7 @@ impl Application {
             db.clone(),
             Sessions::new(stores.kv.clone(), prefix, settings.session_ttl),
             Limits::new(stores.kv.clone(), prefix, settings.ratings_per_hour),
+            VisitorTokens::new(&stores.secret),
         );
         let editor = Editor::new(db.clone(), stores.cache.clone());
         // Invalidations a failed cache could not take are retried from here,

@@ -36,18 +36,19 @@ impl Limits {
         format!("{}login:address:{ip}", self.key_prefix)
     }
 
-    /// Whether another login attempt may be checked for this account and address.
-    pub async fn login_allowed(&self, email: &str, ip: IpAddr) -> Result<bool, StoreError> {
-        Ok(
-            self.kv.count(&self.account_key(email)).await? < LOGIN_FAILURES_PER_ACCOUNT
-                && self.kv.count(&self.address_key(ip)).await? < LOGIN_FAILURES_PER_ADDRESS,
-        )
+    /// Counts a sign-in attempt before its password is checked, so that
+    /// parallel guesses cannot all slip under the limit; false when this
+    /// account or address has used its allowance.
+    pub async fn take_login_attempt(&self, email: &str, ip: IpAddr) -> Result<bool, StoreError> {
+        let account = self.kv.incr(&self.account_key(email), LOGIN_WINDOW).await?;
+        let address = self.kv.incr(&self.address_key(ip), LOGIN_WINDOW).await?;
+        Ok(account <= LOGIN_FAILURES_PER_ACCOUNT && address <= LOGIN_FAILURES_PER_ADDRESS)
     }
 
-    pub async fn login_failed(&self, email: &str, ip: IpAddr) -> Result<(), StoreError> {
-        self.kv.incr(&self.account_key(email), LOGIN_WINDOW).await?;
-        self.kv.incr(&self.address_key(ip), LOGIN_WINDOW).await?;
-        Ok(())
+    /// A successful sign-in gives its attempt back: only failures count.
+    pub async fn login_succeeded(&self, email: &str, ip: IpAddr) -> Result<(), StoreError> {
+        self.kv.decr(&self.account_key(email)).await?;
+        self.kv.decr(&self.address_key(ip)).await
     }
 
     /// Counts a rating from `ip`; false once the hour's allowance is spent.

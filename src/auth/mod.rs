@@ -3,6 +3,7 @@
 pub mod limits;
 pub mod password;
 pub mod session;
+pub mod visitor;
 
 use std::net::IpAddr;
 
@@ -11,6 +12,7 @@ use crate::db::{admins, DataError, Database};
 use crate::domain::{Email, NewPassword};
 use limits::Limits;
 use session::{AdminIdentity, Sessions};
+use visitor::VisitorTokens;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -29,14 +31,16 @@ pub struct Accounts {
     db: Database,
     pub sessions: Sessions,
     pub limits: Limits,
+    pub visitors: VisitorTokens,
 }
 
 impl Accounts {
-    pub fn new(db: Database, sessions: Sessions, limits: Limits) -> Self {
+    pub fn new(db: Database, sessions: Sessions, limits: Limits, visitors: VisitorTokens) -> Self {
         Self {
             db,
             sessions,
             limits,
+            visitors,
         }
     }
 
@@ -51,7 +55,7 @@ impl Accounts {
         let email = Email::parse(email)
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| email.trim().to_lowercase());
-        if !self.limits.login_allowed(&email, ip).await? {
+        if !self.limits.take_login_attempt(&email, ip).await? {
             return Err(AuthError::TooManyAttempts);
         }
         let lookup = email.clone();
@@ -74,11 +78,11 @@ impl Accounts {
         .await
         .map_err(|e| DataError::Unavailable(e.to_string()))?;
         match verified {
-            Some(identity) => Ok(identity),
-            None => {
-                self.limits.login_failed(&email, ip).await?;
-                Err(AuthError::InvalidCredentials)
+            Some(identity) => {
+                self.limits.login_succeeded(&email, ip).await?;
+                Ok(identity)
             }
+            None => Err(AuthError::InvalidCredentials),
         }
     }
 }

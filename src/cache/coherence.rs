@@ -181,26 +181,10 @@ impl Coherence {
         }
     }
 
-    /// Tells every instance about new tag versions and waits until each has
-    /// applied them, or until a silent one's lease must have lapsed.
-    pub async fn broadcast(&self, bumped: &[(String, u64)]) -> Result<(), StoreError> {
-        let nonce = crate::auth::session::random_token()[..20].to_owned();
-        let mut message = format!("inv {nonce}");
-        for (tag, v) in bumped {
-            message.push_str(&format!(" {tag}={v}"));
-        }
-        self.publish_and_wait(nonce, message).await
-    }
-
     /// Tells every instance to drop its whole in-process tier, and waits.
     pub async fn broadcast_flush(&self) -> Result<(), StoreError> {
         let nonce = crate::auth::session::random_token()[..20].to_owned();
         let message = format!("flush {nonce}");
-        self.publish_and_wait(nonce, message).await
-    }
-
-    async fn publish_and_wait(&self, nonce: String, message: String) -> Result<(), StoreError> {
-        let started = Instant::now();
         let channel = self.keys.channel();
         let receivers: i64 = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
             redis::cmd("PUBLISH")
@@ -210,10 +194,17 @@ impl Coherence {
                 .await
         })
         .await?;
-        // Redis had processed the message when PUBLISH answered: a heartbeat
-        // sent after this instant reaches every subscriber after it.
-        let published = Instant::now();
-        let acks_key = self.keys.acks(&nonce);
+        self.await_acks(&nonce, receivers, Instant::now()).await;
+        Ok(())
+    }
+
+    /// Waits until `receivers` instances acknowledged message `nonce`
+    /// (published, atomically with its bump, at `published`), or until a
+    /// silent instance's lease must have lapsed.
+    pub async fn await_acks(&self, nonce: &str, receivers: i64, published: Instant) {
+        // Redis had processed the message when it answered: a heartbeat sent
+        // after `published` reaches every subscriber after it.
+        let acks_key = self.keys.acks(nonce);
         let deadline = published + LEASE + CLOCK_MARGIN;
         let mut pause = Duration::from_micros(200);
         loop {
@@ -237,7 +228,6 @@ impl Coherence {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(10));
         }
-        self.metrics.invalidation_wait.observe(started.elapsed());
-        Ok(())
+        self.metrics.invalidation_wait.observe(published.elapsed());
     }
 }

@@ -11,14 +11,19 @@ pub const FORMAT_VERSION: &str = "v2";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpace {
-    /// `{prefix}:{version}:`
+    /// `{prefix}:{version}:`, in front of entries.
     base: String,
+    /// `{prefix}:`, in front of what every format version shares: tag
+    /// versions and the invalidation channel, so that during a rolling
+    /// deploy old and new instances still invalidate each other.
+    prefix: String,
 }
 
 impl KeySpace {
     pub fn new(prefix: &str) -> Self {
         Self {
             base: format!("{prefix}:{FORMAT_VERSION}:"),
+            prefix: format!("{prefix}:"),
         }
     }
 
@@ -28,19 +33,18 @@ impl KeySpace {
 
     /// Where a tag's version lives.
     pub fn tag(&self, tag: &Tag) -> String {
-        format!("{}tag:{tag}", self.base)
+        format!("{}tag:{tag}", self.prefix)
     }
 
     /// What goes in front of a tag name to make its key (for the read script).
     pub fn tag_prefix(&self) -> String {
-        format!("{}tag:", self.base)
+        format!("{}tag:", self.prefix)
     }
 
-    /// A glob matching every cache key of the prefix, whatever its format
-    /// version (`{prefix}:v*`); sessions and counters live beside it.
+    /// A glob matching every cache entry of the prefix, whatever its format
+    /// version (`{prefix}:v*`); tags, sessions and counters live beside them.
     pub fn namespace_pattern(&self) -> String {
-        let prefix = self.base.split(':').next().unwrap_or_default();
-        format!("{prefix}:v*")
+        format!("{}v*", self.prefix)
     }
 
     /// The glob of the current format's keys.
@@ -55,12 +59,12 @@ impl KeySpace {
 
     /// The Pub/Sub channel of invalidations and heartbeats.
     pub fn channel(&self) -> String {
-        format!("{}invalidations", self.base)
+        format!("{}invalidations", self.prefix)
     }
 
     /// Where instances acknowledge one invalidation.
     pub fn acks(&self, nonce: &str) -> String {
-        format!("{}ack:{nonce}", self.base)
+        format!("{}ack:{nonce}", self.prefix)
     }
 }
 
@@ -78,7 +82,7 @@ mod tests {
         assert!(keys
             .fragment(&Fragment::CataloguePage(3))
             .starts_with("folio:v2:books:page:3:t"));
-        assert_eq!(keys.tag(&Tag::Book(9)), "folio:v2:tag:book:9");
+        assert_eq!(keys.tag(&Tag::Book(9)), "folio:tag:book:9");
         assert_eq!(keys.namespace_pattern(), "folio:v*");
     }
 }

@@ -101,9 +101,14 @@ pub struct Cached {
     pub etag: Arc<str>,
     /// When the entry was computed (Unix ms): its Last-Modified.
     pub created_ms: u64,
+    /// From when the entry counts as expired (Unix ms).
+    pub stale_at_ms: u64,
     /// Time spent answering, and in computing if this request computed.
     pub elapsed: Duration,
     pub compute: Option<Duration>,
+    /// The tag versions a fresh computation recorded: callers who waited for
+    /// it check them before taking its result.
+    deps: Option<Arc<Vec<(String, u64)>>>,
 }
 
 /// Errors of a computation say whether an old copy may stand in for the
@@ -129,9 +134,12 @@ pub struct Deps {
 #[derive(Default)]
 struct DepState {
     tags: Vec<(String, u64)>,
-    /// Set when a version could not be read: the value is then served but
-    /// not stored, since nothing could prove it fresh later.
+    /// Set when a version could not be read, or when a nested fragment was
+    /// an old copy: the value is then served but not stored, since nothing
+    /// could prove it fresh later.
     unknown: bool,
+    /// The earliest expiry of the nested fragments used.
+    stale_by_ms: Option<u64>,
 }
 
 impl Deps {
@@ -163,9 +171,27 @@ impl Deps {
         }
     }
 
-    fn into_recorded(self) -> Option<Vec<(String, u64)>> {
+    /// A nested fragment this value is built from: the value expires no
+    /// later than it, and is not stored at all if it was an old copy.
+    fn nested(&self, inner: &Cached) {
+        let mut state = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        state.stale_by_ms = Some(
+            state
+                .stale_by_ms
+                .map_or(inner.stale_at_ms, |s| s.min(inner.stale_at_ms)),
+        );
+        if inner.outcome == Outcome::StaleOnError {
+            state.unknown = true;
+        }
+    }
+
+    /// (recorded tags unless unknown, earliest nested expiry)
+    fn into_recorded(self) -> (Option<Vec<(String, u64)>>, Option<u64>) {
         let state = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
-        (!state.unknown).then(|| state.tags.clone())
+        (
+            (!state.unknown).then(|| state.tags.clone()),
+            state.stale_by_ms,
+        )
     }
 }
 
@@ -524,6 +550,34 @@ impl Cache {
         Ok(serde_json::from_slice(&cached.body)?)
     }
 
+    /// A JSON fragment used inside another's computation (`outer`): the
+    /// outer value expires no later than this one, and is not stored if this
+    /// one was an old copy.
+    pub async fn get_nested_json<T, E, F, Fut>(
+        self: &Arc<Self>,
+        outer: &Deps,
+        fragment: Fragment,
+        compute: F,
+    ) -> Result<T, E>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        E: MayServeStale + From<serde_json::Error> + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        fn decodes<T: serde::de::DeserializeOwned>(body: &[u8]) -> bool {
+            serde_json::from_slice::<T>(body).is_ok()
+        }
+        let cached = self
+            .get_checked(fragment, decodes::<T>, |deps| async move {
+                let value = compute(deps).await?;
+                Ok::<_, E>(Bytes::from(serde_json::to_vec(&value)?))
+            })
+            .await?;
+        outer.nested(&cached);
+        Ok(serde_json::from_slice(&cached.body)?)
+    }
+
     async fn get_checked<E, F, Fut>(
         self: &Arc<Self>,
         fragment: Fragment,
@@ -554,8 +608,10 @@ impl Cache {
                         source: Source::Local,
                         etag: e.etag.clone(),
                         created_ms: e.created_ms,
+                        stale_at_ms: e.stale_at_ms,
                         elapsed: started.elapsed(),
                         compute: None,
+                        deps: None,
                     };
                     if now < e.stale_at_ms {
                         self.metrics.record(fragment, Event::HitLocal);
@@ -582,8 +638,10 @@ impl Cache {
                         source: Source::Shared,
                         etag: etag.clone(),
                         created_ms: entry.created_ms,
+                        stale_at_ms: entry.stale_at_ms,
                         elapsed: started.elapsed(),
                         compute: None,
+                        deps: None,
                     };
                     if lookup.deps_current {
                         self.mark_read(&key);
@@ -649,8 +707,17 @@ impl Cache {
     {
         let guard = match self.flights.join(key) {
             Join::Follower(mut rx) => {
-                if let Ok(done) = rx.wait_for(Option::is_some).await {
-                    if let Some(Some(mut cached)) = done.clone() {
+                let done = rx
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|d| d.clone())
+                    .flatten();
+                if let Some(mut cached) = done {
+                    // The computation may have read the database before a
+                    // write that has returned since: take it only if its
+                    // versions are still current.
+                    if self.still_current(&cached).await {
                         if cached.outcome != Outcome::StaleOnError {
                             cached.outcome = Outcome::Miss;
                             cached.source = Source::Coalesced;
@@ -659,7 +726,7 @@ impl Cache {
                         return Ok(cached);
                     }
                 }
-                // The computation failed: try ourselves.
+                // It failed, or is out of date: compute ourselves.
                 None
             }
             Join::Leader(guard) => Some(guard),
@@ -697,6 +764,27 @@ impl Cache {
         }
     }
 
+    /// Whether a computed value's recorded tag versions are still current.
+    async fn still_current(&self, cached: &Cached) -> bool {
+        let Some(deps) = &cached.deps else {
+            return true;
+        };
+        let tags: Vec<Tag> = deps
+            .iter()
+            .filter_map(|(name, _)| Tag::parse(name))
+            .collect();
+        if tags.len() != deps.len() {
+            return false;
+        }
+        match self.store.tag_versions(&tags).await {
+            Ok(now) => now
+                .iter()
+                .zip(deps.iter())
+                .all(|(v, (_, recorded))| v == recorded),
+            Err(_) => false,
+        }
+    }
+
     /// With Redis, one instance computes while the others wait (briefly) for
     /// its value; on any doubt, compute.
     async fn compute_across_instances<E, F, Fut>(
@@ -711,13 +799,21 @@ impl Cache {
         F: FnOnce(Deps) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
     {
+        // Whoever computed just before us (here or elsewhere) may have
+        // stored it since this request looked.
+        if let Ok(Some(found)) = self.read_fresh(key, usable).await {
+            return Ok(found);
+        }
         if !self.store.is_shared() {
             return self.compute_and_store(fragment, key, compute).await;
         }
         let lock = self.keys.lock(key);
         match self.store.try_lock(&lock, self.config.lock_ttl).await {
             Ok(Some(token)) => {
-                let result = self.compute_and_store(fragment, key, compute).await;
+                let result = match self.read_fresh(key, usable).await {
+                    Ok(Some(found)) => Ok(found),
+                    _ => self.compute_and_store(fragment, key, compute).await,
+                };
                 let _ = self.store.unlock(&lock, &token).await;
                 result
             }
@@ -739,30 +835,46 @@ impl Cache {
         let deadline = Instant::now() + self.config.lock_wait;
         while Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(15)).await;
-            let epoch = self.usable_local().map(|l| l.epoch());
-            match self.store.read(key).await {
-                Ok(Some(lookup)) if lookup.deps_current => {
-                    let entry = Entry::decode(lookup.raw).filter(|e| usable(&e.body))?;
-                    if entry.stale_at_ms <= unix_ms() {
-                        continue;
-                    }
-                    let etag = etag_of(key, entry.created_ms, entry.compute_us);
-                    self.keep_local(key, &entry, etag.clone(), epoch, None);
-                    return Some(Cached {
-                        body: entry.body,
-                        outcome: Outcome::Miss,
-                        source: Source::Coalesced,
-                        etag,
-                        created_ms: entry.created_ms,
-                        elapsed: Duration::ZERO,
-                        compute: None,
-                    });
-                }
-                Ok(_) => {}
+            match self.read_fresh(key, usable).await {
+                Ok(Some(found)) => return Some(found),
+                Ok(None) => {}
                 Err(_) => return None,
             }
         }
         None
+    }
+
+    /// A fresh copy in the shared store, if there is one now.
+    async fn read_fresh(
+        &self,
+        key: &str,
+        usable: fn(&[u8]) -> bool,
+    ) -> Result<Option<Cached>, StoreError> {
+        let epoch = self.usable_local().map(|l| l.epoch());
+        let Some(lookup) = self.store.read(key).await? else {
+            return Ok(None);
+        };
+        if !lookup.deps_current {
+            return Ok(None);
+        }
+        let Some(entry) =
+            Entry::decode(lookup.raw).filter(|e| usable(&e.body) && e.stale_at_ms > unix_ms())
+        else {
+            return Ok(None);
+        };
+        let etag = etag_of(key, entry.created_ms, entry.compute_us);
+        self.keep_local(key, &entry, etag.clone(), epoch, None);
+        Ok(Some(Cached {
+            body: entry.body,
+            outcome: Outcome::Miss,
+            source: Source::Coalesced,
+            etag,
+            created_ms: entry.created_ms,
+            stale_at_ms: entry.stale_at_ms,
+            elapsed: Duration::ZERO,
+            compute: None,
+            deps: None,
+        }))
     }
 
     async fn compute_and_store<E, F, Fut>(
@@ -789,20 +901,19 @@ impl Cache {
             .saturating_sub(Duration::from_millis(jitter_ms as u64))
             .max(Duration::from_millis(1));
         let created_ms = unix_ms();
+        let (recorded, stale_by) = deps.into_recorded();
+        let own_stale_at =
+            created_ms + hard.saturating_sub(policy::stale_window(ttl)).as_millis() as u64;
         let entry = Entry {
             created_ms,
-            stale_at_ms: created_ms
-                + hard.saturating_sub(policy::stale_window(ttl)).as_millis() as u64,
+            // Never fresher than the nested fragments it was built from.
+            stale_at_ms: stale_by.map_or(own_stale_at, |s| s.min(own_stale_at)),
             compute_us: took.as_micros() as u64,
-            deps: Vec::new(),
+            deps: recorded.clone().unwrap_or_default(),
             body,
         };
         let etag = etag_of(key, entry.created_ms, entry.compute_us);
-        if let Some(recorded) = deps.into_recorded() {
-            let entry = Entry {
-                deps: recorded,
-                ..entry.clone()
-            };
+        if recorded.is_some() {
             match self.store.write(key, entry.encode(), hard).await {
                 Ok(()) => {
                     let read = Arc::new(AtomicBool::new(false));
@@ -820,6 +931,8 @@ impl Cache {
             }
         }
         Ok(Cached {
+            stale_at_ms: entry.stale_at_ms,
+            deps: recorded.map(Arc::new),
             body: entry.body,
             outcome: Outcome::Miss,
             source: Source::Computed,
@@ -981,9 +1094,57 @@ impl Cache {
 
     /// Bumps `tags`; returns once every instance has dropped its copies.
     pub async fn invalidate_tags(&self, tags: &[Tag]) -> Result<(), StoreError> {
-        match self.store.bump(tags).await {
-            Ok(versions) => {
-                self.after_bump(tags, versions).await;
+        self.bump(tags, true).await
+    }
+
+    /// The same, past the breaker: for the recovery hook, which runs before
+    /// the breaker closes.
+    pub async fn invalidate_tags_recovering(&self, tags: &[Tag]) -> Result<(), StoreError> {
+        self.bump(tags, false).await
+    }
+
+    async fn bump(&self, tags: &[Tag], guarded: bool) -> Result<(), StoreError> {
+        let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
+        let result = match &self.shared {
+            Some(shared) => {
+                // Bump and announcement are one atomic script: no bump can
+                // go unannounced.
+                let nonce = crate::auth::session::random_token()[..20].to_owned();
+                let mut attempt = shared.redis.bump_announced(tags, &nonce, guarded).await;
+                // A passing hiccup (a timeout) is retried a little before the
+                // write falls back on the outbox; an open breaker is not.
+                for _ in 0..2 {
+                    match &attempt {
+                        Err(StoreError::BreakerOpen) | Ok(_) => break,
+                        Err(_) => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            attempt = shared.redis.bump_announced(tags, &nonce, guarded).await;
+                        }
+                    }
+                }
+                match attempt {
+                    Ok(announced) => {
+                        let bumped: Vec<(String, u64)> =
+                            names.iter().cloned().zip(announced.versions).collect();
+                        if let Some(local) = &shared.local {
+                            local.apply(&bumped);
+                        }
+                        if let Some(coherence) = &shared.coherence {
+                            coherence
+                                .await_acks(&nonce, announced.receivers, announced.at)
+                                .await;
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            None => self.store.bump(tags).await.map(|_| ()),
+        };
+        match result {
+            Ok(()) => {
+                self.metrics.invalidations.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(tags = ?names, "cache invalidated");
                 Ok(())
             }
             Err(e) => {
@@ -1004,35 +1165,6 @@ impl Cache {
         }
     }
 
-    /// The same, past the breaker: for the recovery hook, which runs before
-    /// the breaker closes.
-    pub async fn invalidate_tags_recovering(&self, tags: &[Tag]) -> Result<(), StoreError> {
-        let versions = match &self.shared {
-            Some(shared) => shared.redis.bump_unguarded(tags).await?,
-            None => self.store.bump(tags).await?,
-        };
-        self.after_bump(tags, versions).await;
-        Ok(())
-    }
-
-    async fn after_bump(&self, tags: &[Tag], versions: Vec<u64>) {
-        let bumped: Vec<(String, u64)> = tags.iter().map(Tag::to_string).zip(versions).collect();
-        if let Some(shared) = &self.shared {
-            if let Some(local) = &shared.local {
-                local.apply(&bumped);
-            }
-            if let Some(coherence) = &shared.coherence {
-                if let Err(e) = coherence.broadcast(&bumped).await {
-                    // Other instances' leases lapse without the message.
-                    tracing::warn!(error = %e, "cache coherence: could not publish an invalidation");
-                    tokio::time::sleep(coherence::LEASE).await;
-                }
-            }
-        }
-        self.metrics.invalidations.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(tags = ?bumped.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), "cache invalidated");
-    }
-
     /// Time left on a fragment's entry (for tests and the admin page).
     pub async fn ttl_of(&self, fragment: Fragment) -> Result<Option<Duration>, StoreError> {
         self.store.ttl(&self.keys.fragment(&fragment)).await
@@ -1051,9 +1183,8 @@ impl Cache {
                 local.reset();
             }
             if let Some(coherence) = &shared.coherence {
-                if coherence.broadcast_flush().await.is_err() {
-                    tokio::time::sleep(coherence::LEASE).await;
-                }
+                // Other instances keep their copies until told: say so.
+                coherence.broadcast_flush().await?;
             }
         }
         Ok(removed)

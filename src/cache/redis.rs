@@ -30,7 +30,8 @@ local b = string.find(v, '\n', a + 1, true)
 if not b then return {0, v} end
 local current = 1
 for tag, ver in string.gmatch(string.sub(v, a + 1, b - 1), '([^ =]+)=(%d+)') do
-  if (redis.call('GET', ARGV[1] .. tag) or '0') ~= ver then
+  -- A tag key that is gone (evicted, cleared) proves nothing: not current.
+  if redis.call('GET', ARGV[1] .. tag) ~= ver then
     current = 0
     break
   end
@@ -38,17 +39,43 @@ end
 return {current, v}
 "#;
 
+/// The current version of each tag; a tag never seen gets one now (the
+/// server's clock in µs), so no entry ever records a version that a lost
+/// key could silently match again.
+const VERSIONS_SCRIPT: &str = r#"
+local t = redis.call('TIME')
+local now = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+local out = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if not v then
+    redis.call('SET', k, now, 'NX')
+    v = redis.call('GET', k)
+  end
+  out[i] = v
+end
+return out
+"#;
+
 /// Sets each tag key to max(old + 1, server time in µs): strictly increasing,
-/// and never back to an old value after Redis loses its data. Returns the
-/// new versions.
+/// and never back to an old value after Redis loses its data. With a
+/// channel (ARGV[1]), announces the new versions there in the same atomic
+/// step, as `inv <nonce> <tag>=<version>…` (ARGV[2] the nonce, ARGV[3..]
+/// the tag names), so a bump can never happen without its message.
+/// Returns {receivers, version…}.
 const BUMP_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {}
+local out = {0}
+local message = 'inv ' .. (ARGV[2] or '')
 for i, k in ipairs(KEYS) do
   local next = string.format('%.0f', math.max(tonumber(redis.call('GET', k) or '0') + 1, now))
   redis.call('SET', k, next)
-  out[i] = next
+  out[i + 1] = next
+  message = message .. ' ' .. (ARGV[i + 2] or '') .. '=' .. next
+end
+if ARGV[1] and ARGV[1] ~= '' then
+  out[1] = redis.call('PUBLISH', ARGV[1], message)
 end
 return out
 "#;
@@ -65,8 +92,18 @@ pub struct RedisStore {
     breaker: Arc<Breaker>,
     metrics: Arc<CacheMetrics>,
     read_script: Script,
+    versions_script: Script,
     bump_script: Script,
     unlock_script: Script,
+}
+
+/// A bump announced on the invalidation channel.
+pub struct Announced {
+    pub versions: Vec<u64>,
+    /// Subscribers that received the message (PUBLISH's answer).
+    pub receivers: i64,
+    /// When Redis had processed it.
+    pub at: Instant,
 }
 
 impl RedisStore {
@@ -86,6 +123,7 @@ impl RedisStore {
             breaker,
             metrics,
             read_script: Script::new(READ_SCRIPT),
+            versions_script: Script::new(VERSIONS_SCRIPT),
             bump_script: Script::new(BUMP_SCRIPT),
             unlock_script: Script::new(UNLOCK_SCRIPT),
         }
@@ -126,14 +164,30 @@ impl RedisStore {
         .map(|_| ())
     }
 
-    /// Bumps tags past the breaker (the recovery path runs while it is not
-    /// yet closed); returns the new versions.
-    pub async fn bump_unguarded(&self, tags: &[Tag]) -> Result<Vec<u64>, StoreError> {
+    /// Bumps tags and announces them on the channel, atomically. `guarded`
+    /// false goes past the breaker (the recovery path runs before it closes).
+    pub async fn bump_announced(
+        &self,
+        tags: &[Tag],
+        nonce: &str,
+        guarded: bool,
+    ) -> Result<Announced, StoreError> {
         let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-        run_with_timeout(&self.pool, self.timeout, |mut c| async move {
-            bump(&self.bump_script, &keys, &mut c).await
+        let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
+        let channel = self.keys.channel();
+        let op = |mut c: deadpool_redis::Connection| async move {
+            bump(&self.bump_script, &keys, &channel, nonce, &names, &mut c).await
+        };
+        let (receivers, versions) = if guarded {
+            self.with_conn(op).await?
+        } else {
+            run_with_timeout(&self.pool, self.timeout, op).await?
+        };
+        Ok(Announced {
+            versions,
+            receivers,
+            at: Instant::now(),
         })
-        .await
     }
 }
 
@@ -158,17 +212,39 @@ where
         .map_err(|_| StoreError::Timeout(timeout))?
 }
 
+/// Runs the bump script; returns (receivers, new versions).
 async fn bump(
     script: &Script,
     keys: &[String],
+    channel: &str,
+    nonce: &str,
+    names: &[String],
     c: &mut deadpool_redis::Connection,
-) -> Result<Vec<u64>, redis::RedisError> {
+) -> Result<(i64, Vec<u64>), redis::RedisError> {
     let mut invocation = script.prepare_invoke();
     for key in keys {
         invocation.key(key);
     }
-    let raw: Vec<String> = invocation.invoke_async(c).await?;
-    Ok(raw.iter().map(|v| v.parse().unwrap_or(0)).collect())
+    invocation.arg(channel).arg(nonce);
+    for name in names {
+        invocation.arg(name);
+    }
+    let raw: Vec<redis::Value> = invocation.invoke_async(c).await?;
+    let receivers = match raw.first() {
+        Some(redis::Value::Int(n)) => *n,
+        _ => 0,
+    };
+    let versions = raw
+        .iter()
+        .skip(1)
+        .map(|v| {
+            redis::from_redis_value::<String>(v.clone())
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect();
+    Ok((receivers, versions))
 }
 
 impl CacheStore for RedisStore {
@@ -268,27 +344,33 @@ impl CacheStore for RedisStore {
                 return Ok(Vec::new());
             }
             let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-            let raw: Vec<Option<String>> = self
-                .with_conn(
-                    |mut c| async move { redis::cmd("MGET").arg(keys).query_async(&mut c).await },
-                )
+            let raw: Vec<String> = self
+                .with_conn(|mut c| async move {
+                    let mut invocation = self.versions_script.prepare_invoke();
+                    for key in &keys {
+                        invocation.key(key);
+                    }
+                    invocation.invoke_async(&mut c).await
+                })
                 .await?;
-            Ok(raw
-                .into_iter()
-                .map(|v| v.and_then(|s| s.parse().ok()).unwrap_or(0))
-                .collect())
+            Ok(raw.iter().map(|v| v.parse().unwrap_or(0)).collect())
         }
         .boxed()
     }
 
+    /// A bump without announcement (the in-process tier is off).
     fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
         async move {
             if tags.is_empty() {
                 return Ok(Vec::new());
             }
             let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-            self.with_conn(|mut c| async move { bump(&self.bump_script, &keys, &mut c).await })
-                .await
+            let (_, versions) = self
+                .with_conn(|mut c| async move {
+                    bump(&self.bump_script, &keys, "", "", &[], &mut c).await
+                })
+                .await?;
+            Ok(versions)
         }
         .boxed()
     }

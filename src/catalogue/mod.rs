@@ -69,20 +69,32 @@ impl Catalogue {
     }
 
     /// The chart's ranking, from the cache or from the expensive query.
-    pub async fn ranking(&self) -> Result<Vec<ChartRank>, DataError> {
+    /// Inside another fragment's computation pass its `Deps`: that fragment
+    /// then expires with the ranking.
+    pub async fn ranking(&self, outer: Option<&Deps>) -> Result<Vec<ChartRank>, DataError> {
         let db = self.db.clone();
-        self.cache
-            .get_or_compute_json(Fragment::ChartRanking, |_| async move {
-                let now = Utc::now().naive_utc();
-                db.run(move |c| q::chart_ranking(c, now)).await
-            })
-            .await
+        let compute = |_| async move {
+            let now = Utc::now().naive_utc();
+            db.run(move |c| q::chart_ranking(c, now)).await
+        };
+        match outer {
+            Some(outer) => {
+                self.cache
+                    .get_nested_json(outer, Fragment::ChartRanking, compute)
+                    .await
+            }
+            None => {
+                self.cache
+                    .get_or_compute_json(Fragment::ChartRanking, compute)
+                    .await
+            }
+        }
     }
 
     /// The chart with titles, for a fragment that shows it: records the
     /// books on it as dependencies before reading them.
     pub async fn chart(&self, deps: &Deps) -> Result<Vec<ChartEntry>, DataError> {
-        let ranking = self.ranking().await?;
+        let ranking = self.ranking(Some(deps)).await?;
         let tags: Vec<Tag> = ranking.iter().map(|r| Tag::Book(r.book_id)).collect();
         deps.depend_on(&tags).await;
         self.db.run(move |c| q::chart_entries(c, &ranking)).await

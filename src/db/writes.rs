@@ -106,16 +106,16 @@ pub fn delete_book(
     })?)
 }
 
+/// The insert comes first: on SQLite a transaction that reads before it
+/// writes can fail with "database is locked" under concurrent writers (its
+/// snapshot cannot be upgraded); one that writes first waits its turn. The
+/// foreign key says whether the book exists.
 pub fn insert_rating(
     conn: &mut DbConn,
     rating: &NewRating,
     tags: &str,
 ) -> Result<i32, BookWriteError> {
     Ok(conn.transaction::<_, DieselError, _>(|conn| {
-        let exists: i64 = books::table.find(rating.book_id).count().get_result(conn)?;
-        if exists == 0 {
-            return Err(DieselError::NotFound);
-        }
         diesel::insert_into(ratings::table)
             .values(rating)
             .execute(conn)?;

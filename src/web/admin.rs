@@ -251,7 +251,7 @@ pub async fn recompute_chart(
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     state.editor.recompute_chart().await?;
     // Compute it now, once, so the next reader gets a hit.
-    state.catalogue.ranking().await?;
+    state.catalogue.ranking(None).await?;
     tracing::info!(admin = %session.admin().email, "chart recomputed");
     session
         .flash(&state, success("The chart was recomputed."))

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::error::{sessions_unavailable, WebError};
 use super::session::{
-    ensure_session, removal_cookie, session_cookie, verify_csrf, AdminSession, MaybeSession,
+    removal_cookie, session_cookie, verify_csrf, AdminSession, MaybeSession, Visitor,
 };
 use super::views::{LoginPage, LogoutPage};
 use super::{admin::chrome, client_ip, private_html, AppState};
@@ -21,6 +21,7 @@ pub struct LoginQuery {
 
 pub async fn login_form(
     state: web::Data<AppState>,
+    req: HttpRequest,
     maybe: MaybeSession,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
@@ -31,16 +32,17 @@ pub async fn login_form(
     {
         return Ok(see_other("/admin"));
     }
-    let (_, data, cookie) = ensure_session(&state, maybe).await?;
+    let visitor = Visitor::of(&req, &state);
     let notice = query.signed_out.as_ref().map(|_| "You are signed out.");
+    let token = visitor.token(&state);
     let page = LoginPage {
-        csrf_token: &data.csrf_token,
+        csrf_token: &token,
         email: "",
         error: None,
         notice,
     };
     let mut response = private_html(HttpResponse::Ok(), page.render()?);
-    if let Some(cookie) = cookie {
+    if let Some(cookie) = visitor.new_cookie {
         response
             .add_cookie(&cookie)
             .map_err(|e| super::error::internal(e.to_string()))?;
@@ -58,23 +60,19 @@ pub struct LoginForm {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    maybe: MaybeSession,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(
-        maybe.current.as_ref().map(|(_, d)| d),
-        form.csrf_token.as_deref(),
-    )?;
-    let (old_id, old) = maybe.current.expect("verify_csrf needs a session");
+    let visitor = Visitor::of(&req, &state);
+    visitor.verify(&state, form.csrf_token.as_deref())?;
     let email = form.email.as_deref().unwrap_or("").trim();
     let password = form.password.as_deref().unwrap_or("");
     let email_shown: String = email.chars().take(254).collect();
 
-    let sessions = &state.accounts.sessions;
+    let token = visitor.token(&state);
     let rejected =
         |status: actix_web::http::StatusCode, message: &str| -> Result<HttpResponse, WebError> {
             let page = LoginPage {
-                csrf_token: &old.csrf_token,
+                csrf_token: &token,
                 email: &email_shown,
                 error: Some(message),
                 notice: None,
@@ -83,8 +81,8 @@ pub async fn login(
         };
     match state.accounts.login(email, password, client_ip(&req)).await {
         Ok(admin) => {
-            // A new id at sign-in: a session id planted before cannot be promoted.
-            sessions.end(&old_id).await.map_err(sessions_unavailable)?;
+            // Sessions begin at sign-in, with a new id.
+            let sessions = &state.accounts.sessions;
             let (id, mut data) = sessions
                 .start(Some(admin.clone()))
                 .await

@@ -82,6 +82,11 @@ pub fn sessions_unavailable(e: impl std::fmt::Display) -> WebError {
     WebError::new(ErrorKind::Unavailable(format!("session store: {e}")))
 }
 
+/// Redis could not be reached for an operator's cache command.
+pub fn cache_unavailable(e: impl std::fmt::Display) -> WebError {
+    WebError::new(ErrorKind::Unavailable(format!("cache: {e}")))
+}
+
 pub fn internal(detail: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::Internal(detail.into()))
 }

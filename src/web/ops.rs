@@ -169,7 +169,7 @@ pub async fn flush(
         let n = cache
             .clear()
             .await
-            .map_err(super::error::sessions_unavailable)?;
+            .map_err(super::error::cache_unavailable)?;
         format!("Removed {n} cache entries.")
     } else {
         let tag = Tag::parse(raw).ok_or_else(|| {
@@ -178,7 +178,7 @@ pub async fn flush(
         cache
             .invalidate_tags(&[tag])
             .await
-            .map_err(super::error::sessions_unavailable)?;
+            .map_err(super::error::cache_unavailable)?;
         format!("Invalidated everything that depends on {tag}.")
     };
     tracing::info!(admin = %session.admin().email, tag = raw, "cache flushed");

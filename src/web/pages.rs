@@ -10,10 +10,11 @@ use super::error::{
     bad_request, internal, not_found, sessions_unavailable, too_many_requests, WebError,
 };
 use super::respond::{self, HTML};
-use super::session::{ensure_session, verify_csrf, MaybeSession};
+use super::session::{
+    reader_flash, reader_flash_cookie, reader_flash_removal, MaybeSession, Visitor,
+};
 use super::views::{BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage};
 use super::{client_ip, page_param, AppState};
-use crate::auth::session::{Flash, FlashKind};
 use crate::cache::{Cache, Fragment};
 use crate::catalogue::Catalogue;
 use crate::db::writes::BookWriteError;
@@ -104,6 +105,7 @@ async fn catalogue_html(catalogue: Catalogue, page: PageNumber) -> Result<Bytes,
 /// rating form's token, a flash message) fill slots in the stored bytes.
 pub async fn book(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     maybe: MaybeSession,
 ) -> Result<HttpResponse, WebError> {
@@ -117,31 +119,34 @@ pub async fn book(
         })
         .await?;
 
-    // Without a session store (Redis down) the page still shows; only the
-    // form cannot be used.
-    let (session, cookie) = match ensure_session(&state, maybe).await {
-        Ok((sid, mut data, cookie)) => {
+    // The reader's own parts: nothing of theirs is stored, nothing of theirs
+    // enters the shared entry.
+    let visitor = Visitor::of(&req, &state);
+    // An admin's "Saved …" after an edit, or a reader's thanks.
+    let admin_flash = match maybe.current {
+        Some((sid, mut data)) if data.flash.is_some() => {
             let flash = data.flash.take();
-            if flash.is_some() {
-                let _ = state.accounts.sessions.save(&sid, &data).await;
-            }
-            (Some((data.csrf_token, flash)), cookie)
+            let _ = state.accounts.sessions.save(&sid, &data).await;
+            flash
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "book page without a session");
-            (None, None)
-        }
+        _ => None,
     };
-    let (token, flash) = session.unwrap_or_default();
+    let reader_flash = reader_flash(&req);
+    let flash = admin_flash.or(reader_flash.clone());
     let flash_html = match &flash {
         Some(flash) => FlashView { flash }.render()?,
         None => String::new(),
     };
-    let body = fill_slots(&cached.body, &token, &flash_html);
+    let body = fill_slots(&cached.body, &visitor.token(&state), &flash_html);
     let mut response = respond::private(cached, body, HTML);
-    if let Some(cookie) = cookie {
+    if let Some(cookie) = visitor.new_cookie {
         response
             .add_cookie(&cookie)
+            .map_err(|e| internal(e.to_string()))?;
+    }
+    if reader_flash.is_some() {
+        response
+            .add_cookie(&reader_flash_removal(&state))
             .map_err(|e| internal(e.to_string()))?;
     }
     Ok(response)
@@ -174,14 +179,9 @@ pub async fn rate(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    maybe: MaybeSession,
     form: web::Form<RatingForm>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(
-        maybe.current.as_ref().map(|(_, d)| d),
-        form.csrf_token.as_deref(),
-    )?;
-    let (sid, mut data) = maybe.current.expect("verify_csrf needs a session");
+    Visitor::of(&req, &state).verify(&state, form.csrf_token.as_deref())?;
     let id = book_id(&path)?;
     let stars = Stars::parse(form.stars.as_deref().unwrap_or("")).map_err(bad_request)?;
     let allowed = state
@@ -205,12 +205,14 @@ pub async fn rate(
         }
         Err(BookWriteError::Data(e)) => return Err(e.into()),
     }
-    data.flash = Some(Flash {
-        kind: FlashKind::Success,
-        text: format!("Thank you: your {}-star rating is counted.", stars.get()),
-    });
-    let _ = state.accounts.sessions.save(&sid, &data).await;
-    Ok(see_other(&format!("/books/{id}")))
+    let mut response = see_other(&format!("/books/{id}"));
+    response
+        .add_cookie(&reader_flash_cookie(
+            &state,
+            &format!("rated-{}", stars.get()),
+        ))
+        .map_err(|e| internal(e.to_string()))?;
+    Ok(response)
 }
 
 pub async fn sample_uncached(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {

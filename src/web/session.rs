@@ -11,7 +11,8 @@ use subtle::ConstantTimeEq;
 
 use super::error::{forbidden, login_required, sessions_unavailable, WebError};
 use super::AppState;
-use crate::auth::session::{AdminIdentity, Flash, SessionData};
+use crate::auth::session::{AdminIdentity, Flash, FlashKind, SessionData};
+use crate::auth::visitor::VisitorTokens;
 
 pub const SESSION_COOKIE: &str = "folio_session";
 
@@ -128,23 +129,90 @@ impl FromRequest for AdminSession {
     }
 }
 
-/// The session of a visitor who is about to see a form: their own, or a new
-/// anonymous one (returned with the cookie to set).
-pub async fn ensure_session(
-    state: &AppState,
-    maybe: MaybeSession,
-) -> Result<(String, SessionData, Option<Cookie<'static>>), WebError> {
-    if let Some((id, data)) = maybe.current {
-        return Ok((id, data, None));
+pub const VISITOR_COOKIE: &str = "folio_visitor";
+pub const FLASH_COOKIE: &str = "folio_flash";
+
+/// An anonymous visitor: an id in a cookie, nothing stored (see
+/// `auth::visitor`). Their forms carry a token derived from the id.
+pub struct Visitor {
+    pub id: String,
+    /// Set when the visitor is new: the cookie to send.
+    pub new_cookie: Option<Cookie<'static>>,
+}
+
+impl Visitor {
+    pub fn of(req: &HttpRequest, state: &AppState) -> Self {
+        if let Some(id) = req
+            .cookie(VISITOR_COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|id| VisitorTokens::is_visitor_id(id))
+        {
+            return Self {
+                id,
+                new_cookie: None,
+            };
+        }
+        let id = VisitorTokens::new_visitor();
+        // Lax: a reader who follows a link here from elsewhere keeps it.
+        let cookie = Cookie::build(VISITOR_COOKIE, id.clone())
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.settings.secure_cookies)
+            .max_age(CookieDuration::days(30))
+            .finish();
+        Self {
+            id,
+            new_cookie: Some(cookie),
+        }
     }
-    let (id, data) = state
-        .accounts
-        .sessions
-        .start(None)
-        .await
-        .map_err(sessions_unavailable)?;
-    let cookie = session_cookie(state, &id);
-    Ok((id, data, Some(cookie)))
+
+    pub fn token(&self, state: &AppState) -> String {
+        state.accounts.visitors.token_for(&self.id)
+    }
+
+    /// The submitted form token must be this visitor's; a new visitor has
+    /// none yet.
+    pub fn verify(&self, state: &AppState, submitted: Option<&str>) -> Result<(), WebError> {
+        let ok = self.new_cookie.is_none()
+            && submitted.is_some_and(|token| state.accounts.visitors.verify(&self.id, token));
+        if ok {
+            Ok(())
+        } else {
+            Err(forbidden(
+                "This form has expired or did not come from this site. Reload the page and try again.",
+            ))
+        }
+    }
+}
+
+/// A short cookie that says what to thank a reader for on the next page;
+/// it holds a code, never text, and is read once.
+pub fn reader_flash_cookie(state: &AppState, code: &str) -> Cookie<'static> {
+    Cookie::build(FLASH_COOKIE, code.to_owned())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies)
+        .max_age(CookieDuration::seconds(60))
+        .finish()
+}
+
+/// The message of a reader's flash code, if it is one folio sets.
+pub fn reader_flash(req: &HttpRequest) -> Option<Flash> {
+    let code = req.cookie(FLASH_COOKIE)?;
+    let stars = code.value().strip_prefix("rated-")?;
+    let stars = crate::domain::Stars::parse(stars).ok()?;
+    Some(Flash {
+        kind: FlashKind::Success,
+        text: format!("Thank you: your {}-star rating is counted.", stars.get()),
+    })
+}
+
+pub fn reader_flash_removal(state: &AppState) -> Cookie<'static> {
+    let mut cookie = reader_flash_cookie(state, "");
+    cookie.make_removal();
+    cookie
 }
 
 /// Compares the submitted token with the session's in constant time.

@@ -271,42 +271,44 @@ async fn the_secure_setting_marks_the_cookie_secure() {
 }
 
 #[tokio::test]
-async fn sign_in_rotates_the_session_id() {
+async fn sign_in_starts_a_new_session_every_time() {
     let app = spawn_app(Backend::Sqlite, CacheKind::Memory).await;
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = app.browser();
     let r = client.get(app.url("/admin/login")).send().await.unwrap();
-    let before = r.headers()["set-cookie"]
+    // Before signing in there is only an anonymous visitor cookie.
+    let visitor = r.headers()["set-cookie"]
         .to_str()
         .unwrap()
         .split(';')
         .next()
         .unwrap()
         .to_owned();
+    assert!(visitor.starts_with("folio_visitor="), "{visitor}");
     let token = csrf_token(&r.text().await.unwrap());
-    let r = client
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("email", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let after = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert_ne!(before, after);
-    // The pre-login id is not an admin session.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = client
+            .post(app.url("/admin/login"))
+            .form(&[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("csrf_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(set.starts_with("folio_session="), "{set}");
+        ids.push(set.split(';').next().unwrap().to_owned());
+    }
+    assert_ne!(ids[0], ids[1], "a sign-in reused a session id");
+    // A visitor id opens nothing.
+    let forged = visitor.replace("folio_visitor=", "folio_session=");
     let r = app
         .client
         .get(app.url("/admin"))
-        .header("cookie", before)
+        .header("cookie", forged)
         .send()
         .await
         .unwrap();
@@ -366,7 +368,9 @@ async fn unknown_email_and_wrong_password_look_the_same_and_are_limited() {
     assert!(limited.1.contains("too many"), "{limited:?}");
 
     // Per address: failures across many accounts add up (6 so far).
-    for i in 0..14 {
+    // Per address: attempts across many accounts add up (7 so far,
+    // counting the refused one).
+    for i in 0..13 {
         assert_eq!(
             try_login(&app, &format!("guess{i}@example.com"), "password guess")
                 .await
@@ -763,6 +767,14 @@ async fn no_token_or_flash_lands_in_a_shared_cache_entry() {
         .arg(format!("{}:v*", app.prefix))
         .query(&mut redis)
         .unwrap();
+    let sessions: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:session:*", app.prefix))
+        .query(&mut redis)
+        .unwrap();
+    assert!(
+        sessions.is_empty(),
+        "a reader got a stored session: {sessions:?}"
+    );
     let mut checked = 0;
     for key in keys.iter().filter(|k| {
         !k.contains(":session:")
@@ -780,4 +792,19 @@ async fn no_token_or_flash_lands_in_a_shared_cache_entry() {
         checked += 1;
     }
     assert!(checked >= 1, "no cache entry was checked: {keys:?}");
+}
+
+/// Guesses sent all at once cannot slip under the limit.
+#[tokio::test]
+async fn parallel_guesses_are_limited_too() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let results = futures_util::future::join_all(
+        (0..30).map(|_| try_login(&app, ADMIN_EMAIL, "a wrong guess, again")),
+    )
+    .await;
+    let checked = results.iter().filter(|(s, _)| *s == 401).count();
+    let refused = results.iter().filter(|(s, _)| *s == 429).count();
+    assert!(checked <= 5, "{checked} guesses were checked");
+    assert_eq!(checked + refused, 30);
 }

@@ -271,3 +271,140 @@ async fn cache_clear_by_tag_on_the_command_line() {
     assert_eq!(app.fetch("/books/3").await.1.as_deref(), Some("MISS"));
     let _ = csrf_token;
 }
+
+/// A request that arrives after a write has returned must not be handed the
+/// result of a computation that read the database before the write.
+#[tokio::test]
+async fn a_computation_from_before_a_write_is_not_shared_after_it() {
+    for cache_kind in [CacheKind::Redis, CacheKind::Memory] {
+        let app = spawn_app(Backend::Sqlite, cache_kind).await;
+        app.seed(5, 50, 26).await;
+        let id = 3;
+        let (read_done_tx, read_done_rx) = tokio::sync::oneshot::channel::<()>();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let slow = {
+            let (cache, db) = (app.cache.clone(), app.db.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute(Fragment::BookPage(id), move |_| async move {
+                        let old = db
+                            .run(move |c| folio::db::books::find_book(c, id))
+                            .await?
+                            .unwrap();
+                        read_done_tx.send(()).unwrap();
+                        release_rx.await.unwrap();
+                        Ok::<_, folio::db::DataError>(Bytes::from(old.title))
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        read_done_rx.await.unwrap();
+        let now = Utc::now().naive_utc();
+        app.db
+            .run(move |c| {
+                diesel::update(books::table.find(id))
+                    .set((
+                        books::title.eq("Written Meanwhile"),
+                        books::updated_at.eq(now),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        app.cache.invalidate(Write::BookUpdated(id)).await.unwrap();
+        // The write has returned; now a reader arrives while the slow
+        // computation is still in flight, and joins it.
+        let late = {
+            let (cache, db) = (app.cache.clone(), app.db.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute(Fragment::BookPage(id), move |_| async move {
+                        let now = db
+                            .run(move |c| folio::db::books::find_book(c, id))
+                            .await?
+                            .unwrap();
+                        Ok::<_, folio::db::DataError>(Bytes::from(now.title))
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        release_tx.send(()).unwrap();
+        let slow = slow.await.unwrap();
+        assert_ne!(
+            slow.body, "Written Meanwhile",
+            "{cache_kind:?}: the interleaving was not forced"
+        );
+        let late = late.await.unwrap();
+        assert_eq!(
+            late.body, "Written Meanwhile",
+            "{cache_kind:?}: a late reader got the old title"
+        );
+    }
+}
+
+/// A tag key that disappears (evicted, cleared) proves nothing: what
+/// depended on it is computed again, never served on a guess.
+#[tokio::test]
+async fn a_lost_tag_key_means_recompute() {
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Redis).with("FOLIO_LOCAL_CACHE_MB", "0"),
+    )
+    .await;
+    app.seed(12, 200, 27).await;
+    app.fetch("/books/10").await;
+    assert_eq!(app.fetch("/books/10").await.1.as_deref(), Some("HIT"));
+    let mut redis = crate::helpers::redis_conn();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}:tag:ratings:10", app.prefix))
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(app.fetch("/books/10").await.1.as_deref(), Some("MISS"));
+    assert_eq!(app.fetch("/books/10").await.1.as_deref(), Some("HIT"));
+}
+
+/// Many ratings at once on SQLite: every one is written, none fails.
+#[tokio::test]
+async fn concurrent_ratings_all_land() {
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory).with("FOLIO_RATINGS_PER_HOUR", "1000"),
+    )
+    .await;
+    app.seed(5, 10, 28).await;
+    let reader = app.browser();
+    let token = csrf_token(
+        &reader
+            .get(app.url("/books/2"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let before: serde_json::Value = app.get("/api/books/2").await.json().await.unwrap();
+    let statuses = join_all((0..150).map(|i| {
+        let (reader, token, url) = (reader.clone(), token.clone(), app.url("/books/2/ratings"));
+        async move {
+            let stars = (1 + i % 5).to_string();
+            reader
+                .post(url)
+                .form(&[("stars", stars.as_str()), ("csrf_token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+    let after: serde_json::Value = app.get("/api/books/2").await.json().await.unwrap();
+    assert_eq!(
+        after["ratings"]["count"].as_i64().unwrap(),
+        before["ratings"]["count"].as_i64().unwrap() + 150
+    );
+}

@@ -1,0 +1,74 @@
+//! Anonymous visitors' form tokens, without storing anything per visitor.
+//!
+//! A visitor gets a random id in a cookie (`folio_visitor`); the forms a
+//! visitor may post (a rating, the sign-in form) carry HMAC(secret, id) as
+//! their `csrf_token`. Only a page of this site can know both: a forged
+//! form from elsewhere lacks the token, and the id alone does not give it.
+//! So crawlers and floods cost no session storage; sessions are made at
+//! sign-in only.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use super::session::random_token;
+
+#[derive(Clone)]
+pub struct VisitorTokens {
+    secret: Vec<u8>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl VisitorTokens {
+    pub fn new(secret: &[u8]) -> Self {
+        Self {
+            secret: secret.to_vec(),
+        }
+    }
+
+    /// A new visitor id.
+    pub fn new_visitor() -> String {
+        random_token()
+    }
+
+    /// Whether `id` looks like an id folio hands out.
+    pub fn is_visitor_id(id: &str) -> bool {
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    /// The form token of visitor `id`.
+    pub fn token_for(&self, id: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+            .expect("HMAC takes any key length");
+        mac.update(b"folio form token:");
+        mac.update(id.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Compares in constant time.
+    pub fn verify(&self, id: &str, token: &str) -> bool {
+        Self::is_visitor_id(id) && bool::from(self.token_for(id).as_bytes().ct_eq(token.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_belong_to_one_visitor_and_one_secret() {
+        let tokens = VisitorTokens::new(b"secret one");
+        let a = VisitorTokens::new_visitor();
+        let b = VisitorTokens::new_visitor();
+        let ta = tokens.token_for(&a);
+        assert_eq!(ta.len(), 64);
+        assert!(tokens.verify(&a, &ta));
+        assert!(!tokens.verify(&b, &ta));
+        assert!(!tokens.verify(&a, &ta[..63]));
+        assert!(!VisitorTokens::new(b"secret two").verify(&a, &ta));
+        assert!(!tokens.verify("not-an-id", &tokens.token_for("not-an-id")));
+    }
+}
