@@ -243,15 +243,6 @@ impl Kv {
             }
         }
     }
-
-    /// The count of a counter, 0 when absent.
-    pub async fn count(&self, key: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .get(key)
-            .await?
-            .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
-            .unwrap_or(0))
-    }
 }
 
 fn millis(d: Duration) -> u64 {
