@@ -63,6 +63,10 @@ pub struct Stores {
     pub secret: Vec<u8>,
 }
 
+fn secret_key_name(settings: &Settings) -> String {
+    format!("{}:secret", settings.cache_prefix.as_str())
+}
+
 /// `FOLIO_SECRET_KEY`; else one kept in Redis, made by whichever instance
 /// starts first; else (no Redis) one made now.
 async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
@@ -71,7 +75,7 @@ async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
     }
     let fresh = crate::auth::session::random_token();
     if let Kv::Redis { .. } = kv {
-        let key = format!("{}:secret", settings.cache_prefix.as_str());
+        let key = secret_key_name(settings);
         if kv.set_if_absent(&key, fresh.as_bytes()).await.is_ok() {
             if let Ok(Some(shared)) = kv.get(&key).await {
                 return shared;
@@ -170,6 +174,10 @@ impl Application {
             Sessions::new(stores.kv.clone(), prefix, settings.session_ttl),
             Limits::new(stores.kv.clone(), prefix, settings.ratings_per_hour),
             VisitorTokens::new(&stores.secret),
+            match (&settings.secret_key, &*stores.kv) {
+                (None, Kv::Redis { .. }) => Some((stores.kv.clone(), secret_key_name(&settings))),
+                _ => None,
+            },
         );
         let editor = Editor::new(db.clone(), stores.cache.clone());
         // Invalidations a failed cache could not take are retried from here,

@@ -6,10 +6,12 @@ pub mod session;
 pub mod visitor;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::cache::StoreError;
 use crate::db::{admins, DataError, Database};
 use crate::domain::{Email, NewPassword};
+use crate::kv::Kv;
 use limits::Limits;
 use session::{AdminIdentity, Sessions};
 use visitor::VisitorTokens;
@@ -32,15 +34,51 @@ pub struct Accounts {
     pub sessions: Sessions,
     pub limits: Limits,
     pub visitors: VisitorTokens,
+    /// Where the visitors' key is shared (Redis), unless FOLIO_SECRET_KEY set it.
+    shared_secret: Option<(Arc<Kv>, String)>,
 }
 
 impl Accounts {
-    pub fn new(db: Database, sessions: Sessions, limits: Limits, visitors: VisitorTokens) -> Self {
+    pub fn new(
+        db: Database,
+        sessions: Sessions,
+        limits: Limits,
+        visitors: VisitorTokens,
+        shared_secret: Option<(Arc<Kv>, String)>,
+    ) -> Self {
         Self {
             db,
             sessions,
             limits,
             visitors,
+            shared_secret,
+        }
+    }
+
+    /// Checks a visitor's form token. On a mismatch the shared key is read
+    /// again: an instance that started while Redis was away (or after the
+    /// key was lost) comes to agree with the others.
+    pub async fn verify_visitor(&self, id: &str, token: &str) -> bool {
+        if self.visitors.verify(id, token) {
+            return true;
+        }
+        let Some((kv, key)) = &self.shared_secret else {
+            return false;
+        };
+        if kv
+            .set_if_absent(key, &self.visitors.secret())
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        match kv.get(key).await {
+            Ok(Some(shared)) if shared != self.visitors.secret() => {
+                tracing::info!("adopted the visitors' key shared through Redis");
+                self.visitors.set_secret(shared);
+                self.visitors.verify(id, token)
+            }
+            _ => false,
         }
     }
 
@@ -79,7 +117,9 @@ impl Accounts {
         .map_err(|e| DataError::Unavailable(e.to_string()))?;
         match verified {
             Some(identity) => {
-                self.limits.login_succeeded(&email, ip).await?;
+                if let Err(e) = self.limits.login_succeeded(&email, ip).await {
+                    tracing::warn!(error = %e, "could not give a successful sign-in its attempt back");
+                }
                 Ok(identity)
             }
             None => Err(AuthError::InvalidCredentials),

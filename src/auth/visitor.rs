@@ -7,15 +7,16 @@
 //! So crawlers and floods cost no session storage; sessions are made at
 //! sign-in only.
 
+use std::sync::RwLock;
+
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::session::random_token;
 
-#[derive(Clone)]
 pub struct VisitorTokens {
-    secret: Vec<u8>,
+    secret: RwLock<Vec<u8>>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -25,7 +26,18 @@ fn hex(bytes: &[u8]) -> String {
 impl VisitorTokens {
     pub fn new(secret: &[u8]) -> Self {
         Self {
-            secret: secret.to_vec(),
+            secret: RwLock::new(secret.to_vec()),
+        }
+    }
+
+    pub fn secret(&self) -> Vec<u8> {
+        self.secret.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Adopts another key (the one shared through Redis).
+    pub fn set_secret(&self, secret: Vec<u8>) {
+        if let Ok(mut current) = self.secret.write() {
+            *current = secret;
         }
     }
 
@@ -41,7 +53,7 @@ impl VisitorTokens {
 
     /// The form token of visitor `id`.
     pub fn token_for(&self, id: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret())
             .expect("HMAC takes any key length");
         mac.update(b"folio form token:");
         mac.update(id.as_bytes());

@@ -2,7 +2,7 @@
 //!
 //! * A write bumps its tags in Redis, then publishes `inv <nonce> <tag>=<v>…`
 //!   on the channel. Each instance applies the new versions to its view and
-//!   acknowledges with `RPUSH ack:<nonce>`. The write returns once as many
+//!   acknowledges with `SADD ack:<nonce> <id>`. The write returns once as many
 //!   acknowledgements as PUBLISH reported receivers have arrived.
 //! * Each instance also publishes `hb <id> <n>` heartbeats on the same
 //!   channel. Receiving its own heartbeat proves it has processed every
@@ -137,7 +137,9 @@ impl Coherence {
                 );
                 tokio::spawn(async move {
                     let mut pipe = redis::pipe();
-                    pipe.cmd("RPUSH")
+                    // A set: a message delivered twice (a retried bump) still
+                    // counts each instance once.
+                    pipe.cmd("SADD")
                         .arg(&key)
                         .arg(&id)
                         .ignore()
@@ -210,7 +212,7 @@ impl Coherence {
         loop {
             let key = acks_key.clone();
             let acked: i64 = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
-                redis::cmd("LLEN").arg(key).query_async(&mut c).await
+                redis::cmd("SCARD").arg(key).query_async(&mut c).await
             })
             .await
             .unwrap_or(0);

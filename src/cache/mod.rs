@@ -175,10 +175,18 @@ impl Deps {
     /// later than it, and is not stored at all if it was an old copy.
     fn nested(&self, inner: &Cached) {
         let mut state = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        // An expired inner value is being refreshed: give the outer value a
+        // moment, not an expiry already past (it would be rebuilt on every
+        // request until the refresh lands).
+        let inner_stale_at = if inner.outcome == Outcome::Stale {
+            unix_ms() + 1000
+        } else {
+            inner.stale_at_ms
+        };
         state.stale_by_ms = Some(
             state
                 .stale_by_ms
-                .map_or(inner.stale_at_ms, |s| s.min(inner.stale_at_ms)),
+                .map_or(inner_stale_at, |s| s.min(inner_stale_at)),
         );
         if inner.outcome == Outcome::StaleOnError {
             state.unknown = true;
@@ -195,7 +203,15 @@ impl Deps {
     }
 }
 
-type FlightResult = Option<Option<Cached>>;
+/// A finished computation, and whether its versions were still current
+/// when the first waiter checked.
+#[derive(Clone)]
+struct FlightDone {
+    cached: Cached,
+    current: Arc<tokio::sync::OnceCell<bool>>,
+}
+
+type FlightResult = Option<Option<FlightDone>>;
 
 /// In-flight computations: the first caller for a key computes, later ones
 /// wait for its result.
@@ -225,7 +241,10 @@ impl FlightGuard {
         if let Some(tx) = self.tx.take() {
             let mut map = self.flights.map.lock().unwrap_or_else(|p| p.into_inner());
             map.remove(&self.key);
-            let _ = tx.send(Some(result));
+            let _ = tx.send(Some(result.map(|cached| FlightDone {
+                cached,
+                current: Arc::default(),
+            })));
         }
     }
 }
@@ -388,10 +407,22 @@ impl Cache {
         config: CacheConfig,
     ) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
+        // Tag keys outlive every entry that could record them.
+        let tag_ttl = [
+            ttls.top_books,
+            ttls.sample,
+            policy::PAGE_TTL,
+            policy::ROW_TTL,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(policy::ROW_TTL)
+            + Duration::from_secs(24 * 3600);
         let redis = Arc::new(RedisStore::new(
             pool.clone(),
             keys.clone(),
             timeout,
+            tag_ttl,
             breaker.clone(),
             metrics.clone(),
         ));
@@ -705,31 +736,44 @@ impl Cache {
         F: FnOnce(Deps) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
     {
-        let guard = match self.flights.join(key) {
-            Join::Follower(mut rx) => {
-                let done = rx
-                    .wait_for(Option::is_some)
-                    .await
-                    .ok()
-                    .and_then(|d| d.clone())
-                    .flatten();
-                if let Some(mut cached) = done {
-                    // The computation may have read the database before a
-                    // write that has returned since: take it only if its
-                    // versions are still current.
-                    if self.still_current(&cached).await {
-                        if cached.outcome != Outcome::StaleOnError {
-                            cached.outcome = Outcome::Miss;
-                            cached.source = Source::Coalesced;
-                            cached.compute = None;
+        // Join the computation under way, if any; a result that turns out to
+        // predate a write is dropped and the flight joined again (a bounded
+        // number of times), so that even then one request computes.
+        let mut rounds = 0;
+        let guard = loop {
+            match self.flights.join(key) {
+                Join::Follower(mut rx) => {
+                    let done = rx
+                        .wait_for(Option::is_some)
+                        .await
+                        .ok()
+                        .and_then(|d| d.clone())
+                        .flatten();
+                    if let Some(shared) = done {
+                        // The computation may have read the database before
+                        // a write that has returned since. One check per
+                        // flight, made after every follower had joined.
+                        let current = shared
+                            .current
+                            .get_or_init(|| self.still_current(&shared.cached))
+                            .await;
+                        if *current {
+                            let mut cached = shared.cached.clone();
+                            if cached.outcome != Outcome::StaleOnError {
+                                cached.outcome = Outcome::Miss;
+                                cached.source = Source::Coalesced;
+                                cached.compute = None;
+                            }
+                            return Ok(cached);
                         }
-                        return Ok(cached);
+                    }
+                    rounds += 1;
+                    if rounds >= 3 {
+                        break None;
                     }
                 }
-                // It failed, or is out of date: compute ourselves.
-                None
+                Join::Leader(guard) => break Some(guard),
             }
-            Join::Leader(guard) => Some(guard),
         };
         match self
             .compute_across_instances(fragment, key, usable, compute)
@@ -873,7 +917,7 @@ impl Cache {
             stale_at_ms: entry.stale_at_ms,
             elapsed: Duration::ZERO,
             compute: None,
-            deps: None,
+            deps: Some(Arc::new(entry.deps.clone())),
         }))
     }
 

@@ -41,7 +41,8 @@ return {current, v}
 
 /// The current version of each tag; a tag never seen gets one now (the
 /// server's clock in µs), so no entry ever records a version that a lost
-/// key could silently match again.
+/// key could silently match again. Tag keys live ARGV[1] ms (longer than any
+/// entry), so tags of pages nobody asks for again do not pile up.
 const VERSIONS_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
@@ -49,7 +50,7 @@ local out = {}
 for i, k in ipairs(KEYS) do
   local v = redis.call('GET', k)
   if not v then
-    redis.call('SET', k, now, 'NX')
+    redis.call('SET', k, now, 'NX', 'PX', ARGV[1])
     v = redis.call('GET', k)
   end
   out[i] = v
@@ -58,24 +59,24 @@ return out
 "#;
 
 /// Sets each tag key to max(old + 1, server time in µs): strictly increasing,
-/// and never back to an old value after Redis loses its data. With a
-/// channel (ARGV[1]), announces the new versions there in the same atomic
-/// step, as `inv <nonce> <tag>=<version>…` (ARGV[2] the nonce, ARGV[3..]
-/// the tag names), so a bump can never happen without its message.
-/// Returns {receivers, version…}.
+/// and never back to an old value after Redis loses its data; the key lives
+/// ARGV[1] ms. With a channel (ARGV[2]), announces the new versions there
+/// in the same atomic step, as `inv <nonce> <tag>=<version>…` (ARGV[3] the
+/// nonce, ARGV[4..] the tag names), so a bump can never happen without its
+/// message. Returns {receivers, version…}.
 const BUMP_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local out = {0}
-local message = 'inv ' .. (ARGV[2] or '')
+local message = 'inv ' .. (ARGV[3] or '')
 for i, k in ipairs(KEYS) do
   local next = string.format('%.0f', math.max(tonumber(redis.call('GET', k) or '0') + 1, now))
-  redis.call('SET', k, next)
+  redis.call('SET', k, next, 'PX', ARGV[1])
   out[i + 1] = next
-  message = message .. ' ' .. (ARGV[i + 2] or '') .. '=' .. next
+  message = message .. ' ' .. (ARGV[i + 3] or '') .. '=' .. next
 end
-if ARGV[1] and ARGV[1] ~= '' then
-  out[1] = redis.call('PUBLISH', ARGV[1], message)
+if ARGV[2] and ARGV[2] ~= '' then
+  out[1] = redis.call('PUBLISH', ARGV[2], message)
 end
 return out
 "#;
@@ -89,6 +90,8 @@ pub struct RedisStore {
     pool: Pool,
     keys: KeySpace,
     timeout: Duration,
+    /// How long a tag key lives: longer than any entry.
+    tag_ttl: Duration,
     breaker: Arc<Breaker>,
     metrics: Arc<CacheMetrics>,
     read_script: Script,
@@ -113,6 +116,7 @@ impl RedisStore {
         pool: Pool,
         keys: KeySpace,
         timeout: Duration,
+        tag_ttl: Duration,
         breaker: Arc<Breaker>,
         metrics: Arc<CacheMetrics>,
     ) -> Self {
@@ -120,6 +124,7 @@ impl RedisStore {
             pool,
             keys,
             timeout,
+            tag_ttl,
             breaker,
             metrics,
             read_script: Script::new(READ_SCRIPT),
@@ -176,7 +181,16 @@ impl RedisStore {
         let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
         let channel = self.keys.channel();
         let op = |mut c: deadpool_redis::Connection| async move {
-            bump(&self.bump_script, &keys, &channel, nonce, &names, &mut c).await
+            bump(
+                &self.bump_script,
+                &keys,
+                self.tag_ttl,
+                &channel,
+                nonce,
+                &names,
+                &mut c,
+            )
+            .await
         };
         let (receivers, versions) = if guarded {
             self.with_conn(op).await?
@@ -213,9 +227,11 @@ where
 }
 
 /// Runs the bump script; returns (receivers, new versions).
+#[allow(clippy::too_many_arguments)]
 async fn bump(
     script: &Script,
     keys: &[String],
+    tag_ttl: Duration,
     channel: &str,
     nonce: &str,
     names: &[String],
@@ -225,7 +241,7 @@ async fn bump(
     for key in keys {
         invocation.key(key);
     }
-    invocation.arg(channel).arg(nonce);
+    invocation.arg(ttl_ms(tag_ttl)).arg(channel).arg(nonce);
     for name in names {
         invocation.arg(name);
     }
@@ -350,6 +366,7 @@ impl CacheStore for RedisStore {
                     for key in &keys {
                         invocation.key(key);
                     }
+                    invocation.arg(ttl_ms(self.tag_ttl));
                     invocation.invoke_async(&mut c).await
                 })
                 .await?;
@@ -367,7 +384,7 @@ impl CacheStore for RedisStore {
             let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
             let (_, versions) = self
                 .with_conn(|mut c| async move {
-                    bump(&self.bump_script, &keys, "", "", &[], &mut c).await
+                    bump(&self.bump_script, &keys, self.tag_ttl, "", "", &[], &mut c).await
                 })
                 .await?;
             Ok(versions)

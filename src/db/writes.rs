@@ -115,12 +115,19 @@ pub fn insert_rating(
     rating: &NewRating,
     tags: &str,
 ) -> Result<i32, BookWriteError> {
-    Ok(conn.transaction::<_, DieselError, _>(|conn| {
+    let result = conn.transaction::<_, DieselError, _>(|conn| {
         diesel::insert_into(ratings::table)
             .values(rating)
             .execute(conn)?;
         add_outbox_row(conn, tags, rating.created_at)
-    })?)
+    });
+    match result {
+        // The book is gone.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            Err(BookWriteError::NotFound)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// An outbox row for a write that changed no table (an admin's "recompute").

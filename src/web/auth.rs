@@ -63,7 +63,7 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let visitor = Visitor::of(&req, &state);
-    visitor.verify(&state, form.csrf_token.as_deref())?;
+    visitor.verify(&state, form.csrf_token.as_deref()).await?;
     let email = form.email.as_deref().unwrap_or("").trim();
     let password = form.password.as_deref().unwrap_or("");
     let email_shown: String = email.chars().take(254).collect();

@@ -181,7 +181,9 @@ pub async fn rate(
     path: web::Path<String>,
     form: web::Form<RatingForm>,
 ) -> Result<HttpResponse, WebError> {
-    Visitor::of(&req, &state).verify(&state, form.csrf_token.as_deref())?;
+    Visitor::of(&req, &state)
+        .verify(&state, form.csrf_token.as_deref())
+        .await?;
     let id = book_id(&path)?;
     let stars = Stars::parse(form.stars.as_deref().unwrap_or("")).map_err(bad_request)?;
     let allowed = state

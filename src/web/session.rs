@@ -173,9 +173,13 @@ impl Visitor {
 
     /// The submitted form token must be this visitor's; a new visitor has
     /// none yet.
-    pub fn verify(&self, state: &AppState, submitted: Option<&str>) -> Result<(), WebError> {
-        let ok = self.new_cookie.is_none()
-            && submitted.is_some_and(|token| state.accounts.visitors.verify(&self.id, token));
+    pub async fn verify(&self, state: &AppState, submitted: Option<&str>) -> Result<(), WebError> {
+        let ok = match submitted {
+            Some(token) if self.new_cookie.is_none() => {
+                state.accounts.verify_visitor(&self.id, token).await
+            }
+            _ => false,
+        };
         if ok {
             Ok(())
         } else {

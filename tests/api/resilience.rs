@@ -691,3 +691,63 @@ async fn an_expired_entry_is_served_stale_while_it_refreshes() {
     }
     assert_eq!(app.cache.computes("sample_list"), 2);
 }
+
+/// A burst on one cold fragment: one computation, and no Redis trouble
+/// (waiters share one check of the result, they do not each ask Redis).
+#[tokio::test]
+async fn a_burst_on_a_cold_fragment_computes_once_and_keeps_redis_healthy() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(20, 400, 50).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(400)
+        .build()
+        .unwrap();
+    let statuses = join_all((0..400).map(|_| {
+        let client = client.clone();
+        let url = app.url("/api/books/3");
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    }))
+    .await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    assert_eq!(app.cache.computes("book_json"), 1);
+    assert_eq!(
+        app.cache.breaker().unwrap().opens(),
+        0,
+        "the burst opened the breaker"
+    );
+}
+
+/// Two instances share the visitors' key through Redis: a form served by
+/// one is accepted by the other.
+#[tokio::test]
+async fn a_form_from_one_instance_posts_to_another() {
+    let a = spawn_app(Backend::Postgres, CacheKind::Redis).await;
+    a.seed(5, 50, 51).await;
+    let b = spawn_app_with(AppOptions::sharing(&a)).await;
+    let reader = a.browser();
+    let token = csrf_token(
+        &reader
+            .get(a.url("/books/2"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let r = reader
+        .post(b.url("/books/2/ratings"))
+        .form(&[("stars", "4"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // And a rating for a book that is gone is a 404, not an error.
+    let r = reader
+        .post(b.url("/books/987654/ratings"))
+        .form(&[("stars", "4"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
