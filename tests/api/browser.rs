@@ -134,6 +134,16 @@ async fn wait_for_text(c: &Client, needle: &str) -> String {
     }
 }
 
+/// With FOLIO_TEST_SCREENSHOTS=DIR, saves what the browser shows (to look
+/// at the pages as a person would).
+async fn snapshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("FOLIO_TEST_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 async fn type_into(c: &Client, id: &str, text: &str) {
     let field = c.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -172,6 +182,7 @@ async fn an_admin_works_in_a_real_browser() {
         .await
         .unwrap();
     wait_for_text(&c, "Signed in as admin@example.com.").await;
+    snapshot(&c, "1-dashboard").await;
 
     // Add a book through the form.
     c.find(Locator::Css("main a.button"))
@@ -193,6 +204,7 @@ async fn an_admin_works_in_a_real_browser() {
         .await
         .unwrap();
     let page = wait_for_text(&c, "Added “Aardvark Atlas”.").await;
+    snapshot(&c, "2-added").await;
     assert!(page.contains("Browser Tester"));
     let url = c.current_url().await.unwrap();
     let id: i32 = url.path().trim_start_matches("/books/").parse().unwrap();
@@ -269,6 +281,7 @@ async fn an_admin_works_in_a_real_browser() {
         .await
         .unwrap();
     let page = wait_for_text(&c, "your 4-star rating is counted").await;
+    snapshot(&c, "3-rated").await;
     assert!(page.contains("401 in all"), "{page}");
 
     // A bad form comes back with the admin's input and a message.
@@ -282,6 +295,7 @@ async fn an_admin_works_in_a_real_browser() {
         .await
         .unwrap();
     wait_for_text(&c, "author is required").await;
+    snapshot(&c, "4-invalid-form").await;
     let kept = c
         .find(Locator::Id("title"))
         .await
@@ -291,5 +305,8 @@ async fn an_admin_works_in_a_real_browser() {
         .unwrap();
     assert_eq!(kept.as_deref(), Some("Half-typed"));
 
+    c.goto(&app.url("/admin/cache")).await.unwrap();
+    wait_for_text(&c, "Fragments").await;
+    snapshot(&c, "5-cache").await;
     c.close().await.unwrap();
 }
