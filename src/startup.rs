@@ -150,6 +150,9 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
     Ok(stores)
 }
 
+/// Blocking threads of each HTTP worker (the largest database pool is 16).
+const BLOCKING_THREADS_PER_WORKER: usize = 16;
+
 /// Redis failures in a row that open the circuit breaker.
 const BREAKER_THRESHOLD: u32 = 3;
 
@@ -208,6 +211,10 @@ impl Application {
                 .configure(|cfg| routes::routes(cfg, &route_settings))
                 .default_service(web::to(routes::no_route))
         })
+        // Database work runs on each worker's blocking threads; beyond the
+        // pool's connections more threads would only wait (and each costs
+        // memory), so work queues instead.
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: format!("port {port}"),
