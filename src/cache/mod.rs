@@ -569,25 +569,31 @@ impl Cache {
         F: FnOnce(Deps) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        fn decodes<T: serde::de::DeserializeOwned>(body: &[u8]) -> bool {
-            serde_json::from_slice::<T>(body).is_ok()
-        }
-        let cached = self
-            .get_checked(fragment, decodes::<T>, |deps| async move {
-                let value = compute(deps).await?;
-                Ok::<_, E>(Bytes::from(serde_json::to_vec(&value)?))
-            })
-            .await?;
-        Ok(serde_json::from_slice(&cached.body)?)
+        self.json(fragment, None, compute).await
     }
 
-    /// A JSON fragment used inside another's computation (`outer`): the
-    /// outer value expires no later than this one, and is not stored if this
-    /// one was an old copy.
+    /// The same for a fragment used inside another's computation (`outer`):
+    /// the outer value expires no later than this one, and is not stored if
+    /// this one was an old copy.
     pub async fn get_nested_json<T, E, F, Fut>(
         self: &Arc<Self>,
         outer: &Deps,
         fragment: Fragment,
+        compute: F,
+    ) -> Result<T, E>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        E: MayServeStale + From<serde_json::Error> + Send + 'static,
+        F: FnOnce(Deps) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.json(fragment, Some(outer), compute).await
+    }
+
+    async fn json<T, E, F, Fut>(
+        self: &Arc<Self>,
+        fragment: Fragment,
+        outer: Option<&Deps>,
         compute: F,
     ) -> Result<T, E>
     where
@@ -605,7 +611,9 @@ impl Cache {
                 Ok::<_, E>(Bytes::from(serde_json::to_vec(&value)?))
             })
             .await?;
-        outer.nested(&cached);
+        if let Some(outer) = outer {
+            outer.nested(&cached);
+        }
         Ok(serde_json::from_slice(&cached.body)?)
     }
 

@@ -165,26 +165,9 @@ async fn logout_ends_the_session_on_the_server() {
     let (app, client, token) = signed_in(CacheKind::Redis).await;
     // Keep the cookie value to replay it after logout.
     let cookie = {
-        let login = app.browser();
-        let form = login
-            .get(app.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let t = csrf_token(&form);
-        let r = login
-            .post(app.url("/admin/login"))
-            .form(&[
-                ("email", ADMIN_EMAIL),
-                ("password", ADMIN_PASSWORD),
-                ("csrf_token", t.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = app
+            .post_login(&app.browser(), ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await;
         let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
         assert!(
             set.contains("HttpOnly") && set.contains("SameSite=Strict"),
@@ -316,26 +299,7 @@ async fn sign_in_starts_a_new_session_every_time() {
 }
 
 async fn try_login(app: &TestApp, email: &str, password: &str) -> (u16, String) {
-    let client = app.browser();
-    let form = client
-        .get(app.url("/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&form);
-    let r = client
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_login(&app.browser(), email, password).await;
     let status = r.status().as_u16();
     let body = r.text().await.unwrap();
     let message = body

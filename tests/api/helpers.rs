@@ -216,8 +216,13 @@ impl TestApp {
         .expect("create an admin");
     }
 
-    /// Signs `client` in; returns the session's CSRF token.
-    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
+    /// Fetches the sign-in form with `client` and submits it.
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let form = client
             .get(self.url("/admin/login"))
             .send()
@@ -227,7 +232,7 @@ impl TestApp {
             .await
             .unwrap();
         let token = csrf_token(&form);
-        let response = client
+        client
             .post(self.url("/admin/login"))
             .form(&[
                 ("email", email),
@@ -236,7 +241,12 @@ impl TestApp {
             ])
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Signs `client` in; returns the session's CSRF token.
+    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
+        let response = self.post_login(client, email, password).await;
         assert_eq!(
             response.status(),
             303,
