@@ -29,6 +29,7 @@ RUN mkdir src \
     && rm -rf src
 
 # The crate itself: templates, the stylesheet and the migrations are compiled in.
+COPY build.rs ./
 COPY src ./src
 COPY templates ./templates
 COPY static ./static
