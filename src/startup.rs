@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::http::header::HeaderValue;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -197,11 +198,17 @@ impl Application {
         }));
 
         let route_settings = settings.clone();
+        let public_cache_control = HeaderValue::try_from(format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            settings.public_max_age, settings.stale_while_revalidate
+        ))
+        .expect("digits and ASCII make a header value");
         let state = web::Data::new(AppState {
             settings,
             catalogue: Catalogue::new(db, stores.cache),
             editor,
             accounts,
+            public_cache_control,
         });
         let server = HttpServer::new(move || {
             App::new()

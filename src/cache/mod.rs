@@ -507,10 +507,6 @@ impl Cache {
         &self.keys
     }
 
-    pub fn store(&self) -> &Arc<dyn CacheStore> {
-        &self.store
-    }
-
     pub fn metrics(&self) -> &Arc<CacheMetrics> {
         &self.metrics
     }
@@ -851,12 +847,13 @@ impl Cache {
         F: FnOnce(Deps) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
     {
-        // Whoever computed just before us (here or elsewhere) may have
-        // stored it since this request looked.
-        if let Ok(Some(found)) = self.read_fresh(key, usable).await {
-            return Ok(found);
-        }
+        // Whoever computed just before us may have stored it since this
+        // request looked: check again once it is our turn (here, after the
+        // single-flight; with Redis, once the lock is ours).
         if !self.store.is_shared() {
+            if let Ok(Some(found)) = self.read_fresh(key, usable).await {
+                return Ok(found);
+            }
             return self.compute_and_store(fragment, key, compute).await;
         }
         let lock = self.keys.lock(key);

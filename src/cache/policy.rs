@@ -25,6 +25,10 @@
 //! | rating added        | `ratings:{id}`                        |
 //! | "recompute chart"   | `chart`                               |
 //!
+//! `HomePage` and `TopBooksJson` are built from `ChartRanking` (a nested
+//! fragment, `Cache::get_nested_json`): they also expire no later than the
+//! ranking they were built from, and are not stored if it was an old copy.
+//!
 //! The chart's ranking (the expensive query) depends on `chart` alone: a title
 //! edit re-renders the pages that show the book without rerunning it, and a
 //! rating changes its book's page but not the chart pages (whose counts come

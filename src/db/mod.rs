@@ -46,10 +46,6 @@ pub enum DataError {
 }
 
 impl DataError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Query(diesel::result::Error::NotFound))
-    }
-
     /// The database could not be reached (as opposed to a query's own error).
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind as Kind, Error};

@@ -39,6 +39,20 @@ pub struct NewRating {
     pub created_at: NaiveDateTime,
 }
 
+/// The edit form, filled with a book as it is.
+impl From<Book> for crate::domain::BookFormInput {
+    fn from(book: Book) -> Self {
+        Self {
+            title: Some(book.title),
+            author: Some(book.author),
+            isbn: book.isbn,
+            description: Some(book.description),
+            published_year: book.published_year.map(|y| y.to_string()),
+            csrf_token: None,
+        }
+    }
+}
+
 /// What a catalogue row shows.
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[diesel(table_name = books)]

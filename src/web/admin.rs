@@ -137,14 +137,7 @@ pub async fn edit_book(
 ) -> Result<HttpResponse, WebError> {
     let id = book_id(&path)?;
     let book = state.catalogue.find(id).await?;
-    let input = BookFormInput {
-        title: Some(book.title),
-        author: Some(book.author),
-        isbn: book.isbn,
-        description: Some(book.description),
-        published_year: book.published_year.map(|y| y.to_string()),
-        csrf_token: None,
-    };
+    let input = BookFormInput::from(book);
     form_page(
         &state,
         &mut session,

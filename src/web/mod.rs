@@ -30,6 +30,8 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub editor: Editor,
     pub accounts: Accounts,
+    /// `Cache-Control` of public pages, made once from the settings.
+    pub public_cache_control: header::HeaderValue,
 }
 
 impl AppState {

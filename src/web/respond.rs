@@ -79,10 +79,6 @@ pub fn public(
     cached: Cached,
     content_type: &'static str,
 ) -> HttpResponse {
-    let cache_control = format!(
-        "public, max-age={}, stale-while-revalidate={}",
-        state.settings.public_max_age, state.settings.stale_while_revalidate
-    );
     let last_modified = HttpDate::from(UNIX_EPOCH + Duration::from_millis(cached.created_ms));
     let not_modified = not_modified(req, &cached);
     let mut builder = if not_modified {
@@ -94,7 +90,7 @@ pub fn public(
     builder
         .insert_header((header::ETAG, &*cached.etag))
         .insert_header((header::LAST_MODIFIED, last_modified))
-        .insert_header((header::CACHE_CONTROL, cache_control));
+        .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()));
     if not_modified {
         builder.finish()
     } else {

@@ -665,16 +665,7 @@ async fn readers_rate_books_and_the_page_follows_but_not_the_monthly_chart() {
     );
     // Bad stars: 400, not written.
     let other = app.browser();
-    let t2 = csrf_token(
-        &other
-            .get(app.url("/books/1"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let t2 = app.form_token(&other, "/books/1").await;
     for bad in ["0", "6", "x", ""] {
         let r = other
             .post(app.url("/books/1/ratings"))

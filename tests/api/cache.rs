@@ -3,13 +3,10 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 use redis::TypedCommands;
 
-use folio::cache::{Fragment, Write};
-use folio::db::schema::books;
+use folio::cache::Fragment;
 
 use crate::helpers::{
     redis_conn, spawn_app, spawn_app_with, without_token, AppOptions, Backend, CacheKind,
@@ -187,20 +184,7 @@ async fn invalidation_reaches_every_fragment_of_a_book(cache: CacheKind) {
         assert_eq!(app.fetch(path).await.1.as_deref(), Some("HIT"), "{path}");
     }
 
-    let now = Utc::now().naive_utc();
-    app.db
-        .run(move |c| {
-            diesel::update(books::table.find(id))
-                .set((
-                    books::title.eq("A Title Nobody Had Before"),
-                    books::updated_at.eq(now),
-                ))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    app.cache.invalidate(Write::BookUpdated(id)).await.unwrap();
+    app.retitle(id, "A Title Nobody Had Before").await;
 
     for path in [
         "/",

@@ -223,15 +223,7 @@ impl TestApp {
         email: &str,
         password: &str,
     ) -> reqwest::Response {
-        let form = client
-            .get(self.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = csrf_token(&form);
+        let token = self.form_token(client, "/admin/login").await;
         client
             .post(self.url("/admin/login"))
             .form(&[
@@ -256,6 +248,38 @@ impl TestApp {
         let dashboard = client.get(self.url("/admin")).send().await.unwrap();
         assert_eq!(dashboard.status(), 200);
         csrf_token(&dashboard.text().await.unwrap())
+    }
+
+    /// Gives a book a new title through the editor (one transaction with
+    /// its outbox row, then the invalidation), as the admin's form does.
+    pub async fn retitle(&self, id: i32, title: &str) {
+        let book = self
+            .db
+            .run(move |c| folio::db::books::find_book(c, id))
+            .await
+            .unwrap()
+            .expect("the book exists");
+        let mut input = folio::domain::BookFormInput::from(book);
+        input.title = Some(title.to_owned());
+        let form = folio::domain::BookForm::parse(&input, 2026).expect("a valid book");
+        folio::catalogue::editor::Editor::new(self.db.clone(), self.cache.clone())
+            .update_book(folio::domain::BookId::parse(&id.to_string()).unwrap(), form)
+            .await
+            .expect("the edit");
+    }
+
+    /// The CSRF token of the form on the page at `path`, as `client` sees it.
+    pub async fn form_token(&self, client: &reqwest::Client, path: &str) -> String {
+        csrf_token(
+            &client
+                .get(self.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        )
     }
 
     /// The PostgreSQL database's name (Postgres apps only).

@@ -9,12 +9,11 @@ use chrono::Utc;
 use diesel::prelude::*;
 use futures_util::future::join_all;
 
-use folio::cache::{Fragment, Write};
+use folio::cache::Fragment;
 use folio::db::schema::books;
 
 use crate::helpers::{
-    csrf_token, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, ADMIN_EMAIL,
-    ADMIN_PASSWORD,
+    spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 
 /// After each edit returns, many concurrent readers on two instances all see
@@ -107,17 +106,7 @@ async fn a_reader_cannot_put_an_old_value_back_after_invalidation() {
         };
 
         read_done_rx.await.unwrap();
-        let now = Utc::now().naive_utc();
-        app.db
-            .run(move |c| {
-                diesel::update(books::table.find(id))
-                    .set((books::title.eq("The New Title"), books::updated_at.eq(now)))
-                    .execute(c)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
-        app.cache.invalidate(Write::BookUpdated(id)).await.unwrap();
+        app.retitle(id, "The New Title").await;
         write_done_tx.send(()).unwrap();
         let stale = reader.await.unwrap();
         assert!(
@@ -269,7 +258,6 @@ async fn cache_clear_by_tag_on_the_command_line() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(app.fetch("/books/3").await.1.as_deref(), Some("MISS"));
-    let _ = csrf_token;
 }
 
 /// A request that arrives after a write has returned must not be handed the
@@ -300,20 +288,7 @@ async fn a_computation_from_before_a_write_is_not_shared_after_it() {
             })
         };
         read_done_rx.await.unwrap();
-        let now = Utc::now().naive_utc();
-        app.db
-            .run(move |c| {
-                diesel::update(books::table.find(id))
-                    .set((
-                        books::title.eq("Written Meanwhile"),
-                        books::updated_at.eq(now),
-                    ))
-                    .execute(c)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
-        app.cache.invalidate(Write::BookUpdated(id)).await.unwrap();
+        app.retitle(id, "Written Meanwhile").await;
         // The write has returned; now a reader arrives while the slow
         // computation is still in flight, and joins it.
         let late = {
@@ -375,16 +350,7 @@ async fn concurrent_ratings_all_land() {
     .await;
     app.seed(5, 10, 28).await;
     let reader = app.browser();
-    let token = csrf_token(
-        &reader
-            .get(app.url("/books/2"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let token = app.form_token(&reader, "/books/2").await;
     let before: serde_json::Value = app.get("/api/books/2").await.json().await.unwrap();
     let statuses = join_all((0..150).map(|i| {
         let (reader, token, url) = (reader.clone(), token.clone(), app.url("/books/2/ratings"));

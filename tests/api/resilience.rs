@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use futures_util::future::join_all;
@@ -551,23 +550,7 @@ async fn an_edit_re_renders_one_catalogue_row() {
     assert_eq!(rows_before, 50);
     let listing: serde_json::Value = app.get("/api/books?page=1").await.json().await.unwrap();
     let id = listing["books"][7]["id"].as_i64().unwrap() as i32;
-    let now = Utc::now().naive_utc();
-    app.db
-        .run(move |c| {
-            diesel::update(folio::db::schema::books::table.find(id))
-                .set((
-                    folio::db::schema::books::title.eq("Aaa Changed Row"),
-                    folio::db::schema::books::updated_at.eq(now),
-                ))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    app.cache
-        .invalidate(folio::cache::Write::BookUpdated(id))
-        .await
-        .unwrap();
+    app.retitle(id, "Aaa Changed Row").await;
     let (_, x_cache, html) = app.fetch("/books?page=1").await;
     assert_eq!(x_cache.as_deref(), Some("MISS"));
     assert!(html.contains("Aaa Changed Row"));
@@ -725,16 +708,7 @@ async fn a_form_from_one_instance_posts_to_another() {
     a.seed(5, 50, 51).await;
     let b = spawn_app_with(AppOptions::sharing(&a)).await;
     let reader = a.browser();
-    let token = csrf_token(
-        &reader
-            .get(a.url("/books/2"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let token = a.form_token(&reader, "/books/2").await;
     let r = reader
         .post(b.url("/books/2/ratings"))
         .form(&[("stars", "4"), ("csrf_token", &token)])
