@@ -16,23 +16,44 @@ use crate::auth::visitor::VisitorTokens;
 
 pub const SESSION_COOKIE: &str = "folio_session";
 
-/// HttpOnly, SameSite=Strict, and Secure when the site says it is on https.
-pub fn session_cookie(state: &AppState, id: &str) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, id.to_owned())
+/// Every folio cookie: site-wide, HttpOnly, and Secure when the site says
+/// it is on https.
+fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: &str,
+    same_site: SameSite,
+    max_age: CookieDuration,
+) -> Cookie<'static> {
+    Cookie::build(name, value.to_owned())
         .path("/")
         .http_only(true)
-        .same_site(SameSite::Strict)
+        .same_site(same_site)
         .secure(state.settings.secure_cookies)
-        .max_age(CookieDuration::seconds(
-            state.accounts.sessions.ttl().as_secs() as i64,
-        ))
+        .max_age(max_age)
         .finish()
 }
 
-pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
-    let mut cookie = session_cookie(state, "");
+fn removed(mut cookie: Cookie<'static>) -> Cookie<'static> {
     cookie.make_removal();
     cookie
+}
+
+/// A form whose token does not match: nothing is written.
+fn form_expired() -> WebError {
+    forbidden(
+        "This form has expired or did not come from this site. Reload the page and try again.",
+    )
+}
+
+/// The admin's session: SameSite=Strict.
+pub fn session_cookie(state: &AppState, id: &str) -> Cookie<'static> {
+    let ttl = CookieDuration::seconds(state.accounts.sessions.ttl().as_secs() as i64);
+    cookie(state, SESSION_COOKIE, id, SameSite::Strict, ttl)
+}
+
+pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    removed(session_cookie(state, ""))
 }
 
 fn state_of(req: &HttpRequest) -> web::Data<AppState> {
@@ -154,13 +175,13 @@ impl Visitor {
         }
         let id = VisitorTokens::new_visitor();
         // Lax: a reader who follows a link here from elsewhere keeps it.
-        let cookie = Cookie::build(VISITOR_COOKIE, id.clone())
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(state.settings.secure_cookies)
-            .max_age(CookieDuration::days(30))
-            .finish();
+        let cookie = cookie(
+            state,
+            VISITOR_COOKIE,
+            &id,
+            SameSite::Lax,
+            CookieDuration::days(30),
+        );
         Self {
             id,
             new_cookie: Some(cookie),
@@ -183,9 +204,7 @@ impl Visitor {
         if ok {
             Ok(())
         } else {
-            Err(forbidden(
-                "This form has expired or did not come from this site. Reload the page and try again.",
-            ))
+            Err(form_expired())
         }
     }
 }
@@ -193,13 +212,13 @@ impl Visitor {
 /// A short cookie that says what to thank a reader for on the next page;
 /// it holds a code, never text, and is read once.
 pub fn reader_flash_cookie(state: &AppState, code: &str) -> Cookie<'static> {
-    Cookie::build(FLASH_COOKIE, code.to_owned())
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.secure_cookies)
-        .max_age(CookieDuration::seconds(60))
-        .finish()
+    cookie(
+        state,
+        FLASH_COOKIE,
+        code,
+        SameSite::Lax,
+        CookieDuration::seconds(60),
+    )
 }
 
 /// The message of a reader's flash code, if it is one folio sets.
@@ -214,9 +233,7 @@ pub fn reader_flash(req: &HttpRequest) -> Option<Flash> {
 }
 
 pub fn reader_flash_removal(state: &AppState) -> Cookie<'static> {
-    let mut cookie = reader_flash_cookie(state, "");
-    cookie.make_removal();
-    cookie
+    removed(reader_flash_cookie(state, ""))
 }
 
 /// Compares the submitted token with the session's in constant time.
@@ -229,8 +246,6 @@ pub fn verify_csrf(session: Option<&SessionData>, submitted: Option<&str>) -> Re
     if ok {
         Ok(())
     } else {
-        Err(forbidden(
-            "This form has expired or did not come from this site. Reload the page and try again.",
-        ))
+        Err(form_expired())
     }
 }
