@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod cache;
 pub mod catalogue;
+pub mod changes;
 pub mod config;
 pub mod db;
 pub mod domain;

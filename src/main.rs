@@ -160,12 +160,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
         Command::Seed(args) => {
             let db = startup::open_database(&settings).await?;
             let plan = SeedPlan::new(args.books, args.ratings, args.seed, args.reset);
+            // The seed records one `all` in the change log: running
+            // instances apply it at once, a stopped one when it starts.
             seed_blocking(db, plan).await?;
-            // The cache describes the old rows, and --reset reuses their ids.
-            let cache = startup::build_stores(&settings).await?.cache;
-            if let Err(e) = cache.clear().await {
-                tracing::warn!(error = %e, "could not clear the cache; run `folio cache clear` once it answers");
-            }
             Ok(())
         }
         Command::Chart => {
@@ -276,7 +273,7 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), AnyError> {
     }
     let stores = startup::build_stores(&settings).await?;
     let bind = settings.bind;
-    let app = Application::build(settings, db, stores)?;
+    let app = Application::build(settings, db, stores).await?;
     tracing::info!("folio is serving at http://{}:{}", bind.ip(), app.port());
     app.run_until_stopped().await?;
     Ok(())

@@ -15,6 +15,7 @@ use crate::auth::Accounts;
 use crate::cache::{Breaker, Cache, CacheConfig, KeySpace, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
+use crate::changes::ChangeFeed;
 use crate::config::{redact_password, Settings};
 use crate::db::{DataError, Database};
 use crate::kv::{self, Kv};
@@ -160,11 +161,18 @@ const BREAKER_THRESHOLD: u32 = 3;
 pub struct Application {
     port: u16,
     server: Server,
+    feed: ChangeFeed,
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds the server.
-    pub fn build(settings: Settings, db: Database, stores: Stores) -> Result<Self, StartupError> {
+    /// Binds the listener (port 0 picks a free port), applies what changed
+    /// in the database while no instance ran, starts the change feed, and
+    /// builds the server.
+    pub async fn build(
+        settings: Settings,
+        db: Database,
+        stores: Stores,
+    ) -> Result<Self, StartupError> {
         let bind_error = |source| StartupError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -183,19 +191,24 @@ impl Application {
                 _ => None,
             },
         );
-        let editor = Editor::new(db.clone(), stores.cache.clone());
-        // Invalidations a failed cache could not take are retried from here,
-        // and delivered first thing when Redis comes back.
-        tokio::spawn(editor.clone().run_outbox());
-        let recovering = editor.clone();
+        let feed = ChangeFeed::new(db.clone(), stores.cache.clone());
+        // Before Redis is used again after an outage, what changed meanwhile
+        // is applied.
+        let recovering = feed.clone();
         stores.cache.start(Arc::new(move || {
-            let editor = recovering.clone();
+            let feed = recovering.clone();
             Box::pin(async move {
-                if let Err(e) = editor.drain_outbox_recovering().await {
-                    tracing::warn!(error = %e, "could not read the outbox after the outage");
+                match feed.apply_pending_recovering().await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change feed: could not apply the log after the outage");
+                        false
+                    }
                 }
             })
         }));
+        feed.start().await;
+        let editor = Editor::new(db.clone(), feed.clone());
 
         let route_settings = settings.clone();
         let public_cache_control = HeaderValue::try_from(format!(
@@ -228,11 +241,15 @@ impl Application {
             source,
         })?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, feed })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn feed(&self) -> &ChangeFeed {
+        &self.feed
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

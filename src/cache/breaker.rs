@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 pub enum BreakerState {
     Closed = 0,
     Open = 1,
-    /// Redis answers again; pending work (the outbox) runs before closing.
+    /// Redis answers again; pending work (the change log) runs before closing.
     Recovering = 2,
 }
 
@@ -75,6 +75,18 @@ impl Breaker {
         self.state
             .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+
+    /// Opens at once, from any state: work that must run before Redis is
+    /// used again (the change log) could not be done; the probe retries it.
+    pub fn trip(&self) {
+        let was = self.state.swap(BreakerState::Open as u8, Ordering::AcqRel);
+        self.opened_at_ms
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
+        if was == BreakerState::Closed as u8 {
+            self.opens.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("Redis circuit breaker opened: pending changes must be applied first");
+        }
     }
 
     /// Closes after recovery.

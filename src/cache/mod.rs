@@ -46,7 +46,7 @@ pub use self::key::KeySpace;
 use self::local::{LocalEntry, LocalTier};
 pub use self::memory::MemoryStore;
 use self::metrics::{CacheMetrics, Event, UselessEntry};
-pub use self::policy::{Fragment, Tag, Ttls, Write};
+pub use self::policy::{Change, Fragment, Tag, Ttls};
 pub use self::redis::RedisStore;
 pub use self::store::{CacheStore, KeyInfo, Lookup, StoreError};
 
@@ -309,7 +309,9 @@ impl Default for CacheConfig {
     }
 }
 
-type RecoveryHook = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+/// Runs before Redis is used again after an outage; `false` (it could not
+/// do its work) keeps the breaker open.
+pub type RecoveryHook = Arc<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
 
 /// The parts that exist only with Redis.
 struct Shared {
@@ -457,7 +459,8 @@ impl Cache {
 
     /// Starts the background work of the Redis tier: the coherence channel
     /// and the breaker's recovery probe. `on_recovery` runs after an outage,
-    /// before Redis is used again (folio delivers its invalidation outbox).
+    /// before Redis is used again (folio applies the changes the database
+    /// recorded meanwhile).
     pub fn start(self: &Arc<Self>, on_recovery: RecoveryHook) {
         let _ = self.recovery.set(on_recovery);
         if let Some(shared) = &self.shared {
@@ -490,7 +493,10 @@ impl Cache {
             }
             tracing::info!("Redis answers again: delivering pending invalidations before using it");
             if let Some(hook) = self.recovery.get() {
-                hook().await;
+                if !hook().await {
+                    shared.breaker.trip();
+                    continue;
+                }
             }
             if let Some(local) = &shared.local {
                 local.reset();
@@ -1135,10 +1141,21 @@ impl Cache {
         }
     }
 
-    /// Marks everything `write` touched as changed. Call it after the
-    /// write's transaction has committed.
-    pub async fn invalidate(&self, write: Write) -> Result<(), StoreError> {
-        self.invalidate_tags(&write.touches()).await
+    /// Marks everything `change` touched as changed. Call it after the
+    /// change's transaction has committed.
+    pub async fn invalidate(&self, change: Change) -> Result<(), StoreError> {
+        self.invalidate_tags(&change.touches()).await
+    }
+
+    /// Opens the Redis breaker until the recovery hook has run (the change
+    /// log could not be applied at start). Without Redis: nothing to do.
+    pub fn hold_until_recovered(&self) {
+        if let Some(shared) = &self.shared {
+            if let Some(local) = &shared.local {
+                local.reset();
+            }
+            shared.breaker.trip();
+        }
     }
 
     /// Bumps `tags`; returns once every instance has dropped its copies.
@@ -1161,7 +1178,8 @@ impl Cache {
                 let nonce = crate::auth::session::random_token()[..20].to_owned();
                 let mut attempt = shared.redis.bump_announced(tags, &nonce, guarded).await;
                 // A passing hiccup (a timeout) is retried a little before the
-                // write falls back on the outbox; an open breaker is not.
+                // change stays in the database's change log; an open breaker
+                // is not.
                 for _ in 0..2 {
                     match &attempt {
                         Err(StoreError::BreakerOpen) | Ok(_) => break,
@@ -1193,7 +1211,11 @@ impl Cache {
         match result {
             Ok(()) => {
                 self.metrics.invalidations.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(tags = ?names, "cache invalidated");
+                tracing::info!(
+                    tags = names.len(),
+                    first = ?&names[..names.len().min(5)],
+                    "cache invalidated"
+                );
                 Ok(())
             }
             Err(e) => {
@@ -1203,8 +1225,8 @@ impl Cache {
         }
     }
 
-    /// The versions could not be bumped (Redis unreachable; the outbox will
-    /// deliver them). This process forgets its copies at once; the others
+    /// The versions could not be bumped (Redis unreachable; the change log
+    /// keeps them until they are). This process forgets its copies at once; the others
     /// cannot be told, so the write waits until their leases, which need
     /// the same Redis, must have lapsed.
     async fn bump_failed(&self) {

@@ -17,13 +17,19 @@
 //! Keys of fragments rendered from a template end in `:t{digest}` of that
 //! template (and all it extends or includes).
 //!
-//! | write               | touches                               |
-//! |---------------------|---------------------------------------|
-//! | book created        | `books`, `book:{id}`                  |
-//! | book updated        | `books`, `book:{id}`                  |
-//! | book deleted        | `books`, `book:{id}`, `ratings:{id}`, `chart` |
-//! | rating added        | `ratings:{id}`                        |
-//! | "recompute chart"   | `chart`                               |
+//! Every fragment above but `BookRow` also depends on `all`.
+//!
+//! What the database's change log says changed (its `subject`, written by
+//! the triggers in `migrations/*/…_change_feed` for every writer: folio,
+//! psql, the diesel CLI, a script), and the tags each change touches:
+//!
+//! | change (subject)              | touches                               |
+//! |-------------------------------|---------------------------------------|
+//! | book inserted or updated (`book:{id}`) | `books`, `book:{id}`         |
+//! | book deleted (`book-deleted:{id}`) | `books`, `book:{id}`, `ratings:{id}`, `chart` |
+//! | rating inserted, updated or deleted (`ratings:{book_id}`) | `ratings:{id}` |
+//! | "recompute chart" (`chart`)   | `chart`                               |
+//! | bulk: TRUNCATE, a statement over 1,000 rows, a paused bulk load, a drain of over 1,000 subjects (`all`) | `all` |
 //!
 //! `HomePage` and `TopBooksJson` are built from `ChartRanking` (a nested
 //! fragment, `Cache::get_nested_json`): they also expire no later than the
@@ -34,8 +40,9 @@
 //! rating changes its book's page but not the chart pages (whose counts come
 //! from the ranking).
 //! Entries record the version of each tag they were computed under, read
-//! *before* the database; a write bumps its tags after its transaction
-//! commits, so an entry computed from older data can never pass as fresh.
+//! *before* the database; the change feed (`src/changes/`) bumps a change's
+//! tags after its transaction commits, so an entry computed from older data
+//! can never pass as fresh.
 
 use std::fmt;
 use std::time::Duration;
@@ -58,6 +65,8 @@ pub enum Tag {
     Book(i32),
     /// One book's ratings.
     Ratings(i32),
+    /// Everything: every fragment (but the versioned rows) depends on it.
+    All,
 }
 
 impl fmt::Display for Tag {
@@ -67,16 +76,19 @@ impl fmt::Display for Tag {
             Tag::Books => f.write_str("books"),
             Tag::Book(id) => write!(f, "book:{id}"),
             Tag::Ratings(id) => write!(f, "ratings:{id}"),
+            Tag::All => f.write_str("all"),
         }
     }
 }
 
 impl Tag {
-    /// Parses `chart`, `books`, `book:{id}` or `ratings:{id}` (the CLI's `--tag`).
+    /// Parses `chart`, `books`, `all`, `book:{id}` or `ratings:{id}` (the
+    /// CLI's `--tag`).
     pub fn parse(raw: &str) -> Option<Tag> {
         match raw {
             "chart" => Some(Tag::Chart),
             "books" => Some(Tag::Books),
+            "all" => Some(Tag::All),
             _ => {
                 let (kind, id) = raw.split_once(':')?;
                 let id: i32 = id.parse().ok().filter(|&id| id > 0)?;
@@ -102,8 +114,10 @@ pub enum Fragment {
     BookJson(i32),
     SampleList,
     /// One row of the catalogue, inside `CataloguePage` (a Russian doll):
-    /// its key carries the book's version (`updated_at` in µs), so it needs
-    /// no tag at all: an edit makes a new key.
+    /// its key carries the book's version (`books.version`, which the
+    /// database changes on every write of the row, whoever writes it, and
+    /// never hands out twice), so it needs no tag at all: an edit makes a
+    /// new key.
     BookRow {
         id: i32,
         version: i64,
@@ -208,13 +222,13 @@ impl Fragment {
     pub fn depends_on(&self) -> Vec<Tag> {
         match self {
             Fragment::ChartRanking | Fragment::HomePage | Fragment::TopBooksJson => {
-                vec![Tag::Chart]
+                vec![Tag::All, Tag::Chart]
             }
             Fragment::CataloguePage(_) | Fragment::CatalogueJson(_) | Fragment::SampleList => {
-                vec![Tag::Books]
+                vec![Tag::All, Tag::Books]
             }
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
-                vec![Tag::Book(*id), Tag::Ratings(*id)]
+                vec![Tag::All, Tag::Book(*id), Tag::Ratings(*id)]
             }
             Fragment::BookRow { .. } => Vec::new(),
         }
@@ -234,26 +248,61 @@ pub fn max_jitter(ttl: Duration) -> Duration {
     (ttl / 20).min(Duration::from_secs(3600))
 }
 
-/// Every kind of write, and the tags it touches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
-    BookCreated(i32),
-    BookUpdated(i32),
+/// A change the database recorded (a `cache_changes.subject`), whoever made
+/// it; see the table above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// A book inserted or updated.
+    BookWritten(i32),
     /// A deleted book leaves the chart, so the ranking is recomputed.
     BookDeleted(i32),
-    /// A rating shows on its book's page at once; the monthly chart waits
-    /// for its TTL or an admin's "recompute now".
-    RatingAdded(i32),
+    /// A book's ratings changed. They show on its page at once; the monthly
+    /// chart waits for its TTL or an admin's "recompute now".
+    Ratings(i32),
     ChartRecompute,
+    /// Too much changed to name: everything is recomputed.
+    Everything,
 }
 
-impl Write {
+impl Change {
     pub fn touches(&self) -> Vec<Tag> {
         match *self {
-            Write::BookCreated(id) | Write::BookUpdated(id) => vec![Tag::Books, Tag::Book(id)],
-            Write::BookDeleted(id) => vec![Tag::Books, Tag::Book(id), Tag::Ratings(id), Tag::Chart],
-            Write::RatingAdded(book_id) => vec![Tag::Ratings(book_id)],
-            Write::ChartRecompute => vec![Tag::Chart],
+            Change::BookWritten(id) => vec![Tag::Books, Tag::Book(id)],
+            Change::BookDeleted(id) => {
+                vec![Tag::Books, Tag::Book(id), Tag::Ratings(id), Tag::Chart]
+            }
+            Change::Ratings(book_id) => vec![Tag::Ratings(book_id)],
+            Change::ChartRecompute => vec![Tag::Chart],
+            Change::Everything => vec![Tag::All],
+        }
+    }
+
+    /// Reads a subject of the change log. An unknown one (a newer
+    /// migration's, say) is `Everything`: safe, if slow.
+    pub fn parse(subject: &str) -> Change {
+        let id = |raw: &str| raw.parse::<i32>().ok();
+        let parsed = match subject.split_once(':') {
+            None => match subject {
+                "chart" => Some(Change::ChartRecompute),
+                "all" => Some(Change::Everything),
+                _ => None,
+            },
+            Some(("book", raw)) => id(raw).map(Change::BookWritten),
+            Some(("book-deleted", raw)) => id(raw).map(Change::BookDeleted),
+            Some(("ratings", raw)) => id(raw).map(Change::Ratings),
+            Some(_) => None,
+        };
+        parsed.unwrap_or(Change::Everything)
+    }
+
+    /// The subject as the change log writes it.
+    pub fn subject(&self) -> String {
+        match self {
+            Change::BookWritten(id) => format!("book:{id}"),
+            Change::BookDeleted(id) => format!("book-deleted:{id}"),
+            Change::Ratings(id) => format!("ratings:{id}"),
+            Change::ChartRecompute => "chart".into(),
+            Change::Everything => "all".into(),
         }
     }
 }
@@ -291,7 +340,13 @@ mod tests {
 
     #[test]
     fn tags_round_trip_through_text() {
-        for tag in [Tag::Chart, Tag::Books, Tag::Book(42), Tag::Ratings(7)] {
+        for tag in [
+            Tag::Chart,
+            Tag::Books,
+            Tag::All,
+            Tag::Book(42),
+            Tag::Ratings(7),
+        ] {
             assert_eq!(Tag::parse(&tag.to_string()), Some(tag));
         }
         assert_eq!(Tag::parse("book:0"), None);
@@ -300,9 +355,41 @@ mod tests {
     }
 
     #[test]
+    fn change_subjects_round_trip_and_unknown_ones_mean_everything() {
+        for change in [
+            Change::BookWritten(3),
+            Change::BookDeleted(3),
+            Change::Ratings(9),
+            Change::ChartRecompute,
+            Change::Everything,
+        ] {
+            assert_eq!(Change::parse(&change.subject()), change);
+        }
+        assert_eq!(Change::parse("authors:3"), Change::Everything);
+        assert_eq!(Change::parse("book:x"), Change::Everything);
+    }
+
+    #[test]
+    fn everything_reaches_every_tagged_fragment() {
+        let all = Change::Everything.touches();
+        for f in [
+            Fragment::ChartRanking,
+            Fragment::HomePage,
+            Fragment::TopBooksJson,
+            Fragment::CataloguePage(1),
+            Fragment::CatalogueJson(1),
+            Fragment::BookPage(1),
+            Fragment::BookJson(1),
+            Fragment::SampleList,
+        ] {
+            assert!(f.depends_on().iter().any(|t| all.contains(t)), "{f:?}");
+        }
+    }
+
+    #[test]
     fn every_write_reaches_the_fragments_that_show_it() {
         // A title edit must reach the book's pages and the catalogue.
-        let touched = Write::BookUpdated(7).touches();
+        let touched = Change::BookWritten(7).touches();
         for f in [
             Fragment::BookPage(7),
             Fragment::BookJson(7),
@@ -312,7 +399,7 @@ mod tests {
             assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
         }
         // A rating must not rerun the monthly chart.
-        let rating = Write::RatingAdded(7).touches();
+        let rating = Change::Ratings(7).touches();
         assert!(!rating.contains(&Tag::Chart));
         for f in [Fragment::BookPage(7), Fragment::BookJson(7)] {
             assert!(f.depends_on().iter().any(|t| rating.contains(t)), "{f:?}");

@@ -17,6 +17,8 @@ pub struct Book {
     pub published_year: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The row's version, set by the database on every write.
+    pub version: i64,
 }
 
 #[derive(Insertable, Debug, Clone)]
@@ -63,13 +65,9 @@ pub struct BookListItem {
     pub isbn: Option<String>,
     pub published_year: Option<i32>,
     pub updated_at: NaiveDateTime,
-}
-
-impl BookListItem {
-    /// The row's version, for keys of fragments that show it.
-    pub fn version(&self) -> i64 {
-        self.updated_at.and_utc().timestamp_micros()
-    }
+    /// The row's version (set by the database on every write, whoever
+    /// writes), for keys of fragments that show it.
+    pub version: i64,
 }
 
 /// A book's ratings, all time and in the chart's window.

@@ -11,6 +11,8 @@ diesel::table! {
         published_year -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// Set by the database on every insert and update (a trigger).
+        version -> BigInt,
     }
 }
 
@@ -35,11 +37,21 @@ diesel::table! {
 }
 
 diesel::table! {
-    cache_invalidations (id) {
-        id -> Integer,
-        tags -> Text,
-        created_at -> Timestamp,
+    /// The change log the triggers write (see `src/changes/`).
+    cache_changes (subject) {
+        subject -> Text,
+        seq -> BigInt,
+        changed_at -> Timestamp,
+        coalesced -> BigInt,
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(books, ratings, admins, cache_invalidations);
+diesel::table! {
+    /// A row here, inside a transaction, pauses the per-row change records
+    /// of that transaction only (bulk loads).
+    cache_feed_paused (since) {
+        since -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(books, ratings, admins, cache_changes);

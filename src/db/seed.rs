@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::models::{NewBook, NewRating};
 use super::schema::{books, ratings};
-use super::{books as queries, DataError, Database, DbConn};
+use super::{books as queries, changes, DataError, Database, DbConn};
 
 pub const MAX_BOOKS: u32 = 1_000_000;
 pub const MAX_RATINGS: u32 = 20_000_000;
@@ -291,8 +291,10 @@ pub fn seed(db: &Database, plan: SeedPlan) -> Result<SeedReport, DataError> {
     let mut conn = db.conn()?;
     let conn: &mut DbConn = &mut conn;
 
+    // Each transaction pauses the change feed's per-row records and leaves
+    // one `all` in their place: the cache is renewed once, not per row.
     if plan.reset {
-        reset(conn)?;
+        changes::paused(conn, reset)?;
     } else {
         let existing = queries::count_books(conn)?;
         if existing > 0 {
@@ -310,12 +312,12 @@ pub fn seed(db: &Database, plan: SeedPlan) -> Result<SeedReport, DataError> {
     let new_books: Vec<NewBook> = (0..plan.books)
         .map(|i| new_book(&mut rng, i, now))
         .collect();
-    conn.transaction(|conn| {
+    changes::paused(conn, |conn| {
         for batch in new_books.chunks(BOOK_BATCH) {
             insert_books(conn, batch)?;
             progress.inc(batch.len() as u64);
         }
-        Ok::<_, DataError>(())
+        Ok(())
     })?;
     let ids: Vec<i32> = books::table
         .order_by(books::id.asc())
@@ -344,12 +346,12 @@ pub fn seed(db: &Database, plan: SeedPlan) -> Result<SeedReport, DataError> {
                 }
             })
             .collect();
-        conn.transaction(|conn| {
+        changes::paused(conn, |conn| {
             for batch in rows.chunks(RATING_BATCH) {
                 insert_ratings(conn, batch)?;
                 progress.inc(batch.len() as u64);
             }
-            Ok::<_, DataError>(())
+            Ok(())
         })?;
         remaining -= in_tx;
     }

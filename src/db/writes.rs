@@ -1,13 +1,13 @@
-//! Writes to the catalogue. Each runs in one transaction together with an
-//! outbox row naming the cache tags it touched, so an invalidation can never
-//! be lost between the commit and the cache (see `catalogue::editor`).
+//! Writes to the catalogue. Each is one transaction; the database's triggers
+//! record what it changed in the change log, in that same transaction, as
+//! they do for every other writer (see `src/changes/`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::models::{NewBook, NewRating};
-use super::schema::{books, cache_invalidations, ratings};
+use super::schema::{books, ratings};
 use super::{DataError, DbConn};
 
 /// What a write to a book may fail with, beyond the database being down.
@@ -44,57 +44,29 @@ pub struct BookChanges {
     pub updated_at: NaiveDateTime,
 }
 
-/// Records the tags a write touched, inside the write's transaction.
-fn add_outbox_row(conn: &mut DbConn, tags: &str, now: NaiveDateTime) -> Result<i32, DieselError> {
-    diesel::insert_into(cache_invalidations::table)
-        .values((
-            cache_invalidations::tags.eq(tags),
-            cache_invalidations::created_at.eq(now),
-        ))
-        .returning(cache_invalidations::id)
-        .get_result(conn)
-}
-
-/// Inserts a book; returns its id and the outbox row's id. `tags_for` names
-/// the tags from the new id.
-pub fn insert_book(
-    conn: &mut DbConn,
-    book: &NewBook,
-    tags_for: impl Fn(i32) -> String,
-) -> Result<(i32, i32), BookWriteError> {
-    Ok(conn.transaction::<_, DieselError, _>(|conn| {
-        let id: i32 = diesel::insert_into(books::table)
-            .values(book)
-            .returning(books::id)
-            .get_result(conn)?;
-        let outbox = add_outbox_row(conn, &tags_for(id), book.created_at)?;
-        Ok((id, outbox))
-    })?)
+/// Inserts a book; returns its id.
+pub fn insert_book(conn: &mut DbConn, book: &NewBook) -> Result<i32, BookWriteError> {
+    Ok(diesel::insert_into(books::table)
+        .values(book)
+        .returning(books::id)
+        .get_result(conn)?)
 }
 
 pub fn update_book(
     conn: &mut DbConn,
     id: i32,
     changes: &BookChanges,
-    tags: &str,
-) -> Result<i32, BookWriteError> {
-    Ok(conn.transaction::<_, DieselError, _>(|conn| {
-        let n = diesel::update(books::table.find(id))
-            .set(changes)
-            .execute(conn)?;
-        if n == 0 {
-            return Err(DieselError::NotFound);
-        }
-        add_outbox_row(conn, tags, changes.updated_at)
-    })?)
+) -> Result<(), BookWriteError> {
+    let n = diesel::update(books::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(BookWriteError::NotFound);
+    }
+    Ok(())
 }
 
-pub fn delete_book(
-    conn: &mut DbConn,
-    id: i32,
-    tags: &str,
-    now: NaiveDateTime,
-) -> Result<i32, BookWriteError> {
+pub fn delete_book(conn: &mut DbConn, id: i32) -> Result<(), BookWriteError> {
     Ok(conn.transaction::<_, DieselError, _>(|conn| {
         // SQLite cascades only with foreign_keys on; say it explicitly.
         diesel::delete(ratings::table.filter(ratings::book_id.eq(id))).execute(conn)?;
@@ -102,60 +74,23 @@ pub fn delete_book(
         if n == 0 {
             return Err(DieselError::NotFound);
         }
-        add_outbox_row(conn, tags, now)
+        Ok(())
     })?)
 }
 
-/// The insert comes first: on SQLite a transaction that reads before it
-/// writes can fail with "database is locked" under concurrent writers (its
-/// snapshot cannot be upgraded); one that writes first waits its turn. The
-/// foreign key says whether the book exists.
-pub fn insert_rating(
-    conn: &mut DbConn,
-    rating: &NewRating,
-    tags: &str,
-) -> Result<i32, BookWriteError> {
-    let result = conn.transaction::<_, DieselError, _>(|conn| {
-        diesel::insert_into(ratings::table)
-            .values(rating)
-            .execute(conn)?;
-        add_outbox_row(conn, tags, rating.created_at)
-    });
+/// One statement that writes at once: on SQLite a transaction that reads
+/// before it writes can fail with "database is locked" under concurrent
+/// writers (its snapshot cannot be upgraded). The foreign key says whether
+/// the book exists.
+pub fn insert_rating(conn: &mut DbConn, rating: &NewRating) -> Result<(), BookWriteError> {
+    let result = diesel::insert_into(ratings::table)
+        .values(rating)
+        .execute(conn);
     match result {
         // The book is gone.
         Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
             Err(BookWriteError::NotFound)
         }
-        other => Ok(other?),
+        other => Ok(other.map(|_| ())?),
     }
-}
-
-/// An outbox row for a write that changed no table (an admin's "recompute").
-pub fn record_invalidation(
-    conn: &mut DbConn,
-    tags: &str,
-    now: NaiveDateTime,
-) -> Result<i32, DataError> {
-    Ok(add_outbox_row(conn, tags, now)?)
-}
-
-pub fn pending_invalidations(
-    conn: &mut DbConn,
-    limit: i64,
-) -> Result<Vec<(i32, String)>, DataError> {
-    Ok(cache_invalidations::table
-        .order_by(cache_invalidations::id.asc())
-        .select((cache_invalidations::id, cache_invalidations::tags))
-        .limit(limit)
-        .load(conn)?)
-}
-
-pub fn remove_invalidations(conn: &mut DbConn, ids: &[i32]) -> Result<(), DataError> {
-    if !ids.is_empty() {
-        diesel::delete(
-            cache_invalidations::table.filter(cache_invalidations::id.eq_any(ids.to_vec())),
-        )
-        .execute(conn)?;
-    }
-    Ok(())
 }

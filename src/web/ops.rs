@@ -16,20 +16,23 @@ use super::admin::chrome;
 use super::auth::see_other;
 use super::error::{bad_request, WebError};
 use super::session::{verify_csrf, AdminSession};
-use super::views::{human_duration, CachePage, FragmentRow};
+use super::views::{human_duration, CachePage, FeedView, FragmentRow};
 use super::{private_html, AppState};
 use crate::auth::session::{Flash, FlashKind};
 use crate::cache::{BreakerState, Tag};
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut text = state.cache().render_metrics();
+    state.editor.feed().render_metrics(&mut text);
     let counts = state.catalogue.db().query_counts();
     let _ = writeln!(
         text,
         "# HELP folio_db_queries_total Queries sent to the database.\n# TYPE folio_db_queries_total counter\n\
-         folio_db_queries_total{{query=\"all\"}} {}\nfolio_db_queries_total{{query=\"chart_ranking\"}} {}",
-        counts.total.load(Ordering::Relaxed),
-        counts.chart.load(Ordering::Relaxed)
+         folio_db_queries_total{{query=\"all\"}} {}\nfolio_db_queries_total{{query=\"chart_ranking\"}} {}\n\
+         folio_db_queries_total{{query=\"change_log\"}} {}",
+        counts.total.load(Ordering::Relaxed) + counts.change_log.load(Ordering::Relaxed),
+        counts.chart.load(Ordering::Relaxed),
+        counts.change_log.load(Ordering::Relaxed)
     );
     if let Some(rss) = resident_bytes() {
         let _ = writeln!(
@@ -76,6 +79,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(()))
     );
     let cache = state.cache();
+    let feed = state.editor.feed().status();
     let body = serde_json::json!({
         "database": { "backend": db.backend_name(), "status": if database { "up" } else { "down" } },
         "cache": {
@@ -83,8 +87,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "breaker": breaker_name(cache.breaker().map(|b| b.state())),
             "local_tier": if cache.local_usable() { "on" } else { "off" },
         },
+        "change_feed": {
+            "status": if feed.stuck { "stuck" } else { "ok" },
+            "seconds_since_success": (feed.since_success.as_secs_f64() * 1000.0).round() / 1000.0,
+            "last_change": feed.last_change.map(|t| t.and_utc().to_rfc3339()),
+            "last_lag_ms": feed.last_lag.map(|d| d.as_millis() as u64),
+            "applied": feed.applied,
+            "coalesced": feed.coalesced,
+        },
     });
-    let mut response = if database {
+    let mut response = if database && !feed.stuck {
         HttpResponse::Ok()
     } else {
         HttpResponse::ServiceUnavailable()
@@ -120,7 +132,27 @@ pub async fn cache_page(
         })
         .collect();
     let keys = cache.list_keys(300).await.unwrap_or_default();
+    let feed = state.editor.feed().status();
     let page = CachePage {
+        feed: FeedView {
+            status: if feed.stuck {
+                "stuck"
+            } else {
+                "following the database"
+            },
+            last_change: feed
+                .last_change
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+                .unwrap_or_else(|| "none since start".into()),
+            last_lag: feed
+                .last_lag
+                .map(|d| format!("{} ms", d.as_millis()))
+                .unwrap_or_else(|| "–".into()),
+            since_success: human_duration(Some(feed.since_success)),
+            applied: feed.applied,
+            coalesced: feed.coalesced,
+            failures: feed.failures,
+        },
         chrome: chrome(&state, &mut session).await,
         backend: cache.backend_name(),
         breaker: breaker_name(cache.breaker().map(|b| b.state())),
@@ -156,7 +188,7 @@ pub struct FlushForm {
     csrf_token: Option<String>,
 }
 
-/// Invalidates one tag, or (tag `all`) removes every entry.
+/// Invalidates one tag (`all`: everything).
 pub async fn flush(
     state: web::Data<AppState>,
     mut session: AdminSession,
@@ -165,22 +197,13 @@ pub async fn flush(
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     let raw = form.tag.as_deref().unwrap_or("").trim();
     let cache = state.cache();
-    let text = if raw == "all" {
-        let n = cache
-            .clear()
-            .await
-            .map_err(super::error::cache_unavailable)?;
-        format!("Removed {n} cache entries.")
-    } else {
-        let tag = Tag::parse(raw).ok_or_else(|| {
-            bad_request("the tag must be chart, books, book:ID, ratings:ID or all")
-        })?;
-        cache
-            .invalidate_tags(&[tag])
-            .await
-            .map_err(super::error::cache_unavailable)?;
-        format!("Invalidated everything that depends on {tag}.")
-    };
+    let tag = Tag::parse(raw)
+        .ok_or_else(|| bad_request("the tag must be chart, books, book:ID, ratings:ID or all"))?;
+    cache
+        .invalidate_tags(&[tag])
+        .await
+        .map_err(super::error::cache_unavailable)?;
+    let text = format!("Invalidated everything that depends on {tag}.");
     tracing::info!(admin = %session.admin().email, tag = raw, "cache flushed");
     session
         .flash(

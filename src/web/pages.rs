@@ -78,7 +78,7 @@ async fn catalogue_html(catalogue: Catalogue, page: PageNumber) -> Result<Bytes,
         .iter()
         .map(|b| Fragment::BookRow {
             id: b.id,
-            version: b.version(),
+            version: b.version,
         })
         .collect();
     let mut rows = cache.get_many(&fragments).await;

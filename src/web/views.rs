@@ -180,6 +180,7 @@ pub struct FragmentRow {
 #[template(path = "admin/cache.html")]
 pub struct CachePage {
     pub chrome: AdminChrome,
+    pub feed: FeedView,
     pub backend: &'static str,
     pub breaker: &'static str,
     pub local: Option<String>,
@@ -188,6 +189,17 @@ pub struct CachePage {
     pub keys: Vec<(String, String, u64)>,
     /// (key, fragment, how long it lived, why it was useless)
     pub useless: Vec<(String, &'static str, String, &'static str)>,
+}
+
+/// The change feed's state, as the admin's cache page shows it.
+pub struct FeedView {
+    pub status: &'static str,
+    pub last_change: String,
+    pub last_lag: String,
+    pub since_success: String,
+    pub applied: u64,
+    pub coalesced: u64,
+    pub failures: u64,
 }
 
 /// "3 d 4 h", "12 min", "40 s": how long, for people.

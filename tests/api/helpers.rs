@@ -108,6 +108,21 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A connection to `url` of its own, as another program would open it.
+pub fn outside_connection(url: &str) -> folio::db::DbConn {
+    match url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let mut conn = diesel::SqliteConnection::establish(path).expect("open the SQLite file");
+            conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                .unwrap();
+            folio::db::DbConn::Sqlite(conn)
+        }
+        None => folio::db::DbConn::Postgres(
+            PgConnection::establish(url).expect("connect to the test database"),
+        ),
+    }
+}
+
 /// Fails the test with instructions when Redis is not running.
 pub fn require_redis() {
     let client = redis::Client::open(REDIS_URL).unwrap();
@@ -152,6 +167,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Database,
     pub cache: Arc<Cache>,
+    pub feed: folio::changes::ChangeFeed,
     pub prefix: String,
     pub backend: Backend,
     owns_prefix: bool,
@@ -190,6 +206,10 @@ impl TestApp {
         .await
         .unwrap()
         .expect("seeding failed");
+        // The seed left one `all` in the change log: applied now, so that a
+        // test's next request does not race the feed. (Without a reachable
+        // Redis it waits in the log, and nothing is cached meanwhile.)
+        let _ = self.feed.apply_pending().await;
     }
 
     /// A client that keeps cookies and says it wants HTML, like a browser.
@@ -250,8 +270,8 @@ impl TestApp {
         csrf_token(&dashboard.text().await.unwrap())
     }
 
-    /// Gives a book a new title through the editor (one transaction with
-    /// its outbox row, then the invalidation), as the admin's form does.
+    /// Gives a book a new title through the editor (the write, then the
+    /// change feed applied at once), as the admin's form does.
     pub async fn retitle(&self, id: i32, title: &str) {
         let book = self
             .db
@@ -262,7 +282,7 @@ impl TestApp {
         let mut input = folio::domain::BookFormInput::from(book);
         input.title = Some(title.to_owned());
         let form = folio::domain::BookForm::parse(&input, 2026).expect("a valid book");
-        folio::catalogue::editor::Editor::new(self.db.clone(), self.cache.clone())
+        folio::catalogue::editor::Editor::new(self.db.clone(), self.feed.clone())
             .update_book(folio::domain::BookId::parse(&id.to_string()).unwrap(), form)
             .await
             .expect("the edit");
@@ -280,6 +300,19 @@ impl TestApp {
                 .await
                 .unwrap(),
         )
+    }
+
+    /// Runs SQL as another client of the database would (psql, the sqlite3
+    /// shell, a script): on a connection of its own, not folio's pool.
+    pub fn outside_sql(&self, sql: &str) {
+        self.outside_connection()
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("outside SQL failed ({e}): {sql}"));
+    }
+
+    /// A connection of another client of the database.
+    pub fn outside_connection(&self) -> folio::db::DbConn {
+        outside_connection(&self.database.url)
     }
 
     /// The PostgreSQL database's name (Postgres apps only).
@@ -374,8 +407,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .await
         .expect("build the cache and session stores");
     let cache = stores.cache.clone();
-    let app = Application::build(settings, db.clone(), stores).expect("build the app");
+    let app = Application::build(settings, db.clone(), stores)
+        .await
+        .expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let feed = app.feed().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -385,6 +421,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .unwrap(),
         db,
         cache,
+        feed,
         prefix,
         backend: options.backend,
         owns_prefix,

@@ -5,12 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::Utc;
-use diesel::prelude::*;
 use futures_util::future::join_all;
 
 use folio::cache::Fragment;
-use folio::db::schema::books;
 
 use crate::helpers::{
     spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, ADMIN_EMAIL, ADMIN_PASSWORD,
@@ -185,46 +182,6 @@ async fn concurrent_misses_share_one_computation() {
     .await;
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert!(results.iter().all(|r| r.body == "computed"));
-}
-
-/// A write whose invalidation could not reach the cache leaves an outbox
-/// row; draining it later makes the cache right.
-#[tokio::test]
-async fn an_invalidation_that_failed_is_delivered_from_the_outbox() {
-    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
-    app.seed(5, 50, 24).await;
-    let (_, _, before) = app.fetch("/books/1").await;
-    assert!(!before.contains("Written While Redis Was Away"));
-    // A write as the editor would make it, but the "cache" step never ran.
-    let now = Utc::now().naive_utc();
-    app.db
-        .run(move |c| {
-            diesel::update(books::table.find(1))
-                .set((
-                    books::title.eq("Written While Redis Was Away"),
-                    books::updated_at.eq(now),
-                ))
-                .execute(c)?;
-            folio::db::writes::record_invalidation(c, "books book:1", now)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        app.fetch("/books/1").await.1.as_deref(),
-        Some("HIT"),
-        "precondition: the entry is stale"
-    );
-    let editor = folio::catalogue::editor::Editor::new(app.db.clone(), app.cache.clone());
-    assert_eq!(editor.drain_outbox().await.unwrap(), 1);
-    let (_, x_cache, body) = app.fetch("/books/1").await;
-    assert_eq!(x_cache.as_deref(), Some("MISS"));
-    assert!(body.contains("Written While Redis Was Away"));
-    assert_eq!(
-        editor.drain_outbox().await.unwrap(),
-        0,
-        "the row is gone once delivered"
-    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod cache;
+mod change_feed;
 mod chart;
 mod cli;
 mod helpers;

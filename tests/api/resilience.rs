@@ -322,7 +322,7 @@ async fn an_edit_during_a_partition_leaves_nothing_stale_behind() {
     assert_eq!(app.fetch("/books/1").await.1.as_deref(), Some("HIT"));
 
     partition.cut();
-    let editor = Editor::new(app.db.clone(), app.cache.clone());
+    let editor = Editor::new(app.db.clone(), app.feed.clone());
     let input = BookFormInput {
         title: Some("Edited While Redis Was Away".into()),
         author: Some("Someone".into()),
@@ -392,7 +392,7 @@ async fn a_stale_copy_stands_in_while_the_database_is_down() {
     app.fetch("/api/top-books").await;
     // The copy is outdated (as if an edit happened), and the database goes away.
     app.cache
-        .invalidate(folio::cache::Write::BookUpdated(1))
+        .invalidate(folio::cache::Change::BookWritten(1))
         .await
         .unwrap();
     take_database_down(&app, true);
@@ -488,7 +488,7 @@ async fn revalidation_answers_304_without_the_database() {
         .unwrap()
         .to_owned();
     app.cache
-        .invalidate(folio::cache::Write::BookUpdated(1))
+        .invalidate(folio::cache::Change::BookWritten(1))
         .await
         .unwrap();
     let r = app
@@ -618,7 +618,7 @@ async fn metrics_health_and_the_admin_cache_page() {
         .await
         .unwrap();
     assert!(
-        page.contains("home_page") && page.contains(":v2:page:home:t"),
+        page.contains("home_page") && page.contains(":v3:page:home:t"),
         "{page}"
     );
     let token = csrf_token(&page);

@@ -1,0 +1,97 @@
+//! The change log that the database's triggers write (`cache_changes`, see
+//! `migrations/*/…_change_feed`): read it, forget what was applied, record a
+//! change no table shows, and pause the per-row records for a bulk load.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::schema::{cache_changes, cache_feed_paused};
+use super::{DataError, DbConn};
+
+/// One subject with changes not yet applied to the cache.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct PendingChange {
+    pub subject: String,
+    /// Changes with every change of the subject; never handed out twice.
+    pub seq: i64,
+    /// When the latest change of the subject was made (UTC, database clock).
+    pub changed_at: NaiveDateTime,
+    /// How many row changes were folded into this row.
+    pub coalesced: i64,
+}
+
+/// Up to `limit` pending subjects, oldest first.
+pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<PendingChange>, DataError> {
+    Ok(cache_changes::table
+        .order_by(cache_changes::seq.asc())
+        .select((
+            cache_changes::subject,
+            cache_changes::seq,
+            cache_changes::changed_at,
+            cache_changes::coalesced,
+        ))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Deletes the rows that were applied, by `seq`: a subject changed again
+/// since it was read has a new `seq`, so its row stays.
+pub fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
+    let mut removed = 0;
+    for chunk in seqs.chunks(500) {
+        removed +=
+            diesel::delete(cache_changes::table.filter(cache_changes::seq.eq_any(chunk.to_vec())))
+                .execute(conn)?;
+    }
+    Ok(removed)
+}
+
+/// Records a change of `subject` (one no table shows, such as an admin's
+/// "recompute the chart"), as the triggers do.
+pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::sql_query("SELECT folio_record_change($1, 1)")
+                .bind::<Text, _>(subject)
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            c.transaction(|c| {
+                diesel::sql_query(
+                    "UPDATE folio_counters SET value = value + 1 WHERE name = 'change'",
+                )
+                .execute(c)?;
+                diesel::sql_query(
+                    "INSERT INTO cache_changes (subject, seq, changed_at) \
+                 SELECT ?, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters \
+                 WHERE name = 'change' \
+                 ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, \
+                 changed_at = excluded.changed_at, coalesced = coalesced + 1",
+                )
+                .bind::<Text, _>(subject)
+                .execute(c)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `load` in one transaction with the per-row change records paused,
+/// and records one `all` in their place: a bulk load costs the change log
+/// one row. Other connections never see the pause (it is never committed).
+pub fn paused<T>(
+    conn: &mut DbConn,
+    load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
+) -> Result<T, DataError> {
+    conn.transaction(|conn| {
+        diesel::insert_into(cache_feed_paused::table)
+            .values(cache_feed_paused::since.eq(chrono::Utc::now().naive_utc()))
+            .execute(conn)?;
+        let loaded = load(conn)?;
+        record(conn, "all")?;
+        conn.batch_execute("DELETE FROM cache_feed_paused")?;
+        Ok(loaded)
+    })
+}

@@ -1,0 +1,377 @@
+//! Every write invalidates, whoever makes it: SQL from another connection
+//! (as psql, the sqlite3 shell, the diesel CLI or a script would send it)
+//! reaches every cached page that shows what it changed.
+
+use std::net::TcpListener;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use folio::db::schema::cache_changes;
+
+use crate::helpers::{
+    outside_connection, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
+    TestDatabase, REDIS_URL,
+};
+
+/// How long an outside write may take to show here. Generous: the bound
+/// (200 ms on PostgreSQL, 1 s on SQLite) is measured by the benchmark, not
+/// asserted in a test that shares the machine.
+const SHOWS_WITHIN: Duration = Duration::from_secs(10);
+
+/// Waits until every path's body passes `check`; fails naming the first
+/// path that never did.
+async fn until_every(app: &TestApp, paths: &[String], check: impl Fn(u16, &str) -> bool) {
+    let started = Instant::now();
+    for path in paths {
+        loop {
+            let (status, _, body) = app.fetch(path).await;
+            if check(status, &body) {
+                break;
+            }
+            assert!(
+                started.elapsed() < SHOWS_WITHIN,
+                "{path} still shows the old data after {SHOWS_WITHIN:?} ({status})"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Fetches each path twice, asserting the second is a hit: the pages are in
+/// the cache before the outside write.
+async fn warm(app: &TestApp, paths: &[String]) {
+    for path in paths {
+        app.fetch(path).await;
+        let (status, x_cache, _) = app.fetch(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            x_cache.as_deref(),
+            Some("HIT"),
+            "precondition: {path} is cached"
+        );
+    }
+}
+
+async fn top_book(app: &TestApp) -> i64 {
+    let chart: serde_json::Value = app.get("/api/top-books").await.json().await.unwrap();
+    chart[0]["id"].as_i64().expect("a chart with books")
+}
+
+fn pages_showing(id: i64) -> Vec<String> {
+    [
+        format!("/books/{id}"),
+        format!("/api/books/{id}"),
+        "/books".into(),
+        "/api/books?page=1".into(),
+        "/cache".into(),
+        "/".into(),
+        "/api/top-books".into(),
+    ]
+    .into()
+}
+
+/// A title changed by plain SQL that leaves `updated_at` alone shows on the
+/// book's page, the catalogue (whose rows are keyed by the row's version),
+/// the JSON twins, `/cache` and the chart — without rerunning the ranking.
+async fn an_outside_title_edit_shows_everywhere(backend: Backend, cache: CacheKind) {
+    let app = spawn_app(backend, cache).await;
+    app.seed(30, 900, 71).await;
+    let id = top_book(&app).await;
+    let paths = pages_showing(id);
+    warm(&app, &paths).await;
+    let rankings = app.cache.computes("chart_ranking");
+
+    app.outside_sql(&format!(
+        "UPDATE books SET title = 'Retitled From Outside' WHERE id = {id}"
+    ));
+    until_every(&app, &paths, |status, body| {
+        status == 200 && body.contains("Retitled From Outside")
+    })
+    .await;
+    assert_eq!(
+        app.cache.computes("chart_ranking"),
+        rankings,
+        "a title edit must not rerun the ranking query"
+    );
+}
+
+#[tokio::test]
+async fn an_outside_title_edit_shows_everywhere_on_sqlite_with_redis() {
+    an_outside_title_edit_shows_everywhere(Backend::Sqlite, CacheKind::Redis).await;
+}
+
+#[tokio::test]
+async fn an_outside_title_edit_shows_everywhere_on_sqlite_without_redis() {
+    an_outside_title_edit_shows_everywhere(Backend::Sqlite, CacheKind::Memory).await;
+}
+
+#[tokio::test]
+async fn an_outside_title_edit_shows_everywhere_on_postgres() {
+    an_outside_title_edit_shows_everywhere(Backend::Postgres, CacheKind::Redis).await;
+}
+
+/// One `UPDATE … WHERE` over 500 rows reaches every page, and the change
+/// log is drained to nothing afterwards.
+async fn a_bulk_update_reaches_every_page_and_the_log_drains(backend: Backend) {
+    let app = spawn_app(backend, CacheKind::Redis).await;
+    app.seed(600, 600, 72).await;
+    let mut paths: Vec<String> = (1..=12).map(|p| format!("/books?page={p}")).collect();
+    paths.extend(["/books/1".into(), "/books/250".into(), "/books/500".into()]);
+    warm(&app, &paths).await;
+    let applied_before = app.feed.status().applied;
+
+    app.outside_sql("UPDATE books SET author = 'Bulk Author' WHERE id <= 500");
+    // Pages 1–12 hold all 600 books, so each shows at least one of the 500.
+    until_every(&app, &paths, |_, body| body.contains("Bulk Author")).await;
+    let (_, _, untouched) = app.fetch("/books/501").await;
+    assert!(!untouched.contains("Bulk Author"));
+
+    let mut conn = app.outside_connection();
+    let started = Instant::now();
+    loop {
+        let left: i64 = cache_changes::table.count().get_result(&mut conn).unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < SHOWS_WITHIN,
+            "{left} changes never drained"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(app.feed.status().applied > applied_before);
+}
+
+#[tokio::test]
+async fn a_bulk_update_reaches_every_page_and_the_log_drains_on_sqlite() {
+    a_bulk_update_reaches_every_page_and_the_log_drains(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_bulk_update_reaches_every_page_and_the_log_drains_on_postgres() {
+    a_bulk_update_reaches_every_page_and_the_log_drains(Backend::Postgres).await;
+}
+
+/// Repeated changes of one subject are one row in the log; on PostgreSQL a
+/// statement over more than 1,000 rows is one `all`. Seen from inside the
+/// writer's own transaction, before the feed can drain anything.
+#[tokio::test]
+async fn the_change_log_coalesces_by_subject() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = spawn_app(backend, CacheKind::Memory).await;
+        app.seed(1200, 100, 73).await;
+        let cases = [
+            (
+                (0..50)
+                    .map(|i| format!("UPDATE books SET description = 'pass {i}' WHERE id <= 10;"))
+                    .collect::<String>(),
+                10,
+            ),
+            (
+                "INSERT INTO ratings (book_id, stars) VALUES (3, 4);".repeat(40),
+                1,
+            ),
+        ];
+        for (sql, rows) in cases {
+            // Nothing else writes: once applied, the log stays empty until
+            // the transaction below.
+            app.feed.apply_pending().await.unwrap();
+            assert_eq!(
+                logged_inside_transaction(&app, &sql),
+                rows,
+                "{backend:?}: {sql:.60}"
+            );
+        }
+        if backend == Backend::Postgres {
+            app.feed.apply_pending().await.unwrap();
+            assert_eq!(
+                logged_inside_transaction(&app, "UPDATE books SET description = 'everything'"),
+                1,
+                "a statement over 1,200 rows is one `all`"
+            );
+        }
+    }
+}
+
+/// Rows in the change log as the writer's own transaction sees them right
+/// after `sql`, before it commits.
+fn logged_inside_transaction(app: &TestApp, sql: &str) -> i64 {
+    app.outside_connection()
+        .transaction::<i64, diesel::result::Error, _>(|c| {
+            c.batch_execute(sql)?;
+            cache_changes::table.count().get_result(c)
+        })
+        .unwrap()
+}
+
+/// A book deleted by plain SQL is gone from its page and the catalogue.
+#[tokio::test]
+async fn an_outside_delete_makes_the_book_a_404() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = spawn_app(backend, CacheKind::Redis).await;
+        app.seed(20, 300, 74).await;
+        let id = top_book(&app).await;
+        let title = "A Title Soon Deleted";
+        app.outside_sql(&format!(
+            "UPDATE books SET title = '{title}' WHERE id = {id}"
+        ));
+        let paths = pages_showing(id);
+        until_every(&app, &paths, |_, body| body.contains(title)).await;
+        warm(&app, &paths).await;
+
+        app.outside_sql(&format!("DELETE FROM books WHERE id = {id}"));
+        until_every(&app, &paths[..2], |status, _| status == 404).await;
+        until_every(&app, &paths[2..], |status, body| {
+            status == 200 && !body.contains(title)
+        })
+        .await;
+    }
+}
+
+/// A rating inserted by plain SQL (no folio internals: `created_at` has a
+/// default) counts on the book's page at once.
+#[tokio::test]
+async fn an_outside_rating_counts_on_the_book_page() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = spawn_app(backend, CacheKind::Redis).await;
+        app.seed(10, 100, 75).await;
+        let count = |body: &str| -> i64 {
+            serde_json::from_str::<serde_json::Value>(body).unwrap()["ratings"]["count"]
+                .as_i64()
+                .unwrap()
+        };
+        let path = "/api/books/4".to_owned();
+        warm(&app, std::slice::from_ref(&path)).await;
+        let before = count(&app.fetch(&path).await.2);
+
+        app.outside_sql("INSERT INTO ratings (book_id, stars) VALUES (4, 5)");
+        until_every(&app, &[path], |_, body| count(body) == before + 1).await;
+    }
+}
+
+/// A TRUNCATE (what `folio seed --reset` runs on PostgreSQL) has no rows
+/// for row triggers: its statement trigger renews everything.
+#[tokio::test]
+async fn an_outside_truncate_renews_every_page() {
+    let app = spawn_app(Backend::Postgres, CacheKind::Redis).await;
+    app.seed(10, 200, 76).await;
+    let paths: Vec<String> = vec!["/api/books/2".into(), "/api/top-books".into()];
+    warm(&app, &paths).await;
+    app.outside_sql("TRUNCATE ratings");
+    until_every(&app, &paths, |_, body| {
+        body.contains("\"count\":0") || body == "[]"
+    })
+    .await;
+}
+
+/// Two instances over one PostgreSQL database and one Redis, each with its
+/// in-process tier: both show an outside write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_both_show_an_outside_write() {
+    let first = spawn_app(Backend::Postgres, CacheKind::Redis).await;
+    first.seed(20, 200, 77).await;
+    let second = spawn_app_with(AppOptions::sharing(&first)).await;
+    let paths: Vec<String> = vec!["/books/5".into(), "/books".into()];
+    for app in [&first, &second] {
+        warm(app, &paths).await;
+    }
+    first.outside_sql("UPDATE books SET title = 'Seen By Both' WHERE id = 5");
+    for app in [&first, &second] {
+        until_every(app, &paths, |_, body| body.contains("Seen By Both")).await;
+    }
+}
+
+/// `folio serve` as a process of its own, on a free port.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    async fn start(database_url: &str, prefix: &str) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_folio"))
+            .args(["serve", "--no-demo-data"])
+            .env("DATABASE_URL", database_url)
+            .env("REDIS_URL", REDIS_URL)
+            .env("FOLIO_CACHE_PREFIX", prefix)
+            .env("FOLIO_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .spawn()
+            .expect("start folio");
+        let server = Self {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while reqwest::get(format!("{}/healthz", server.address))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "folio did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    async fn fetch(&self, path: &str) -> (Option<String>, String) {
+        let response = reqwest::get(format!("{}{path}", self.address))
+            .await
+            .unwrap();
+        let x_cache = response
+            .headers()
+            .get("x-cache")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (x_cache, response.text().await.unwrap())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A write made while no folio runs is applied before a restarted folio
+/// serves a cached page, though Redis still holds the old entries.
+#[tokio::test]
+async fn a_write_made_while_folio_is_stopped_shows_after_restart() {
+    crate::helpers::require_redis();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let database = TestDatabase::new(backend);
+        let prefix = crate::helpers::unique_name("stopped");
+        {
+            let url = folio::config::DatabaseUrl::parse(&database.url).unwrap();
+            let db = folio::db::Database::connect(&url).unwrap();
+            db.migrate().unwrap();
+            folio::db::seed::seed(&db, folio::db::seed::SeedPlan::new(10, 100, 78, false)).unwrap();
+        }
+        let server = Server::start(&database.url, &prefix).await;
+        server.fetch("/books/3").await;
+        assert_eq!(server.fetch("/books/3").await.0.as_deref(), Some("HIT"));
+        drop(server);
+
+        outside_connection(&database.url)
+            .batch_execute("UPDATE books SET title = 'Changed While Folio Slept' WHERE id = 3")
+            .unwrap();
+        let server = Server::start(&database.url, &prefix).await;
+        let (_, body) = server.fetch("/books/3").await;
+        assert!(
+            body.contains("Changed While Folio Slept"),
+            "{backend:?}: the first page after the restart is old"
+        );
+        drop(server);
+        crate::helpers::delete_redis_prefix(&prefix);
+    }
+}
