@@ -21,6 +21,13 @@ if ((${#need_packages[@]})); then
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need_packages[@]}" >/dev/null
 fi
 
+# The diesel CLI: the change feed's tests run the README's newcomer path with it.
+if ! command -v diesel >/dev/null && [[ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/diesel" ]]; then
+    echo "test.sh: installing the diesel CLI (cargo install diesel_cli)"
+    cargo install diesel_cli --locked --quiet --no-default-features --features sqlite-bundled,postgres
+fi
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
 # Redis on 127.0.0.1:6379, keeping nothing on disk.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     echo "test.sh: starting Redis"
