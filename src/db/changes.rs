@@ -58,21 +58,9 @@ pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
                 .execute(c)?;
         }
         DbConn::Sqlite(c) => {
-            c.transaction(|c| {
-                diesel::sql_query(
-                    "UPDATE folio_counters SET value = value + 1 WHERE name = 'change'",
-                )
-                .execute(c)?;
-                diesel::sql_query(
-                    "INSERT INTO cache_changes (subject, seq, changed_at) \
-                 SELECT ?, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters \
-                 WHERE name = 'change' \
-                 ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, \
-                 changed_at = excluded.changed_at, coalesced = coalesced + 1",
-                )
+            diesel::sql_query("INSERT INTO cache_change_inbox (subject) VALUES (?)")
                 .bind::<Text, _>(subject)
-                .execute(c)
-            })?;
+                .execute(c)?;
         }
     }
     Ok(())

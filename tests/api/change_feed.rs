@@ -419,10 +419,7 @@ async fn books_seeded_with_the_diesel_cli_show_on_the_running_site() {
         .await;
         let paths: Vec<String> = vec!["/books".into(), "/api/books?page=1".into()];
         warm(&app, &paths).await;
-        let seeds = match backend {
-            Backend::Sqlite => "seeds/sqlite",
-            Backend::Postgres => "seeds/postgres",
-        };
+        let seeds = "seeds";
         diesel_cli(
             backend,
             &database.url,

@@ -5,6 +5,8 @@ DROP TRIGGER books_deleted;
 DROP TRIGGER ratings_inserted;
 DROP TRIGGER ratings_updated;
 DROP TRIGGER ratings_deleted;
+DROP TRIGGER cache_change_recorded;
+DROP VIEW cache_change_inbox;
 ALTER TABLE books DROP COLUMN version;
 DROP TABLE cache_feed_paused;
 DROP TABLE cache_changes;

@@ -82,6 +82,20 @@ CREATE INDEX ratings_created_at_book_id_stars ON ratings (created_at, book_id, s
 CREATE INDEX ratings_book_id ON ratings (book_id);
 CREATE INDEX books_title_id ON books (title, id);
 
+-- Recording a change, in one place: `INSERT INTO cache_change_inbox (subject)`
+-- takes the next sequence number and coalesces into the subject's row (what
+-- `folio_record_change()` is on PostgreSQL).
+CREATE VIEW cache_change_inbox (subject) AS SELECT subject FROM cache_changes;
+CREATE TRIGGER cache_change_recorded INSTEAD OF INSERT ON cache_change_inbox
+BEGIN
+    UPDATE folio_counters SET value = value + 1 WHERE name = 'change';
+    INSERT INTO cache_changes (subject, seq, changed_at)
+        SELECT NEW.subject, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
+        WHERE name = 'change'
+        ON CONFLICT (subject) DO UPDATE
+            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+END;
+
 -- A book's version is set on every insert and every update, whoever writes;
 -- `updated_at` too, unless the writer set it. The nested UPDATE changes
 -- `version`, so the update trigger's WHEN keeps it from firing again.
@@ -90,11 +104,8 @@ BEGIN
     UPDATE folio_counters SET value = value + 1 WHERE name = 'change';
     UPDATE books SET version = (SELECT value FROM folio_counters WHERE name = 'change')
         WHERE id = NEW.id;
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'book:' || NEW.id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change' AND NOT EXISTS (SELECT 1 FROM cache_feed_paused)
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject)
+        SELECT 'book:' || NEW.id WHERE NOT EXISTS (SELECT 1 FROM cache_feed_paused);
 END;
 
 CREATE TRIGGER books_updated AFTER UPDATE ON books WHEN NEW.version IS OLD.version
@@ -105,65 +116,36 @@ BEGIN
         updated_at = CASE WHEN NEW.updated_at IS OLD.updated_at
                           THEN strftime('%Y-%m-%d %H:%M:%f', 'now') ELSE NEW.updated_at END
         WHERE id = NEW.id;
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'book:' || NEW.id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change' AND NOT EXISTS (SELECT 1 FROM cache_feed_paused)
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject)
+        SELECT 'book:' || NEW.id WHERE NOT EXISTS (SELECT 1 FROM cache_feed_paused);
     -- A changed id: the old one is gone.
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'book-deleted:' || OLD.id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change' AND OLD.id <> NEW.id AND NOT EXISTS (SELECT 1 FROM cache_feed_paused)
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject)
+        SELECT 'book-deleted:' || OLD.id
+        WHERE OLD.id <> NEW.id AND NOT EXISTS (SELECT 1 FROM cache_feed_paused);
 END;
 
 CREATE TRIGGER books_deleted AFTER DELETE ON books
     WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
-    UPDATE folio_counters SET value = value + 1 WHERE name = 'change';
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'book-deleted:' || OLD.id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change'
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject) VALUES ('book-deleted:' || OLD.id);
 END;
 
 CREATE TRIGGER ratings_inserted AFTER INSERT ON ratings
     WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
-    UPDATE folio_counters SET value = value + 1 WHERE name = 'change';
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'ratings:' || NEW.book_id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change'
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject) VALUES ('ratings:' || NEW.book_id);
 END;
 
 CREATE TRIGGER ratings_updated AFTER UPDATE ON ratings
     WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
-    UPDATE folio_counters SET value = value + 1 WHERE name = 'change';
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'ratings:' || NEW.book_id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change'
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
-    UPDATE folio_counters SET value = value + 1 WHERE name = 'change' AND OLD.book_id <> NEW.book_id;
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'ratings:' || OLD.book_id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change' AND OLD.book_id <> NEW.book_id
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject) VALUES ('ratings:' || NEW.book_id);
+    INSERT INTO cache_change_inbox (subject)
+        SELECT 'ratings:' || OLD.book_id WHERE OLD.book_id <> NEW.book_id;
 END;
 
 CREATE TRIGGER ratings_deleted AFTER DELETE ON ratings
     WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
-    UPDATE folio_counters SET value = value + 1 WHERE name = 'change';
-    INSERT INTO cache_changes (subject, seq, changed_at)
-        SELECT 'ratings:' || OLD.book_id, value, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM folio_counters
-        WHERE name = 'change'
-        ON CONFLICT (subject) DO UPDATE
-            SET seq = excluded.seq, changed_at = excluded.changed_at, coalesced = coalesced + 1;
+    INSERT INTO cache_change_inbox (subject) VALUES ('ratings:' || OLD.book_id);
 END;

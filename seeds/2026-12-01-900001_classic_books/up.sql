@@ -1,5 +1,7 @@
--- Twenty classics, as a developer would add them with the diesel CLI:
---   diesel migration run --migration-dir seeds/sqlite
+-- Twenty classics, as a developer would add them with the diesel CLI
+-- (the same SQL on both backends):
+--   diesel migration run --migration-dir seeds                                   # SQLite
+--   diesel --config-file diesel.pg.toml migration run --migration-dir seeds      # PostgreSQL
 -- Plain SQL: no ids, no timestamps, no versions. The database fills them in,
 -- and its triggers tell every running folio what changed.
 INSERT INTO books (title, author, published_year, description) VALUES
