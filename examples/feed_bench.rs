@@ -188,9 +188,11 @@ fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
                 #[diesel(sql_type = diesel::sql_types::Text)]
                 sql: String,
             }
-            let triggers: Vec<Sql> =
-                diesel::sql_query("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
-                    .load(&mut conn)?;
+            let triggers: Vec<Sql> = diesel::sql_query(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' \
+                     AND tbl_name IN ('books', 'ratings')",
+            )
+            .load(&mut conn)?;
             let saved: Vec<String> = triggers.into_iter().map(|t| t.sql).collect();
             std::fs::write(sqlite_saved(url), saved.join(";\n") + ";")?;
             c.batch_execute(
@@ -260,12 +262,23 @@ async fn main() -> Result<(), AnyError> {
         folio(&bin, &url, &["migrate"])?;
         eprintln!("== {backend}: {probes} outside writes, each waited for on two instances");
         let seen = visibility(&bin, &url, &redis, probes).await?;
+        eprintln!(
+            "   visible on both after p50 {} ms, p99 {} ms, max {} ms",
+            ms(percentile(&seen, 0.5)),
+            ms(percentile(&seen, 0.99)),
+            ms(*seen.last().unwrap())
+        );
         eprintln!("== {backend}: seeding 10,000 books and 500,000 ratings, 3 times with the triggers, 3 without");
         let with = median_seed(&bin, &url)?;
         switch_triggers(&url, false)?;
         let without = median_seed(&bin, &url);
         switch_triggers(&url, true)?;
         let without = without?;
+        eprintln!(
+            "   seed: {:.2} s with the feed, {:.2} s without",
+            with.as_secs_f64(),
+            without.as_secs_f64()
+        );
         rows.push((backend.to_owned(), seen, with, without));
     }
     let _ = std::fs::remove_dir_all(&dir);

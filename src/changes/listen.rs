@@ -8,7 +8,8 @@
 //! * SQLite: `PRAGMA data_version` every 25 ms (microseconds each); it
 //!   changes whenever another connection, of any process, committed.
 //!
-//! The thread holds the feed weakly and ends once the feed is gone.
+//! The thread holds the feed weakly and ends once the feed is gone or
+//! stopped.
 
 use std::sync::Weak;
 use std::thread;
@@ -28,7 +29,7 @@ const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 /// `SELECT 1` this often finds out.
 const PG_CHECK: Duration = Duration::from_secs(5);
 
-pub(super) fn spawn(feed: &ChangeFeed) {
+pub(super) fn spawn(feed: &ChangeFeed) -> Option<thread::JoinHandle<()>> {
     let url = feed.inner.db.url().clone();
     let weak = std::sync::Arc::downgrade(&feed.inner);
     let spawned = thread::Builder::new()
@@ -37,9 +38,9 @@ pub(super) fn spawn(feed: &ChangeFeed) {
             DatabaseUrl::Postgres(url) => listen_postgres(&url, &weak),
             DatabaseUrl::Sqlite(path) => watch_sqlite(&path, &weak),
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "change feed: no listener thread; the log is read every 2 s");
-    }
+    spawned
+        .map_err(|e| tracing::error!(error = %e, "change feed: no listener thread; the log is read every 2 s"))
+        .ok()
 }
 
 /// Wakes the feed; `false` once the feed is gone.
@@ -54,7 +55,8 @@ fn wake(weak: &Weak<Inner>) -> bool {
 }
 
 fn alive(weak: &Weak<Inner>) -> bool {
-    weak.strong_count() > 0
+    weak.upgrade()
+        .is_some_and(|inner| !inner.stopped.load(std::sync::atomic::Ordering::Acquire))
 }
 
 fn listen_postgres(url: &str, weak: &Weak<Inner>) {

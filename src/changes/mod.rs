@@ -22,8 +22,9 @@
 
 mod listen;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Utc};
@@ -83,6 +84,9 @@ struct Inner {
     /// turn drains after its own commit, so it sees its own rows.
     turn: tokio::sync::Mutex<()>,
     wake: Notify,
+    /// Set by [`ChangeFeed::stop`]: the listener and the loop end.
+    stopped: AtomicBool,
+    listener: Mutex<Option<JoinHandle<()>>>,
     applied: AtomicU64,
     coalesced: AtomicU64,
     failures: AtomicU64,
@@ -104,6 +108,8 @@ impl ChangeFeed {
                 cache,
                 turn: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
+                stopped: AtomicBool::new(false),
+                listener: Mutex::new(None),
                 applied: AtomicU64::new(0),
                 coalesced: AtomicU64::new(0),
                 failures: AtomicU64::new(0),
@@ -125,16 +131,35 @@ impl ChangeFeed {
             tracing::warn!(error = %e, "change feed: the log could not be applied at start; Redis waits for it");
             self.inner.cache.hold_until_recovered();
         }
-        listen::spawn(self);
+        *self.inner.listener.lock().expect("feed state") = listen::spawn(self);
         let feed = self.clone();
         tokio::spawn(async move {
-            loop {
+            while !feed.stopped() {
                 let _ = tokio::time::timeout(SAFETY_POLL, feed.inner.wake.notified()).await;
+                if feed.stopped() {
+                    break;
+                }
                 if let Err(e) = feed.apply_pending().await {
                     tracing::debug!(error = %e, "change feed: will retry");
                 }
             }
         });
+    }
+
+    /// Stops following the database: the listener's thread and connection
+    /// end (this waits for the thread), and so does the drain loop. What is
+    /// left in the log waits for another instance or the next start.
+    pub fn stop(&self) {
+        self.inner.stopped.store(true, Ordering::Release);
+        self.inner.wake.notify_one();
+        let listener = self.inner.listener.lock().expect("feed state").take();
+        if let Some(thread) = listener {
+            let _ = thread.join();
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.inner.stopped.load(Ordering::Acquire)
     }
 
     /// What folio's own writes call after their commit: the writer's next

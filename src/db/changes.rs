@@ -7,7 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::schema::{cache_changes, cache_feed_paused};
+use super::schema::cache_changes;
 use super::{DataError, DbConn};
 
 /// One subject with changes not yet applied to the cache.
@@ -69,17 +69,59 @@ pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
 /// Runs `load` in one transaction with the per-row change records paused,
 /// and records one `all` in their place: a bulk load costs the change log
 /// one row. Other connections never see the pause (it is never committed).
+///
+/// PostgreSQL: a row in `cache_feed_paused`, visible to this transaction
+/// only, makes the statement triggers return at once. SQLite has row
+/// triggers only, and even one that returns at once costs each row (and
+/// turns `DELETE FROM` into a row-by-row delete): the transaction drops the
+/// tables' triggers, loads, gives the new rows their versions and puts the
+/// triggers back, word for word.
 pub fn paused<T>(
     conn: &mut DbConn,
     load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
 ) -> Result<T, DataError> {
     conn.transaction(|conn| {
-        diesel::insert_into(cache_feed_paused::table)
-            .values(cache_feed_paused::since.eq(chrono::Utc::now().naive_utc()))
-            .execute(conn)?;
-        let loaded = load(conn)?;
+        let loaded = match conn {
+            DbConn::Postgres(c) => {
+                c.batch_execute("INSERT INTO cache_feed_paused (since) VALUES (now())")?;
+                let loaded = load(conn)?;
+                conn.batch_execute("DELETE FROM cache_feed_paused")?;
+                loaded
+            }
+            DbConn::Sqlite(c) => {
+                let triggers: Vec<TriggerSql> = diesel::sql_query(
+                    "SELECT name, sql FROM sqlite_master \
+                     WHERE type = 'trigger' AND tbl_name IN ('books', 'ratings')",
+                )
+                .load(c)?;
+                for t in &triggers {
+                    conn.batch_execute(&format!("DROP TRIGGER \"{}\"", t.name))?;
+                }
+                let loaded = load(conn)?;
+                // New rows came in at version 0; the counter moves past them.
+                conn.batch_execute(
+                    "UPDATE books SET version = \
+                         (SELECT value FROM folio_counters WHERE name = 'change') + id \
+                         WHERE version = 0; \
+                     UPDATE folio_counters SET value = value + \
+                         (SELECT coalesce(max(id), 0) FROM books) WHERE name = 'change';",
+                )?;
+                for t in &triggers {
+                    conn.batch_execute(&t.sql)?;
+                }
+                loaded
+            }
+        };
+        // The change log's word for "everything" (`cache::policy::Change`).
         record(conn, "all")?;
-        conn.batch_execute("DELETE FROM cache_feed_paused")?;
         Ok(loaded)
     })
+}
+
+#[derive(QueryableByName)]
+struct TriggerSql {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    sql: String,
 }

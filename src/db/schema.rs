@@ -46,12 +46,4 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    /// A row here, inside a transaction, pauses the per-row change records
-    /// of that transaction only (bulk loads).
-    cache_feed_paused (since) {
-        since -> Timestamp,
-    }
-}
-
 diesel::allow_tables_to_appear_in_same_query!(books, ratings, admins, cache_changes);

@@ -332,6 +332,8 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // Its listener's connection goes before the test database does.
+        self.feed.stop();
         if self.owns_prefix {
             delete_redis_prefix(&self.prefix);
         }

@@ -8,7 +8,6 @@ DROP TRIGGER ratings_deleted;
 DROP TRIGGER cache_change_recorded;
 DROP VIEW cache_change_inbox;
 ALTER TABLE books DROP COLUMN version;
-DROP TABLE cache_feed_paused;
 DROP TABLE cache_changes;
 DROP TABLE folio_counters;
 CREATE TABLE cache_invalidations (

@@ -7,7 +7,8 @@
 --
 -- Subjects: `book:{id}` (inserted or updated), `book-deleted:{id}`,
 -- `ratings:{book_id}`, `chart` (an admin's "recompute now"), `all` (a bulk
--- load that paused the per-row records).
+-- load: `folio seed` drops these triggers inside its own transaction, loads,
+-- puts them back and records `all`; no other connection ever sees them gone).
 
 -- One counter for row versions and change sequence numbers: it only grows
 -- (a reset of the catalogue does not restart it), so `book:{id}` at version
@@ -26,13 +27,6 @@ CREATE TABLE cache_changes (
     seq        BIGINT    NOT NULL UNIQUE,
     changed_at TIMESTAMP NOT NULL,
     coalesced  BIGINT    NOT NULL DEFAULT 1
-);
-
--- A bulk load (`folio seed`) inserts a row here inside its own transaction,
--- records `all` once, and deletes the row before committing: no other
--- connection ever sees the feed paused.
-CREATE TABLE cache_feed_paused (
-    since TIMESTAMP NOT NULL
 );
 
 -- Outbox rows that were never delivered become one `all`.
@@ -105,7 +99,7 @@ BEGIN
     UPDATE books SET version = (SELECT value FROM folio_counters WHERE name = 'change')
         WHERE id = NEW.id;
     INSERT INTO cache_change_inbox (subject)
-        SELECT 'book:' || NEW.id WHERE NOT EXISTS (SELECT 1 FROM cache_feed_paused);
+        SELECT 'book:' || NEW.id;
 END;
 
 CREATE TRIGGER books_updated AFTER UPDATE ON books WHEN NEW.version IS OLD.version
@@ -117,27 +111,24 @@ BEGIN
                           THEN strftime('%Y-%m-%d %H:%M:%f', 'now') ELSE NEW.updated_at END
         WHERE id = NEW.id;
     INSERT INTO cache_change_inbox (subject)
-        SELECT 'book:' || NEW.id WHERE NOT EXISTS (SELECT 1 FROM cache_feed_paused);
+        SELECT 'book:' || NEW.id;
     -- A changed id: the old one is gone.
     INSERT INTO cache_change_inbox (subject)
         SELECT 'book-deleted:' || OLD.id
-        WHERE OLD.id <> NEW.id AND NOT EXISTS (SELECT 1 FROM cache_feed_paused);
+        WHERE OLD.id <> NEW.id;
 END;
 
 CREATE TRIGGER books_deleted AFTER DELETE ON books
-    WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
     INSERT INTO cache_change_inbox (subject) VALUES ('book-deleted:' || OLD.id);
 END;
 
 CREATE TRIGGER ratings_inserted AFTER INSERT ON ratings
-    WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
     INSERT INTO cache_change_inbox (subject) VALUES ('ratings:' || NEW.book_id);
 END;
 
 CREATE TRIGGER ratings_updated AFTER UPDATE ON ratings
-    WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
     INSERT INTO cache_change_inbox (subject) VALUES ('ratings:' || NEW.book_id);
     INSERT INTO cache_change_inbox (subject)
@@ -145,7 +136,6 @@ BEGIN
 END;
 
 CREATE TRIGGER ratings_deleted AFTER DELETE ON ratings
-    WHEN NOT EXISTS (SELECT 1 FROM cache_feed_paused)
 BEGIN
     INSERT INTO cache_change_inbox (subject) VALUES ('ratings:' || OLD.book_id);
 END;
