@@ -1,22 +1,45 @@
-//! Password hashes: argon2id with a random salt, in PHC string form. Both
-//! calls are slow on purpose; run them on the blocking pool.
+//! Password hashes: argon2id with a random salt, in PHC string form, and the
+//! small pool of threads that checks them.
+//!
+//! One check holds `M_COST_KIB` of memory for its whole run, so the number of
+//! checks at once is what bounds folio's memory under a sign-in flood: they
+//! run on `threads` threads of their own (never the blocking pool, whose
+//! threads are many and whose allocator arenas would each keep a copy), and
+//! wait in a short queue with a deadline; past it, or with the queue full,
+//! the answer is "busy" (a 503), at once.
 
-use std::sync::LazyLock;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Params, Version};
+use sha2::{Digest, Sha256};
+
+/// OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB of
+/// memory, 2 passes, 1 lane. About 40 ms per check on one core of a 2020s
+/// server (see the README for the measurement).
+pub const M_COST_KIB: u32 = 19 * 1024;
+pub const T_COST: u32 = 2;
+pub const P_COST: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
 
 pub fn hash(password: &str) -> Result<String, String> {
-    Argon2::default()
+    argon2()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| format!("could not hash the password: {e}"))
 }
 
+/// Checks with the parameters the hash names (ours, for hashes folio made).
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
+        Ok(parsed) => argon2()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok(),
         Err(_) => false,
@@ -32,17 +55,151 @@ pub fn burn_time(password: &str) {
     let _ = verify(password, &DUMMY_HASH);
 }
 
+/// What a session remembers of the password it was opened with: a digest of
+/// the hash (which changes with every new password, by its salt). A session
+/// whose credential no longer matches the account's ends.
+pub fn credential(phc: &str) -> String {
+    let hash = Sha256::new()
+        .chain_update(b"folio session credential\0")
+        .chain_update(phc.as_bytes())
+        .finalize();
+    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The pool is at capacity: the check was not made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many sign-ins are being checked; try again in a moment")]
+pub struct Busy;
+
+struct Job {
+    password: String,
+    /// None: the account is unknown; burn the same time.
+    phc: Option<String>,
+    deadline: Instant,
+    reply: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// `threads` checks at once, `queue` more waiting at most `wait`.
+pub struct PasswordChecks {
+    jobs: SyncSender<Job>,
+    wait: Duration,
+}
+
+impl PasswordChecks {
+    pub fn start(threads: usize, queue: usize, wait: Duration) -> Self {
+        let (jobs, rx) = mpsc::sync_channel::<Job>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("folio-password-{i}"))
+                .spawn(move || work(&rx));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-checking thread");
+            }
+        }
+        Self { jobs, wait }
+    }
+
+    /// Whether `password` matches `phc` (None: an unknown account, which
+    /// takes as long and never matches); `Busy` when the pool is full or the
+    /// queue's deadline passed.
+    pub async fn verify(&self, password: &str, phc: Option<String>) -> Result<bool, Busy> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            password: password.to_owned(),
+            phc,
+            deadline: Instant::now() + self.wait,
+            reply,
+        };
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => return Err(Busy),
+        }
+        // A job past its deadline is dropped unanswered; one taken runs for a
+        // bounded time, so this always ends.
+        answer.await.map_err(|_| Busy)
+    }
+}
+
+fn work(rx: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = {
+            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+            match rx.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        if Instant::now() > job.deadline || job.reply.is_closed() {
+            continue;
+        }
+        let matched = match &job.phc {
+            Some(phc) => verify(&job.password, phc),
+            None => {
+                burn_time(&job.password);
+                false
+            }
+        };
+        let _ = job.reply.send(matched);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn hashes_are_argon2id_and_verify() {
+    fn hashes_are_argon2id_with_the_stated_parameters_and_verify() {
         let phc = hash("correct horse battery").unwrap();
-        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        assert!(
+            phc.starts_with(&format!(
+                "$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}$"
+            )),
+            "{phc}"
+        );
         assert!(verify("correct horse battery", &phc));
         assert!(!verify("correct horse batterx", &phc));
         assert!(!verify("anything", "not a hash"));
         assert_ne!(phc, hash("correct horse battery").unwrap(), "salts differ");
+        assert_ne!(
+            credential(&phc),
+            credential(&hash("correct horse battery").unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_pool_answers_busy_at_once() {
+        let phc = hash("correct horse battery").unwrap();
+        let pool = PasswordChecks::start(1, 1, Duration::from_secs(30));
+        let started = Instant::now();
+        let answers = futures_util::future::join_all(
+            (0..6).map(|_| pool.verify("correct horse battery", Some(phc.clone()))),
+        )
+        .await;
+        let matched = answers.iter().filter(|a| **a == Ok(true)).count();
+        let busy = answers.iter().filter(|a| **a == Err(Busy)).count();
+        // One runs, one waits; the other four are refused without waiting.
+        assert!((1..=2).contains(&matched), "{answers:?}");
+        assert_eq!(matched + busy, 6, "{answers:?}");
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[tokio::test]
+    async fn a_check_waiting_past_its_deadline_is_not_made() {
+        // A hash that names 20,000 passes: its check keeps the one thread
+        // busy far longer than the 20 ms the others may wait.
+        let slow = format!(
+            "$argon2id$v=19$m=8,t=20000,p=1$c29tZXNhbHQ${}",
+            "A".repeat(43)
+        );
+        let phc = hash("correct horse battery").unwrap();
+        let pool = PasswordChecks::start(1, 4, Duration::from_millis(20));
+        let first = pool.verify("x", Some(slow));
+        let others = (0..2).map(|_| pool.verify("correct horse battery", Some(phc.clone())));
+        let (first, others) =
+            futures_util::future::join(first, futures_util::future::join_all(others)).await;
+        assert_ne!(first, Ok(true));
+        assert!(others.iter().all(|a| *a == Err(Busy)), "{others:?}");
     }
 }
