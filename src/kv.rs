@@ -112,18 +112,20 @@ pub enum Kv {
     Memory(Mutex<MemoryMap>),
 }
 
-/// Counts one in each counter unless one of them has reached its limit
-/// (then nothing changes: counting stops at the limit, so a flood costs no
-/// more than the allowance). A counter lives ARGV[1] ms from its first count;
-/// ARGV[i + 1] is KEYS[i]'s limit. Returns 1 when counted.
+/// Counts one in each counter below its limit; a counter at its limit stays
+/// there (counting stops at the limit, so a flood costs no more than the
+/// allowance). A counter lives ARGV[1] ms from its first count; ARGV[i + 1]
+/// is KEYS[i]'s limit. Returns 1 when every counter was below its limit.
 const TAKE_SCRIPT: &str = r#"
+local allowed = 1
 for i, k in ipairs(KEYS) do
-  if tonumber(redis.call('GET', k) or '0') >= tonumber(ARGV[i + 1]) then return 0 end
+  if tonumber(redis.call('GET', k) or '0') >= tonumber(ARGV[i + 1]) then
+    allowed = 0
+  elseif redis.call('INCR', k) == 1 then
+    redis.call('PEXPIRE', k, ARGV[1])
+  end
 end
-for i, k in ipairs(KEYS) do
-  if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, ARGV[1]) end
-end
-return 1
+return allowed
 "#;
 
 impl Kv {
@@ -243,9 +245,9 @@ impl Kv {
         }
     }
 
-    /// Counts one in every counter of `counters` (key, limit), all or none:
-    /// none when one has reached its limit. A counter lives for `window`
-    /// from its first count (a fixed window). Returns whether it counted.
+    /// Counts one in every counter of `counters` (key, limit) below its
+    /// limit; true when all were (the attempt is allowed). A counter lives
+    /// for `window` from its first count (a fixed window).
     pub async fn take(
         &self,
         counters: &[(&str, u64)],
@@ -276,21 +278,20 @@ impl Kv {
                         .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
                         .unwrap_or(0)
                 };
-                if counters
-                    .iter()
-                    .any(|(key, limit)| current(m, key) >= *limit)
-                {
-                    return Ok(false);
-                }
-                for (key, _) in counters {
+                let mut allowed = true;
+                for (key, limit) in counters {
                     let n = current(m, key);
+                    if n >= *limit {
+                        allowed = false;
+                        continue;
+                    }
                     let expires = match m.entries.get(*key) {
                         Some((_, exp)) if n > 0 => *exp,
                         _ => now + window,
                     };
                     m.insert(key, (n + 1).to_string().into_bytes(), expires)?;
                 }
-                Ok(true)
+                Ok(allowed)
             }),
         }
     }
@@ -400,13 +401,12 @@ mod tests {
             }
         }
         assert_eq!(counted, 3);
+        // Each counter stopped at its own limit.
         assert_eq!(kv.get("a").await.unwrap().as_deref(), Some(&b"3"[..]));
-        assert_eq!(kv.get("b").await.unwrap().as_deref(), Some(&b"3"[..]));
-        // `b` alone still has room; `a` refuses both.
+        assert_eq!(kv.get("b").await.unwrap().as_deref(), Some(&b"5"[..]));
+        kv.decr("b").await.unwrap();
         assert!(kv.take(&[("b", 5)], window).await.unwrap());
-        kv.decr("a").await.unwrap();
-        assert!(kv.take(&[("a", 3), ("b", 5)], window).await.unwrap());
-        assert!(!kv.take(&[("a", 3), ("b", 5)], window).await.unwrap());
+        assert!(!kv.take(&[("b", 5)], window).await.unwrap());
         assert_eq!(kv.get("b").await.unwrap().as_deref(), Some(&b"5"[..]));
     }
 }
