@@ -222,10 +222,12 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    routes::security::bounded_body,
+                ))
                 .wrap(routes::security::headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
-                .app_data(routes::form_config())
                 .configure(|cfg| routes::routes(cfg, &route_settings))
                 .default_service(web::to(routes::no_route))
         })

@@ -3,9 +3,9 @@
 //! Every value must be well-formed `application/x-www-form-urlencoded`
 //! (each `%` followed by two hex digits), decode to valid UTF-8, and hold no
 //! NUL (which PostgreSQL cannot store and no folio field needs): anything
-//! else is a 400 before it reaches the database or a log. Bodies are read
-//! within a size limit and a deadline, so a slow or endless body costs a
-//! connection for at most `FOLIO_BODY_TIMEOUT_MS`.
+//! else is a 400 before it reaches the database or a log. (Every body has
+//! been read, within a size limit and a deadline, by
+//! `security::bounded_body`.)
 
 use std::future::Future;
 use std::ops::Deref;
@@ -18,7 +18,6 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::error::{bad_request, WebError};
-use super::AppState;
 
 /// The largest form body folio reads; its forms are far smaller.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -96,10 +95,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let deadline = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.body_timeout)
-            .unwrap_or(std::time::Duration::from_secs(10));
         let mut payload = payload.take();
         Box::pin(async move {
             if !form_type {
@@ -119,9 +114,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 }
                 Ok(body)
             };
-            let body = tokio::time::timeout(deadline, read)
-                .await
-                .map_err(|_| super::error::request_timeout())??;
+            let body = read.await?;
             parse(&body).map(Form)
         })
     }

@@ -62,13 +62,6 @@ pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
 }
 
-/// Form bodies are small; a malformed one is a 400 page, not a plain-text error.
-pub fn form_config() -> web::FormConfig {
-    web::FormConfig::default()
-        .limit(64 * 1024)
-        .error_handler(|err, _req| bad_request(format!("the form could not be read: {err}")).into())
-}
-
 /// The `page` query parameter; a missing one is the first page.
 pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
     let pairs: Vec<(String, String)> = input::query(req)?;

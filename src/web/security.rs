@@ -1,10 +1,18 @@
-//! What every response says to browsers, and the bounds on connections.
+//! What every response says to browsers, and the bounds on connections and
+//! request bodies.
 
 use std::time::Duration;
 
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{web, HttpMessage, ResponseError};
+use futures_util::StreamExt;
 
+use super::error::{bad_request, payload_too_large, request_timeout};
+use super::input::FORM_LIMIT;
+use super::AppState;
 use crate::config::Settings;
 
 /// folio's pages need no script and no inline style: everything comes from
@@ -49,4 +57,78 @@ impl ConnectionLimits {
             disconnect_timeout: Duration::from_secs(1),
         }
     }
+}
+
+/// An answer's body that holds the request's unread body until the answer
+/// is sent: actix then closes the connection (after a short linger) instead
+/// of draining the rest, which a client could dribble for ever.
+struct HoldingUnread {
+    body: BoxBody,
+    _unread: Payload,
+}
+
+impl MessageBody for HoldingUnread {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<bytes::Bytes, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
+
+/// Reads every request body, whatever the route, within `FORM_LIMIT` bytes
+/// and `FOLIO_BODY_TIMEOUT_MS`, before the handler runs (which then reads it
+/// from memory). Too large: 413; too slow: 408; either way the connection
+/// closes. So a body costs at most 64 KiB of memory for at most that long.
+pub async fn bounded_body(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, impl MessageBody>>, actix_web::Error> {
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if !has_body {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let deadline = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(Duration::from_secs(10), |s| s.settings.body_timeout);
+    let mut payload = req.take_payload();
+    let read = async {
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| bad_request(format!("the body could not be read: {e}")))?;
+            if body.len() + chunk.len() > FORM_LIMIT {
+                return Err(payload_too_large(FORM_LIMIT));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    let refused = match tokio::time::timeout(deadline, read).await {
+        Ok(Ok(body)) => {
+            let stream = futures_util::stream::once(async move { Ok(body) });
+            req.set_payload(Payload::from(
+                Box::pin(stream) as std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>>
+            ));
+            return Ok(next.call(req).await?.map_into_left_body());
+        }
+        Ok(Err(e)) => e,
+        Err(_) => request_timeout(),
+    };
+    let (response, body) = refused.error_response().into_parts();
+    let response = response.set_body(HoldingUnread {
+        body,
+        _unread: payload,
+    });
+    Ok(req.into_response(response).map_into_right_body())
 }

@@ -139,6 +139,18 @@ async fn a_slow_body_is_cut_off_within_the_configured_time() {
             dribble(port, head, Duration::from_millis(250))
         }));
     }
+    // A body over the limit is refused whole, whatever the route.
+    for path in ["/admin/login", "/"] {
+        let r = app
+            .client
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("email={}", "x".repeat(70_000)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+    }
     for client in clients {
         let (answer, took) = client.await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
@@ -326,4 +338,63 @@ async fn metrics_and_readyz_need_the_token_when_one_is_set() {
     let open = spawn_app(Backend::Sqlite, CacheKind::Memory).await;
     assert_eq!(open.get("/metrics").await.status(), 200);
     assert_eq!(open.get("/readyz").await.status(), 200);
+}
+
+/// A chunked body dribbled at a route that never reads it holds the
+/// connection no longer than a form's would (actix would drain it for ever).
+#[tokio::test]
+async fn a_slow_chunked_body_is_cut_off_too() {
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory)
+            .with("FOLIO_BODY_TIMEOUT_MS", "1500")
+            .with("FOLIO_HEADER_TIMEOUT_MS", "1500"),
+    )
+    .await;
+    let port = port_of(&app);
+    for path in ["/", "/admin/login"] {
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: folio\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n"
+        );
+        let (answer, took) = tokio::task::spawn_blocking(move || {
+            dribble_chunks(port, &head, Duration::from_millis(250))
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+        assert!(
+            took < Duration::from_millis(1500 + 3000),
+            "{path}: the slow client was held for {took:?}"
+        );
+    }
+}
+
+/// `dribble`, one valid one-byte chunk at a time.
+fn dribble_chunks(port: u16, head: &str, every: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(every)).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < Duration::from_secs(30) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if stream.write_all(b"1\r\nx\r\n").is_err() {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
 }
