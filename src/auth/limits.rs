@@ -37,6 +37,22 @@ fn digest(kind: &str, input: &str) -> String {
     hash[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What counts as one client: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network: a client holding a /64 would otherwise have 2^64
+/// allowances, and as many counters).
+fn client_network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 impl Limits {
     pub fn new(kv: Arc<Kv>, cache_prefix: &str, ratings_per_hour: u64) -> Self {
         Self {
@@ -55,7 +71,7 @@ impl Limits {
     }
 
     fn address_key(&self, ip: IpAddr) -> String {
-        self.key("login:address", &ip.to_string())
+        self.key("login:address", &client_network(ip))
     }
 
     /// Counts a sign-in attempt before its password is checked, so that
@@ -84,7 +100,7 @@ impl Limits {
 
     /// Counts a rating from `ip`; false once the hour's allowance is spent.
     pub async fn take_rating(&self, ip: IpAddr) -> Result<bool, StoreError> {
-        let key = self.key("rating:address", &ip.to_string());
+        let key = self.key("rating:address", &client_network(ip));
         self.kv
             .take(&[(key.as_str(), self.ratings_per_hour)], RATING_WINDOW)
             .await
@@ -103,9 +119,10 @@ mod tests {
         assert_eq!(short.len(), long.len());
         assert_ne!(short, long);
         assert!(short.starts_with("p:limit:login:account:"), "{short}");
-        assert_ne!(
-            limits.address_key("127.0.0.1".parse().unwrap()),
-            limits.address_key("127.0.0.2".parse().unwrap())
-        );
+        let address = |raw: &str| limits.address_key(raw.parse().unwrap());
+        assert_ne!(address("127.0.0.1"), address("127.0.0.2"));
+        assert_eq!(address("2001:db8:1:2::1"), address("2001:db8:1:2:ffff::9"));
+        assert_ne!(address("2001:db8:1:2::1"), address("2001:db8:1:3::1"));
+        assert_eq!(address("::ffff:127.0.0.1"), address("127.0.0.1"));
     }
 }
