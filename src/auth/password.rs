@@ -154,7 +154,8 @@ impl PasswordChecks {
 }
 
 fn work(rx: &Mutex<Receiver<Job>>) {
-    let mut memory = memory();
+    // Allocated at the first check, kept for every later one.
+    let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
             let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
@@ -165,6 +166,9 @@ fn work(rx: &Mutex<Receiver<Job>>) {
         };
         if Instant::now() > job.deadline || job.reply.is_closed() {
             continue;
+        }
+        if memory.is_empty() {
+            memory = self::memory();
         }
         let matched = match &job.phc {
             Some(phc) => verify_in(&job.password, phc, &mut memory),
