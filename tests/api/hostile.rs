@@ -311,8 +311,12 @@ async fn admin_status(app: &TestApp, client: &reqwest::Client) -> u16 {
 async fn a_password_reset_ends_every_session_on_every_instance() {
     let new_password = "a brand new password";
     // Two instances sharing Redis and the database.
-    let a = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
-    let b = spawn_app_with(AppOptions::sharing(&a)).await;
+    // Patient Redis timeouts: this test is about sessions, on a busy machine.
+    let a = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Redis).with("REDIS_TIMEOUT_MS", "2000"),
+    )
+    .await;
+    let b = spawn_app_with(AppOptions::sharing(&a).with("REDIS_TIMEOUT_MS", "2000")).await;
     a.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let on_a = a.browser();
     let on_b = b.browser();

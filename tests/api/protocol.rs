@@ -256,7 +256,10 @@ async fn head_works_wherever_get_does_and_other_methods_get_405() {
 /// needs what the policy forbids (inline script or style).
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Redis).with("REDIS_TIMEOUT_MS", "2000"),
+    )
+    .await;
     app.seed(3, 30, 93).await;
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = app.browser();
