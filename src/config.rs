@@ -121,6 +121,35 @@ pub struct Settings {
     /// The key of visitors' form tokens; unset: shared through Redis, or
     /// made at start without Redis.
     pub secret_key: Option<String>,
+    /// Password checks that may run at once (each holds 19 MiB).
+    pub password_threads: usize,
+    /// How long a sign-in may wait for a password check before a 503.
+    pub password_wait: Duration,
+    /// With it, `/metrics` and `/readyz`'s details need `Authorization:
+    /// Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    /// How long a client may take to send a request's head.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: Duration,
+    /// Open connections one instance accepts; more wait in the listen queue.
+    pub max_connections: usize,
+}
+
+/// A setting that must never be printed: its Debug is a mask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -246,6 +275,27 @@ impl Settings {
             None => None,
         };
         let redis_timeout = Duration::from_millis(number("REDIS_TIMEOUT_MS", 50, 1..=10_000)?);
+        let password_threads = number("FOLIO_PASSWORD_THREADS", 2, 1..=64)? as usize;
+        let password_wait =
+            Duration::from_millis(number("FOLIO_PASSWORD_WAIT_MS", 3000, 1..=60_000)?);
+        let metrics_token = match get("FOLIO_METRICS_TOKEN") {
+            Some(v) if v.trim().len() >= 16 && v.trim().bytes().all(|b| b.is_ascii_graphic()) => {
+                Some(Secret(v.trim().to_owned()))
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "FOLIO_METRICS_TOKEN",
+                    "(hidden)",
+                    "at least 16 printable ASCII characters without spaces",
+                ))
+            }
+            None => None,
+        };
+        let header_timeout =
+            Duration::from_millis(number("FOLIO_HEADER_TIMEOUT_MS", 5_000, 100..=600_000)?);
+        let body_timeout =
+            Duration::from_millis(number("FOLIO_BODY_TIMEOUT_MS", 10_000, 100..=600_000)?);
+        let max_connections = number("FOLIO_MAX_CONNECTIONS", 4096, 1..=1_000_000)? as usize;
 
         Ok(Self {
             database_url,
@@ -264,6 +314,12 @@ impl Settings {
             stale_while_revalidate,
             bench_routes,
             secret_key,
+            password_threads,
+            password_wait,
+            metrics_token,
+            header_timeout,
+            body_timeout,
+            max_connections,
         })
     }
 }
@@ -291,6 +347,21 @@ mod tests {
         assert_eq!(s.cache_ttl, Duration::from_secs(300));
         assert_eq!(s.top_books_ttl, Duration::from_secs(2_592_000));
         assert!(s.uncached_routes);
+        assert!(
+            s.max_connections >= 1024,
+            "a burst of readers is never refused"
+        );
+        assert_eq!(s.metrics_token, None);
+    }
+
+    #[test]
+    fn the_metrics_token_is_never_printed() {
+        let s = settings(&[("FOLIO_METRICS_TOKEN", "a-very-secret-token-123")]).unwrap();
+        assert_eq!(
+            s.metrics_token.as_ref().unwrap().expose(),
+            "a-very-secret-token-123"
+        );
+        assert!(!format!("{s:?}").contains("a-very-secret"));
     }
 
     #[test]
@@ -334,6 +405,13 @@ mod tests {
             ("FOLIO_PUBLIC_MAX_AGE", "soon"),
             ("FOLIO_BENCH_ROUTES", "1"),
             ("FOLIO_SECRET_KEY", "short"),
+            ("FOLIO_PASSWORD_THREADS", "0"),
+            ("FOLIO_PASSWORD_WAIT_MS", "a while"),
+            ("FOLIO_METRICS_TOKEN", "short"),
+            ("FOLIO_METRICS_TOKEN", "has a space in the middle"),
+            ("FOLIO_HEADER_TIMEOUT_MS", "0"),
+            ("FOLIO_BODY_TIMEOUT_MS", "-1"),
+            ("FOLIO_MAX_CONNECTIONS", "0"),
             ("DATABASE_URL", "mysql://x/y"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();

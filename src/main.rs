@@ -26,7 +26,9 @@ use folio::startup::{self, Application};
         Settings come from the environment and from a .env file: DATABASE_URL (default: the SQLite \
         file folio.db), REDIS_URL (unset: an in-process cache), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
         CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS, FOLIO_SESSION_TTL, \
-        FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR. See the README.\n\n\
+        FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR, FOLIO_PASSWORD_THREADS, FOLIO_PASSWORD_WAIT_MS, \
+        FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, FOLIO_MAX_CONNECTIONS. \
+        See the README.\n\n\
         With no command, folio serves the site."
 )]
 struct Cli {
@@ -57,6 +59,7 @@ enum Command {
 enum AdminCommand {
     /// Create an admin. The password is asked for on a terminal, or read
     /// from FOLIO_ADMIN_PASSWORD otherwise; it needs 12 characters or more.
+    /// With --reset-password, every session of that admin ends.
     Create {
         /// The admin's email, used to sign in.
         #[arg(long)]

@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::limits::Limits;
+use crate::auth::password::PasswordChecks;
 use crate::auth::session::Sessions;
 use crate::auth::visitor::VisitorTokens;
 use crate::auth::Accounts;
@@ -155,6 +156,9 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
 /// Blocking threads of each HTTP worker (the largest database pool is 16).
 const BLOCKING_THREADS_PER_WORKER: usize = 16;
 
+/// Sign-ins that may wait for each password-checking thread.
+const PASSWORD_QUEUE_PER_THREAD: usize = 8;
+
 /// Redis failures in a row that open the circuit breaker.
 const BREAKER_THRESHOLD: u32 = 3;
 
@@ -190,6 +194,11 @@ impl Application {
                 (None, Kv::Redis { .. }) => Some((stores.kv.clone(), secret_key_name(&settings))),
                 _ => None,
             },
+            PasswordChecks::start(
+                settings.password_threads,
+                PASSWORD_QUEUE_PER_THREAD * settings.password_threads,
+                settings.password_wait,
+            ),
         );
         let feed = ChangeFeed::new(db.clone(), stores.cache.clone());
         // Before Redis is used again after an outage, what changed meanwhile
@@ -211,6 +220,7 @@ impl Application {
         let editor = Editor::new(db.clone(), feed.clone());
 
         let route_settings = settings.clone();
+        let limits = routes::security::ConnectionLimits::of(&settings);
         let public_cache_control = HeaderValue::try_from(format!(
             "public, max-age={}, stale-while-revalidate={}",
             settings.public_max_age, settings.stale_while_revalidate
@@ -225,9 +235,12 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    routes::security::bounded_body,
+                ))
+                .wrap(routes::security::headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
-                .app_data(routes::form_config())
                 .configure(|cfg| routes::routes(cfg, &route_settings))
                 .default_service(web::to(routes::no_route))
         })
@@ -235,6 +248,10 @@ impl Application {
         // pool's connections more threads would only wait (and each costs
         // memory), so work queues instead.
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
+        .workers(limits.workers)
+        .max_connections(limits.per_worker)
+        .client_request_timeout(limits.header_timeout)
+        .client_disconnect_timeout(limits.disconnect_timeout)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: format!("port {port}"),

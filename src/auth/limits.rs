@@ -1,11 +1,19 @@
 //! Rate limits, as fixed-window counters in the shared store so that every
 //! instance counts together.
+//!
+//! A counter's key is a hash of validated input (a parsed email, an IP
+//! address), so it has a fixed length whatever a client sends, and counting
+//! stops at the limit: a flood from one address or against one account
+//! costs one key of a few bytes, not one key per attempt.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use crate::cache::StoreError;
+use crate::domain::Email;
 use crate::kv::Kv;
 
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -19,6 +27,32 @@ pub struct Limits {
     ratings_per_hour: u64,
 }
 
+/// 16 bytes of SHA-256, hex: a fixed-length name for any input.
+fn digest(kind: &str, input: &str) -> String {
+    let hash = Sha256::new()
+        .chain_update(kind.as_bytes())
+        .chain_update([0])
+        .chain_update(input.as_bytes())
+        .finalize();
+    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What counts as one client: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network: a client holding a /64 would otherwise have 2^64
+/// allowances, and as many counters).
+fn client_network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 impl Limits {
     pub fn new(kv: Arc<Kv>, cache_prefix: &str, ratings_per_hour: u64) -> Self {
         Self {
@@ -28,38 +62,67 @@ impl Limits {
         }
     }
 
-    fn account_key(&self, email: &str) -> String {
-        format!("{}login:account:{email}", self.key_prefix)
+    fn key(&self, kind: &str, input: &str) -> String {
+        format!("{}{kind}:{}", self.key_prefix, digest(kind, input))
+    }
+
+    fn account_key(&self, email: &Email) -> String {
+        self.key("login:account", email.as_str())
     }
 
     fn address_key(&self, ip: IpAddr) -> String {
-        format!("{}login:address:{ip}", self.key_prefix)
+        self.key("login:address", &client_network(ip))
     }
 
     /// Counts a sign-in attempt before its password is checked, so that
     /// parallel guesses cannot all slip under the limit; false when this
-    /// account or address has used its allowance.
-    pub async fn take_login_attempt(&self, email: &str, ip: IpAddr) -> Result<bool, StoreError> {
-        let account = self.kv.incr(&self.account_key(email), LOGIN_WINDOW).await?;
-        let address = self.kv.incr(&self.address_key(ip), LOGIN_WINDOW).await?;
-        Ok(account <= LOGIN_FAILURES_PER_ACCOUNT && address <= LOGIN_FAILURES_PER_ADDRESS)
+    /// account or address has used its allowance. An email that does not
+    /// parse names no account: only its address counts.
+    pub async fn take_login_attempt(
+        &self,
+        email: Option<&Email>,
+        ip: IpAddr,
+    ) -> Result<bool, StoreError> {
+        let address = self.address_key(ip);
+        let account = email.map(|e| self.account_key(e));
+        let mut counters = vec![(address.as_str(), LOGIN_FAILURES_PER_ADDRESS)];
+        if let Some(account) = &account {
+            counters.push((account.as_str(), LOGIN_FAILURES_PER_ACCOUNT));
+        }
+        self.kv.take(&counters, LOGIN_WINDOW).await
     }
 
     /// A successful sign-in gives its attempt back: only failures count.
-    pub async fn login_succeeded(&self, email: &str, ip: IpAddr) -> Result<(), StoreError> {
+    pub async fn login_succeeded(&self, email: &Email, ip: IpAddr) -> Result<(), StoreError> {
         self.kv.decr(&self.account_key(email)).await?;
         self.kv.decr(&self.address_key(ip)).await
     }
 
     /// Counts a rating from `ip`; false once the hour's allowance is spent.
     pub async fn take_rating(&self, ip: IpAddr) -> Result<bool, StoreError> {
-        let n = self
-            .kv
-            .incr(
-                &format!("{}rating:address:{ip}", self.key_prefix),
-                RATING_WINDOW,
-            )
-            .await?;
-        Ok(n <= self.ratings_per_hour)
+        let key = self.key("rating:address", &client_network(ip));
+        self.kv
+            .take(&[(key.as_str(), self.ratings_per_hour)], RATING_WINDOW)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_one_length_whatever_the_input() {
+        let limits = Limits::new(Arc::new(Kv::memory()), "p", 5);
+        let short = limits.account_key(&Email::parse("a@b").unwrap());
+        let long = limits.account_key(&Email::parse(&format!("{}@b", "x".repeat(250))).unwrap());
+        assert_eq!(short.len(), long.len());
+        assert_ne!(short, long);
+        assert!(short.starts_with("p:limit:login:account:"), "{short}");
+        let address = |raw: &str| limits.address_key(raw.parse().unwrap());
+        assert_ne!(address("127.0.0.1"), address("127.0.0.2"));
+        assert_eq!(address("2001:db8:1:2::1"), address("2001:db8:1:2:ffff::9"));
+        assert_ne!(address("2001:db8:1:2::1"), address("2001:db8:1:3::1"));
+        assert_eq!(address("::ffff:127.0.0.1"), address("127.0.0.1"));
     }
 }

@@ -13,6 +13,7 @@ use crate::db::{admins, DataError, Database};
 use crate::domain::{Email, NewPassword};
 use crate::kv::Kv;
 use limits::Limits;
+use password::{Busy, PasswordChecks};
 use session::{AdminIdentity, Sessions};
 use visitor::VisitorTokens;
 
@@ -23,6 +24,9 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed sign-ins; try again in 15 minutes")]
     TooManyAttempts,
+    /// Every password-checking thread is busy and the queue is full.
+    #[error(transparent)]
+    Busy(#[from] Busy),
     #[error("sign-in is unavailable: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -36,6 +40,7 @@ pub struct Accounts {
     pub visitors: VisitorTokens,
     /// Where the visitors' key is shared (Redis), unless FOLIO_SECRET_KEY set it.
     shared_secret: Option<(Arc<Kv>, String)>,
+    passwords: PasswordChecks,
 }
 
 impl Accounts {
@@ -45,6 +50,7 @@ impl Accounts {
         limits: Limits,
         visitors: VisitorTokens,
         shared_secret: Option<(Arc<Kv>, String)>,
+        passwords: PasswordChecks,
     ) -> Self {
         Self {
             db,
@@ -52,6 +58,7 @@ impl Accounts {
             limits,
             visitors,
             shared_secret,
+            passwords,
         }
     }
 
@@ -83,47 +90,57 @@ impl Accounts {
     }
 
     /// Checks an email and password, counting failures per account and per
-    /// client address.
+    /// client address. What does not parse never reaches the database or
+    /// argon2: an email that is not one names no account, and a password
+    /// longer than any folio accepts matches none.
     pub async fn login(
         &self,
         email: &str,
         password: &str,
         ip: IpAddr,
     ) -> Result<AdminIdentity, AuthError> {
-        let email = Email::parse(email)
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|_| email.trim().to_lowercase());
-        if !self.limits.take_login_attempt(&email, ip).await? {
+        let email = Email::parse(email).ok();
+        if !self.limits.take_login_attempt(email.as_ref(), ip).await? {
             return Err(AuthError::TooManyAttempts);
         }
-        let lookup = email.clone();
+        let Some(email) = email else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        if NewPassword::too_long(password) {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let lookup = email.as_str().to_owned();
         let admin = self
             .db
             .run(move |c| admins::find_by_email(c, &lookup))
             .await?;
-        let password = password.to_owned();
-        let verified = tokio::task::spawn_blocking(move || match admin {
-            Some(row) if password::verify(&password, &row.password_hash) => Some(AdminIdentity {
-                id: row.id,
-                email: row.email,
-            }),
-            Some(_) => None,
-            None => {
-                password::burn_time(&password);
-                None
-            }
-        })
-        .await
-        .map_err(|e| DataError::Unavailable(e.to_string()))?;
-        match verified {
-            Some(identity) => {
+        let phc = admin.as_ref().map(|row| row.password_hash.clone());
+        let matched = self.passwords.verify(password, phc).await?;
+        match admin {
+            Some(row) if matched => {
                 if let Err(e) = self.limits.login_succeeded(&email, ip).await {
                     tracing::warn!(error = %e, "could not give a successful sign-in its attempt back");
                 }
-                Ok(identity)
+                Ok(AdminIdentity {
+                    id: row.id,
+                    email: row.email,
+                    credential: password::credential(&row.password_hash),
+                })
             }
-            None => Err(AuthError::InvalidCredentials),
+            _ => Err(AuthError::InvalidCredentials),
         }
+    }
+
+    /// Whether a session's admin still has the password the session was
+    /// opened with. A new password (`folio admin create --reset-password`)
+    /// or a removed account ends every session of that admin, on every
+    /// instance: the database, not the session store, decides.
+    pub async fn still_signed_in(&self, admin: &AdminIdentity) -> Result<bool, DataError> {
+        let id = admin.id;
+        let row = self.db.run(move |c| admins::find_by_id(c, id)).await?;
+        Ok(row.is_some_and(|row| {
+            row.email == admin.email && password::credential(&row.password_hash) == admin.credential
+        }))
     }
 }
 

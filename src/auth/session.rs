@@ -15,6 +15,10 @@ use crate::kv::Kv;
 pub struct AdminIdentity {
     pub id: i32,
     pub email: String,
+    /// A digest of the password hash the session was opened with
+    /// (`password::credential`); sessions from before a reset lack it.
+    #[serde(default)]
+    pub credential: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

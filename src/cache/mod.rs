@@ -26,6 +26,7 @@ mod memory;
 pub mod metrics;
 pub mod policy;
 mod redis;
+mod requested;
 mod store;
 pub mod template_digest;
 
@@ -48,6 +49,7 @@ pub use self::memory::MemoryStore;
 use self::metrics::{CacheMetrics, Event, UselessEntry};
 pub use self::policy::{Change, Fragment, Tag, Ttls};
 pub use self::redis::RedisStore;
+pub use self::requested::BookExists;
 pub use self::store::{CacheStore, KeyInfo, Lookup, StoreError};
 
 /// Where a response came from, for the `X-Cache` header.
@@ -331,6 +333,7 @@ pub struct Cache {
     metrics: Arc<CacheMetrics>,
     written: moka::sync::Cache<String, Arc<Written>>,
     recovery: OnceLock<RecoveryHook>,
+    book_exists: OnceLock<BookExists>,
 }
 
 fn unix_ms() -> u64 {
@@ -394,6 +397,7 @@ impl Cache {
             written: written_cache(metrics.clone()),
             metrics,
             recovery: OnceLock::new(),
+            book_exists: OnceLock::new(),
         }
     }
 
@@ -454,6 +458,7 @@ impl Cache {
             written: written_cache(metrics.clone()),
             metrics,
             recovery: OnceLock::new(),
+            book_exists: OnceLock::new(),
         }
     }
 
@@ -503,6 +508,12 @@ impl Cache {
             }
             shared.breaker.close();
         }
+    }
+
+    /// How the engine learns whether a book exists before it makes tag
+    /// keys named by a request (see `requested`); set once, by the catalogue.
+    pub fn set_book_exists(&self, check: BookExists) {
+        let _ = self.book_exists.set(check);
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -944,7 +955,8 @@ impl Cache {
     {
         let epoch = self.usable_local().map(|l| l.epoch());
         let deps = Deps::new(self.store.clone());
-        deps.depend_on(&fragment.depends_on()).await;
+        deps.depend_on_requested(&fragment.depends_on(), self.book_exists.get())
+            .await;
         let started = Instant::now();
         let body = compute(deps.clone()).await?;
         let took = started.elapsed();

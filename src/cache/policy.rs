@@ -82,6 +82,16 @@ impl fmt::Display for Tag {
 }
 
 impl Tag {
+    /// The book a tag is about, if it is about one: such tags are named by
+    /// requests (`/books/{id}`), so their keys are made only for books that
+    /// exist (see `cache::requested`).
+    pub fn book_id(&self) -> Option<i32> {
+        match self {
+            Tag::Book(id) | Tag::Ratings(id) => Some(*id),
+            Tag::Chart | Tag::Books | Tag::All => None,
+        }
+    }
+
     /// Parses `chart`, `books`, `all`, `book:{id}` or `ratings:{id}` (the
     /// CLI's `--tag`).
     pub fn parse(raw: &str) -> Option<Tag> {

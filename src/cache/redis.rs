@@ -375,6 +375,28 @@ impl CacheStore for RedisStore {
         .boxed()
     }
 
+    fn peek_versions<'a>(
+        &'a self,
+        tags: &'a [Tag],
+    ) -> BoxFuture<'a, Result<Vec<Option<u64>>, StoreError>> {
+        async move {
+            if tags.is_empty() {
+                return Ok(Vec::new());
+            }
+            let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
+            let raw: Vec<Option<String>> = self
+                .with_conn(|mut c| async move {
+                    redis::cmd("MGET").arg(&keys).query_async(&mut c).await
+                })
+                .await?;
+            Ok(raw
+                .into_iter()
+                .map(|v| v.and_then(|v| v.parse().ok()))
+                .collect())
+        }
+        .boxed()
+    }
+
     /// A bump without announcement (the in-process tier is off).
     fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
         async move {

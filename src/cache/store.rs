@@ -72,6 +72,23 @@ pub trait CacheStore: Send + Sync + 'static {
     /// The current version of each tag (0 for one never bumped).
     fn tag_versions<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
 
+    /// The version of each tag that has one, creating none (`None`: the tag
+    /// has no key, so reading its version would create one). A store that
+    /// never loses a version has one for every tag.
+    fn peek_versions<'a>(
+        &'a self,
+        tags: &'a [Tag],
+    ) -> BoxFuture<'a, Result<Vec<Option<u64>>, StoreError>> {
+        Box::pin(async move {
+            Ok(self
+                .tag_versions(tags)
+                .await?
+                .into_iter()
+                .map(Some)
+                .collect())
+        })
+    }
+
     /// Gives each tag a new version, larger than any it had before, even
     /// across a Redis restart (versions are at least the server's clock in
     /// µs); returns the new versions.

@@ -31,6 +31,14 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<AdminRow>,
         .optional()?)
 }
 
+pub fn find_by_id(conn: &mut DbConn, id: i32) -> Result<Option<AdminRow>, DataError> {
+    Ok(admins::table
+        .find(id)
+        .select(AdminRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Adds an admin, or sets the password of an existing one when `replace`.
 /// Returns whether the account was new.
 pub fn upsert(

@@ -121,6 +121,11 @@ pub fn find_book(conn: &mut DbConn, id: i32) -> Result<Option<Book>, DataError> 
         .optional()?)
 }
 
+/// Whether a book with this id exists (one index lookup).
+pub fn book_exists(conn: &mut DbConn, id: i32) -> Result<bool, DataError> {
+    Ok(diesel::select(diesel::dsl::exists(books::table.find(id))).get_result(conn)?)
+}
+
 pub fn rating_summary(
     conn: &mut DbConn,
     book_id: i32,

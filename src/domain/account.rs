@@ -92,6 +92,12 @@ impl NewPassword {
         Ok(NewPassword(raw))
     }
 
+    /// Whether `raw` is longer than any password folio accepts (so no
+    /// account can have it), looking at no more than MAX_CHARS + 1 chars.
+    pub fn too_long(raw: &str) -> bool {
+        raw.chars().nth(Self::MAX_CHARS).is_some()
+    }
+
     /// The password itself, e.g. to hash it. Never log or render this.
     pub fn expose(&self) -> &str {
         &self.0

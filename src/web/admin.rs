@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::auth::{see_other, TokenOnly};
 use super::error::{not_found, WebError};
+use super::input::{Form, Query};
 use super::session::{verify_csrf, AdminSession};
 use super::views::{
     AdminBooksPage, AdminChrome, BookFormPage, DashboardPage, DashboardStats, DeletePage,
@@ -70,7 +71,7 @@ pub struct SearchQuery {
 pub async fn books(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    query: web::Query<SearchQuery>,
+    query: Query<SearchQuery>,
 ) -> Result<HttpResponse, WebError> {
     let needle: String = query.q.as_deref().unwrap_or("").chars().take(200).collect();
     let books = state.catalogue.search(&needle).await?;
@@ -124,7 +125,7 @@ pub async fn new_book(
 pub async fn create_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    form: web::Form<BookFormInput>,
+    form: Form<BookFormInput>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     save_book(&state, &mut session, None, form.into_inner()).await
@@ -153,7 +154,7 @@ pub async fn update_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
     path: web::Path<String>,
-    form: web::Form<BookFormInput>,
+    form: Form<BookFormInput>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     let id = book_id(&path)?;
@@ -181,7 +182,7 @@ async fn save_book(
     match saved {
         Ok(saved_id) => {
             let done = if id.is_some() { "Saved" } else { "Added" };
-            tracing::info!(admin = %session.admin().email, book = saved_id, "{done} a book");
+            tracing::info!(admin = ?session.admin().email, book = saved_id, "{done} a book");
             session
                 .flash(state, success(format!("{done} “{title}”.")))
                 .await?;
@@ -216,13 +217,13 @@ pub async fn delete_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
     path: web::Path<String>,
-    form: web::Form<TokenOnly>,
+    form: Form<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     let id = book_id(&path)?;
     match state.editor.delete_book(id).await {
         Ok(()) => {
-            tracing::info!(admin = %session.admin().email, book = id.get(), "book deleted");
+            tracing::info!(admin = ?session.admin().email, book = id.get(), "book deleted");
             session
                 .flash(&state, success("The book was deleted."))
                 .await?;
@@ -239,13 +240,13 @@ pub async fn delete_book(
 pub async fn recompute_chart(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    form: web::Form<TokenOnly>,
+    form: Form<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     state.editor.recompute_chart().await?;
     // Compute it now, once, so the next reader gets a hit.
     state.catalogue.ranking(None).await?;
-    tracing::info!(admin = %session.admin().email, "chart recomputed");
+    tracing::info!(admin = ?session.admin().email, "chart recomputed");
     session
         .flash(&state, success("The chart was recomputed."))
         .await?;

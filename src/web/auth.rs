@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::error::{sessions_unavailable, WebError};
+use super::input::{Form, Query};
 use super::session::{
     removal_cookie, session_cookie, verify_csrf, AdminSession, MaybeSession, Visitor,
 };
@@ -23,7 +24,7 @@ pub async fn login_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     maybe: MaybeSession,
-    query: web::Query<LoginQuery>,
+    query: Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
     if maybe
         .current
@@ -60,7 +61,7 @@ pub struct LoginForm {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    form: Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let visitor = Visitor::of(&req, &state);
     visitor.verify(&state, form.csrf_token.as_deref()).await?;
@@ -95,26 +96,32 @@ pub async fn login(
                 .save(&id, &data)
                 .await
                 .map_err(sessions_unavailable)?;
-            tracing::info!(admin = %admin.email, "admin signed in");
+            tracing::info!(admin = ?admin.email, "admin signed in");
             let mut response = see_other("/admin");
             response
                 .add_cookie(&session_cookie(&state, &id))
                 .map_err(|e| super::error::internal(e.to_string()))?;
             Ok(response)
         }
+        // What a client typed is logged escaped (Debug): a newline in it
+        // cannot start a line of its own.
         Err(AuthError::InvalidCredentials) => {
-            tracing::warn!(email = %email_shown, "failed sign-in");
+            tracing::warn!(email = ?email_shown, "failed sign-in");
             rejected(
                 actix_web::http::StatusCode::UNAUTHORIZED,
                 &AuthError::InvalidCredentials.to_string(),
             )
         }
         Err(AuthError::TooManyAttempts) => {
-            tracing::warn!(email = %email_shown, "sign-in refused: too many failures");
+            tracing::warn!(email = ?email_shown, "sign-in refused: too many failures");
             rejected(
                 actix_web::http::StatusCode::TOO_MANY_REQUESTS,
                 &AuthError::TooManyAttempts.to_string(),
             )
+        }
+        Err(AuthError::Busy(busy)) => {
+            tracing::warn!("sign-in refused: every password check is taken");
+            Err(super::error::busy(busy.to_string()))
         }
         Err(AuthError::Store(e)) => Err(sessions_unavailable(e)),
         Err(AuthError::Data(e)) => Err(e.into()),
@@ -139,7 +146,7 @@ pub struct TokenOnly {
 pub async fn logout(
     state: web::Data<AppState>,
     session: AdminSession,
-    form: web::Form<TokenOnly>,
+    form: Form<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     state
@@ -148,7 +155,7 @@ pub async fn logout(
         .end(&session.id)
         .await
         .map_err(sessions_unavailable)?;
-    tracing::info!(admin = %session.admin().email, "admin signed out");
+    tracing::info!(admin = ?session.admin().email, "admin signed out");
     let mut response = see_other("/admin/login?signed_out=1");
     response
         .add_cookie(&removal_cookie(&state))

@@ -25,6 +25,15 @@ pub enum ErrorKind {
     Forbidden(String),
     #[error("{0}")]
     TooManyRequests(String),
+    #[error("this page does not take that method; it takes {allow}")]
+    MethodNotAllowed { allow: String },
+    #[error("the request took too long to arrive")]
+    RequestTimeout,
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// At capacity (every password check taken): try again shortly.
+    #[error("{0}")]
+    Busy(String),
     /// No admin session: browsers go to the login page, other clients get 401.
     #[error("sign in as an admin first")]
     LoginRequired { browser: bool },
@@ -70,6 +79,22 @@ pub fn forbidden(message: impl Into<String>) -> WebError {
 
 pub fn too_many_requests(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::TooManyRequests(message.into()))
+}
+
+pub fn method_not_allowed(allow: String) -> WebError {
+    WebError::new(ErrorKind::MethodNotAllowed { allow })
+}
+
+pub fn request_timeout() -> WebError {
+    WebError::new(ErrorKind::RequestTimeout)
+}
+
+pub fn payload_too_large(limit: usize) -> WebError {
+    WebError::new(ErrorKind::PayloadTooLarge(limit))
+}
+
+pub fn busy(message: impl Into<String>) -> WebError {
+    WebError::new(ErrorKind::Busy(message.into()))
 }
 
 pub fn login_required(browser: bool) -> WebError {
@@ -136,6 +161,10 @@ impl ResponseError for WebError {
             ErrorKind::NotFound(_) => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden(_) => StatusCode::FORBIDDEN,
             ErrorKind::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::LoginRequired { browser: true } => StatusCode::SEE_OTHER,
             ErrorKind::LoginRequired { browser: false } => StatusCode::UNAUTHORIZED,
             ErrorKind::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -146,8 +175,9 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match &self.kind {
-            ErrorKind::Unavailable(detail) => tracing::error!(%detail, "database unavailable"),
-            ErrorKind::Internal(detail) => tracing::error!(%detail, "internal error"),
+            // Details may quote input: escaped (Debug), never raw.
+            ErrorKind::Unavailable(detail) => tracing::error!(?detail, "database unavailable"),
+            ErrorKind::Internal(detail) => tracing::error!(?detail, "internal error"),
             _ => {}
         }
         if let ErrorKind::LoginRequired { browser: true } = self.kind {
@@ -176,6 +206,25 @@ impl ResponseError for WebError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if matches!(
+            self.kind,
+            ErrorKind::RequestTimeout | ErrorKind::PayloadTooLarge(_)
+        ) {
+            // The rest of the body is not read: the connection ends here.
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+        if let ErrorKind::MethodNotAllowed { allow } = &self.kind {
+            if let Ok(value) = HeaderValue::from_str(allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+        }
+        if matches!(self.kind, ErrorKind::Busy(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

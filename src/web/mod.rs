@@ -5,9 +5,12 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod input;
+pub mod methods;
 pub mod ops;
 pub mod pages;
 pub mod respond;
+pub mod security;
 pub mod session;
 pub mod views;
 
@@ -59,17 +62,9 @@ pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
 }
 
-/// Form bodies are small; a malformed one is a 400 page, not a plain-text error.
-pub fn form_config() -> web::FormConfig {
-    web::FormConfig::default()
-        .limit(64 * 1024)
-        .error_handler(|err, _req| bad_request(format!("the form could not be read: {err}")).into())
-}
-
 /// The `page` query parameter; a missing one is the first page.
 pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|_| bad_request("the query string could not be read"))?;
+    let pairs: Vec<(String, String)> = input::query(req)?;
     let page = pairs
         .iter()
         .find(|(k, _)| k == "page")
@@ -78,50 +73,58 @@ pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
-    cfg.route("/", web::get().to(pages::home))
-        .route("/books", web::get().to(pages::catalogue))
-        .route("/books/{id}", web::get().to(pages::book))
-        .route("/cache", web::get().to(pages::sample_cached))
-        .route("/api/top-books", web::get().to(api::top_books))
-        .route("/api/books", web::get().to(api::catalogue))
-        .route("/api/books/{id}", web::get().to(api::book))
-        .route("/books/{id}/ratings", web::post().to(pages::rate))
-        .route("/static/style.css", web::get().to(assets::stylesheet))
-        .route("/metrics", web::get().to(ops::metrics))
-        .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/admin/cache", web::get().to(ops::cache_page))
-        .route("/admin/cache/flush", web::post().to(ops::flush))
-        .route("/admin/login", web::get().to(auth::login_form))
-        .route("/admin/login", web::post().to(auth::login))
-        .route("/admin/logout", web::get().to(auth::logout_form))
-        .route("/admin/logout", web::post().to(auth::logout))
-        .route("/admin", web::get().to(admin::dashboard))
-        .route("/admin/books", web::get().to(admin::books))
-        .route("/admin/books", web::post().to(admin::create_book))
-        .route("/admin/books/new", web::get().to(admin::new_book))
-        .route("/admin/books/{id}", web::post().to(admin::update_book))
-        .route("/admin/books/{id}/edit", web::get().to(admin::edit_book))
-        .route(
-            "/admin/books/{id}/delete",
-            web::get().to(admin::confirm_delete),
-        )
-        .route(
-            "/admin/books/{id}/delete",
-            web::post().to(admin::delete_book),
-        )
-        .route(
-            "/admin/chart/recompute",
-            web::post().to(admin::recompute_chart),
-        );
+    use methods::{at, get, post};
+    at(cfg, "/", [get(pages::home)]);
+    at(cfg, "/books", [get(pages::catalogue)]);
+    at(cfg, "/books/{id}", [get(pages::book)]);
+    at(cfg, "/cache", [get(pages::sample_cached)]);
+    at(cfg, "/api/top-books", [get(api::top_books)]);
+    at(cfg, "/api/books", [get(api::catalogue)]);
+    at(cfg, "/api/books/{id}", [get(api::book)]);
+    at(cfg, "/books/{id}/ratings", [post(pages::rate)]);
+    at(cfg, "/static/style.css", [get(assets::stylesheet)]);
+    at(cfg, "/metrics", [get(ops::metrics)]);
+    at(cfg, "/healthz", [get(ops::healthz)]);
+    at(cfg, "/readyz", [get(ops::readyz)]);
+    at(cfg, "/admin/cache", [get(ops::cache_page)]);
+    at(cfg, "/admin/cache/flush", [post(ops::flush)]);
+    at(
+        cfg,
+        "/admin/login",
+        [get(auth::login_form), post(auth::login)],
+    );
+    at(
+        cfg,
+        "/admin/logout",
+        [get(auth::logout_form), post(auth::logout)],
+    );
+    at(cfg, "/admin", [get(admin::dashboard)]);
+    at(
+        cfg,
+        "/admin/books",
+        [get(admin::books), post(admin::create_book)],
+    );
+    at(cfg, "/admin/books/new", [get(admin::new_book)]);
+    at(cfg, "/admin/books/{id}", [post(admin::update_book)]);
+    at(cfg, "/admin/books/{id}/edit", [get(admin::edit_book)]);
+    at(
+        cfg,
+        "/admin/books/{id}/delete",
+        [get(admin::confirm_delete), post(admin::delete_book)],
+    );
+    at(
+        cfg,
+        "/admin/chart/recompute",
+        [post(admin::recompute_chart)],
+    );
     // These read the database on every request: anyone could load it through
     // them, so production turns them off.
     if settings.bench_routes {
-        cfg.route("/_bench/constant", web::get().to(ops::constant));
+        at(cfg, "/_bench/constant", [get(ops::constant)]);
     }
     if settings.uncached_routes {
-        cfg.route("/sample", web::get().to(pages::sample_uncached))
-            .route("/top/uncached", web::get().to(pages::home_uncached));
+        at(cfg, "/sample", [get(pages::sample_uncached)]);
+        at(cfg, "/top/uncached", [get(pages::home_uncached)]);
     }
 }
 

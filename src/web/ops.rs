@@ -7,21 +7,50 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bytes::Bytes;
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 
 use super::admin::chrome;
 use super::auth::see_other;
 use super::error::{bad_request, WebError};
+use super::input::Form;
 use super::session::{verify_csrf, AdminSession};
 use super::views::{human_duration, CachePage, FeedView, FragmentRow};
 use super::{private_html, AppState};
 use crate::auth::session::{Flash, FlashKind};
 use crate::cache::{BreakerState, Tag};
 
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// With `FOLIO_METRICS_TOKEN` set, operators' endpoints answer only
+/// `Authorization: Bearer <token>`: what they show (memory, the breaker)
+/// would help an attacker tune a flood. Unset, they are public.
+fn operator_refused(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
+    let expected = state.settings.metrics_token.as_ref()?;
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
+        return None;
+    }
+    Some(
+        HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({
+                "error": { "status": 401, "message": "this endpoint needs the operators' token" }
+            })),
+    )
+}
+
+pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Some(refused) = operator_refused(&state, &req) {
+        return refused;
+    }
     let mut text = state.cache().render_metrics();
     state.editor.feed().render_metrics(&mut text);
     let counts = state.catalogue.db().query_counts();
@@ -72,7 +101,10 @@ fn breaker_name(state: Option<BreakerState>) -> &'static str {
 
 /// Ready to serve: 503 when the database is down (the cache being down
 /// only makes folio slower, so it is reported but not fatal).
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Some(refused) = operator_refused(&state, &req) {
+        return refused;
+    }
     let db = state.catalogue.db();
     let database = matches!(
         tokio::time::timeout(Duration::from_secs(2), db.ping()).await,
@@ -192,7 +224,7 @@ pub struct FlushForm {
 pub async fn flush(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    form: web::Form<FlushForm>,
+    form: Form<FlushForm>,
 ) -> Result<HttpResponse, WebError> {
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     let raw = form.tag.as_deref().unwrap_or("").trim();
@@ -204,7 +236,7 @@ pub async fn flush(
         .await
         .map_err(super::error::cache_unavailable)?;
     let text = format!("Invalidated everything that depends on {tag}.");
-    tracing::info!(admin = %session.admin().email, tag = raw, "cache flushed");
+    tracing::info!(admin = ?session.admin().email, tag = ?raw, "cache flushed");
     session
         .flash(
             &state,

@@ -9,6 +9,7 @@ use super::auth::see_other;
 use super::error::{
     bad_request, internal, not_found, sessions_unavailable, too_many_requests, WebError,
 };
+use super::input::Form;
 use super::respond::{self, HTML};
 use super::session::{
     reader_flash, reader_flash_cookie, reader_flash_removal, MaybeSession, Visitor,
@@ -179,7 +180,7 @@ pub async fn rate(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    form: web::Form<RatingForm>,
+    form: Form<RatingForm>,
 ) -> Result<HttpResponse, WebError> {
     Visitor::of(&req, &state)
         .verify(&state, form.csrf_token.as_deref())

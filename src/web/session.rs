@@ -142,10 +142,20 @@ impl FromRequest for AdminSession {
         let req = req.clone();
         Box::pin(async move {
             let browser = wants_html(&req);
-            match MaybeSession::load(req).await?.current {
-                Some((id, data)) if data.admin.is_some() => Ok(Self { id, data }),
-                _ => Err(login_required(browser)),
+            let state = state_of(&req);
+            let Some((id, data)) = MaybeSession::load(req).await?.current else {
+                return Err(login_required(browser));
+            };
+            let Some(admin) = &data.admin else {
+                return Err(login_required(browser));
+            };
+            if !state.accounts.still_signed_in(admin).await? {
+                // The password changed or the account is gone since sign-in.
+                let _ = state.accounts.sessions.end(&id).await;
+                tracing::info!(admin = ?admin.email, "a session from before a password reset was refused");
+                return Err(login_required(browser));
             }
+            Ok(Self { id, data })
         })
     }
 }

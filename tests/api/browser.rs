@@ -82,6 +82,11 @@ async fn start_browser() -> (Driver, Client) {
     };
 
     let mut caps = serde_json::Map::new();
+    // The console, for CSP violations (see `console_messages`).
+    caps.insert(
+        "goog:loggingPrefs".into(),
+        serde_json::json!({ "browser": "ALL" }),
+    );
     caps.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({
@@ -110,6 +115,40 @@ async fn start_browser() -> (Driver, Client) {
             Err(e) => panic!("could not start a browser session through chromedriver: {e}"),
         }
     }
+}
+
+/// chromedriver's console log of the session so far (`POST /se/log`).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// Every console message since the last call.
+async fn console_messages(c: &Client) -> Vec<String> {
+    let log = c
+        .issue_cmd(BrowserLog)
+        .await
+        .expect("read the browser's console");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["message"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Waits (at most 10 s) until the page's text contains `needle`.
@@ -308,5 +347,17 @@ async fn an_admin_works_in_a_real_browser() {
     c.goto(&app.url("/admin/cache")).await.unwrap();
     wait_for_text(&c, "Fragments").await;
     snapshot(&c, "5-cache").await;
+
+    // Every page above ran under the CSP: none needed what it forbids. (The
+    // console's messages say "Content Security Policy" for each refusal.)
+    for path in ["/", "/books", "/cache", "/admin/login", "/nowhere"] {
+        visit(&c, &app, path).await;
+    }
+    let messages = console_messages(&c).await;
+    let violations: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.contains("Content Security Policy"))
+        .collect();
+    assert!(violations.is_empty(), "CSP violations: {violations:#?}");
     c.close().await.unwrap();
 }

@@ -315,6 +315,11 @@ impl TestApp {
         outside_connection(&self.database.url)
     }
 
+    /// The database's URL (for the `folio` command).
+    pub fn database_url(&self) -> String {
+        self.database.url.clone()
+    }
+
     /// The PostgreSQL database's name (Postgres apps only).
     pub fn db_name(&self) -> String {
         self.database.url.rsplit('/').next().unwrap().to_owned()
