@@ -72,7 +72,7 @@ impl crate::cache::MayServeStale for DataError {
 /// connections themselves (diesel instrumentation) for `/metrics`.
 #[derive(Debug, Default)]
 pub struct QueryCounts {
-    /// Every query but the change feed's.
+    /// Every query but the change feed's and the pool's `SELECT 1` checks.
     pub total: AtomicU64,
     /// The chart's ranking: the one query the cache exists to spare.
     pub chart: AtomicU64,
@@ -90,6 +90,10 @@ impl Instrumentation for CountQueries {
             let sql = query.to_string().replace(['"', '`'], "");
             if sql.contains("cache_changes") {
                 self.0.change_log.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            // The pool's check of a connection it hands out: no page's query.
+            if sql == "SELECT 1" {
                 return;
             }
             self.0.total.fetch_add(1, Ordering::Relaxed);
