@@ -6,7 +6,6 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, App, HttpServer};
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::limits::Limits;
 use crate::auth::session::Sessions;
@@ -92,6 +91,7 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
     let ttls = Ttls {
         top_books: settings.top_books_ttl,
         sample: settings.cache_ttl,
+        grace: settings.cache_grace,
     };
     let stores = match &settings.redis_url {
         Some(url) => {
@@ -199,8 +199,10 @@ impl Application {
 
         let route_settings = settings.clone();
         let public_cache_control = HeaderValue::try_from(format!(
-            "public, max-age={}, stale-while-revalidate={}",
-            settings.public_max_age, settings.stale_while_revalidate
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            settings.public_max_age,
+            settings.stale_while_revalidate,
+            settings.cache_grace.as_secs()
         ))
         .expect("digits and ASCII make a header value");
         let state = web::Data::new(AppState {
@@ -212,7 +214,10 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(routes::compress::Compress)
+                .wrap(actix_web::middleware::from_fn(
+                    routes::access_log::access_log,
+                ))
                 .app_data(state.clone())
                 .app_data(routes::form_config())
                 .configure(|cfg| routes::routes(cfg, &route_settings))

@@ -7,7 +7,7 @@
 use super::policy::{Fragment, Tag};
 
 /// Bump when the stored entry format or any cached body's shape changes.
-pub const FORMAT_VERSION: &str = "v2";
+pub const FORMAT_VERSION: &str = "v3";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpace {
@@ -77,11 +77,11 @@ mod tests {
         let keys = KeySpace::new("folio");
         assert_eq!(
             keys.fragment(&Fragment::ChartRanking),
-            "folio:v2:chart:top10"
+            "folio:v3:chart:top10"
         );
         assert!(keys
             .fragment(&Fragment::CataloguePage(3))
-            .starts_with("folio:v2:books:page:3:t"));
+            .starts_with("folio:v3:books:page:3:t"));
         assert_eq!(keys.tag(&Tag::Book(9)), "folio:tag:book:9");
         assert_eq!(keys.namespace_pattern(), "folio:v*");
     }

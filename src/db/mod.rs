@@ -35,6 +35,9 @@ pub enum DbConn {
 pub enum DataError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// Every pooled connection stayed busy: the database answers, slowly.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("migrations failed: {0}")]
@@ -52,6 +55,7 @@ impl DataError {
         matches!(
             self,
             Self::Unavailable(_)
+                | Self::Busy(_)
                 | Self::Query(Error::DatabaseError(
                     Kind::ClosedConnection | Kind::UnableToSendCommand,
                     _
@@ -61,9 +65,20 @@ impl DataError {
     }
 }
 
+impl DataError {
+    /// Unavailable because it cannot be reached, not because it is busy.
+    pub fn is_unreachable(&self) -> bool {
+        self.is_unavailable() && !matches!(self, Self::Busy(_))
+    }
+}
+
 impl crate::cache::MayServeStale for DataError {
     fn may_serve_stale(&self) -> bool {
         self.is_unavailable()
+    }
+
+    fn database_down(&self) -> bool {
+        self.is_unreachable()
     }
 }
 
@@ -221,9 +236,16 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DataError::Unavailable(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| {
+                // Every connection open and none idle: they are all busy, so
+                // the database answers; fewer: new ones could not be opened.
+                let state = pool.state();
+                if state.connections >= pool.max_size() && state.idle_connections == 0 {
+                    DataError::Busy(e.to_string())
+                } else {
+                    DataError::Unavailable(e.to_string())
+                }
+            })?;
             f(&mut conn)
         })
         .await
