@@ -78,6 +78,10 @@ where
 
 fn worth_compressing<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
     let res = response.response();
+    // A cache hit stops here: its encoding is chosen already.
+    if res.extensions().get::<Negotiated>().is_some() {
+        return false;
+    }
     let headers = res.headers();
     let text = headers
         .get(header::CONTENT_TYPE)
@@ -89,7 +93,6 @@ fn worth_compressing<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
         BodySize::None => false,
     };
     text && big
-        && res.extensions().get::<Negotiated>().is_none()
         && !headers.contains_key(header::CONTENT_ENCODING)
         && !headers.get(header::CACHE_CONTROL).is_some_and(private)
         && !matches!(
