@@ -2,8 +2,9 @@
 //! (uncached pages, JSON, the stylesheet, metrics, error pages), with
 //! actix-http's encoder. Two kinds are sent as they are:
 //!
-//! * cached public pages ([`Negotiated`]): already in the stored encoding
-//!   the client accepts best (`respond::public`), so a hit compresses nothing;
+//! * responses that already vary on `Accept-Encoding`: cached public pages,
+//!   sent in the stored encoding the client accepts best (`respond::public`),
+//!   so a hit compresses nothing;
 //! * pages made for one visitor (`Cache-Control: private`): they carry a
 //!   CSRF token, and compressing a secret beside text an attacker controls
 //!   (a search term, a form value echoed back) leaks it byte by byte
@@ -19,9 +20,6 @@ use actix_web::http::StatusCode;
 use futures_util::future::LocalBoxFuture;
 
 use crate::cache::{encoding::MIN_BYTES, Coding};
-
-/// Marks a response whose encoding the handler chose from the stored ones.
-pub struct Negotiated;
 
 /// The middleware; see the module's documentation.
 pub struct Compress;
@@ -78,11 +76,15 @@ where
 
 fn worth_compressing<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
     let res = response.response();
+    let headers = res.headers();
     // A cache hit stops here: its encoding is chosen already.
-    if res.extensions().get::<Negotiated>().is_some() {
+    if headers
+        .get(header::VARY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| has_token(v, "accept-encoding"))
+    {
         return false;
     }
-    let headers = res.headers();
     let text = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -104,5 +106,12 @@ fn worth_compressing<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
 fn private(cache_control: &HeaderValue) -> bool {
     cache_control
         .to_str()
-        .map_or(true, |v| v.to_ascii_lowercase().contains("private"))
+        .map_or(true, |v| has_token(v, "private"))
+}
+
+/// Whether a comma-separated header value lists `token` (any case).
+fn has_token(value: &str, token: &str) -> bool {
+    value
+        .split(',')
+        .any(|part| part.trim().eq_ignore_ascii_case(token))
 }

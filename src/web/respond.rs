@@ -8,9 +8,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use actix_web::http::header::{self, HeaderValue, HttpDate};
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::compress::Negotiated;
 use super::AppState;
-use crate::cache::{Cached, Coding, Outcome};
+use crate::cache::{Cached, Coding, Outcome, Source};
 
 pub const HTML: &str = "text/html; charset=utf-8";
 pub const JSON: &str = "application/json";
@@ -33,9 +32,12 @@ fn server_timing(cached: &Cached) -> String {
 }
 
 fn common(builder: &mut actix_web::HttpResponseBuilder, cached: &Cached) {
-    builder
-        .insert_header((X_CACHE, cached.outcome.as_str()))
-        .insert_header((SERVER_TIMING, server_timing(cached)));
+    builder.insert_header((X_CACHE, cached.outcome.as_str()));
+    // A hit from process memory takes microseconds: nothing to explain, and
+    // the most frequent response need not carry (nor format) it.
+    if !(cached.outcome == Outcome::Hit && cached.source == Source::Local) {
+        builder.insert_header((SERVER_TIMING, server_timing(cached)));
+    }
     let warning = match cached.outcome {
         Outcome::StaleOnError => "111 folio \"Revalidation Failed: the database is unavailable\"",
         Outcome::Stale => "110 folio \"Response is Stale\"",
@@ -112,7 +114,7 @@ pub fn public(
         .insert_header((header::LAST_MODIFIED, last_modified))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()));
-    let mut response = if not_modified {
+    if not_modified {
         builder.finish()
     } else {
         if let Some(name) = coding.header() {
@@ -123,9 +125,7 @@ pub fn public(
             None => cached.body,
         };
         builder.content_type(content_type).body(body)
-    };
-    response.extensions_mut().insert(Negotiated);
-    response
+    }
 }
 
 /// A page made for one visitor (it carries their form token or flash): no
