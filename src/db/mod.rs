@@ -164,7 +164,8 @@ pub type PooledConn = PooledConnection<DbConnectionManager>;
 #[derive(Clone)]
 pub struct Database {
     pool: DbPool,
-    url: DatabaseUrl,
+    /// Shared: every request clones the database handle.
+    url: Arc<DatabaseUrl>,
     counts: Arc<QueryCounts>,
 }
 
@@ -195,7 +196,7 @@ impl Database {
             })?;
         Ok(Self {
             pool,
-            url: url.clone(),
+            url: Arc::new(url.clone()),
             counts,
         })
     }
