@@ -100,6 +100,9 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// TTL of the monthly chart.
     pub top_books_ttl: Duration,
+    /// How long past its TTL a cached copy is kept, to stand in while the
+    /// database cannot answer (`stale-if-error`).
+    pub cache_grace: Duration,
     /// Whether the uncached routes `/sample` and `/top/uncached` exist.
     pub uncached_routes: bool,
     /// The longest any one Redis command may take before folio gives up on it.
@@ -231,6 +234,10 @@ impl Settings {
         };
         let cache_ttl = seconds("CACHE_TTL", 300)?;
         let top_books_ttl = seconds("TOP_BOOKS_TTL", 30 * 24 * 3600)?;
+        let cache_grace = seconds(
+            "FOLIO_CACHE_GRACE",
+            crate::cache::policy::DEFAULT_GRACE.as_secs(),
+        )?;
         let switch = |var: &'static str, default: bool| -> Result<bool, ConfigError> {
             match get(var).as_deref().map(str::trim) {
                 None => Ok(default),
@@ -304,6 +311,7 @@ impl Settings {
             bind,
             cache_ttl,
             top_books_ttl,
+            cache_grace,
             uncached_routes,
             redis_timeout,
             session_ttl,
@@ -346,6 +354,7 @@ mod tests {
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.cache_ttl, Duration::from_secs(300));
         assert_eq!(s.top_books_ttl, Duration::from_secs(2_592_000));
+        assert_eq!(s.cache_grace, Duration::from_secs(2 * 24 * 3600));
         assert!(s.uncached_routes);
         assert!(
             s.max_connections >= 1024,
@@ -394,6 +403,7 @@ mod tests {
             ("CACHE_TTL", "abc"),
             ("CACHE_TTL", "0"),
             ("TOP_BOOKS_TTL", "99999999999999999999"),
+            ("FOLIO_CACHE_GRACE", "forever"),
             ("FOLIO_BIND", "localhost"),
             ("FOLIO_UNCACHED_ROUTES", "yes"),
             ("FOLIO_CACHE_PREFIX", "has space"),

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, App, HttpServer};
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::limits::Limits;
 use crate::auth::password::PasswordChecks;
@@ -94,6 +93,7 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
     let ttls = Ttls {
         top_books: settings.top_books_ttl,
         sample: settings.cache_ttl,
+        grace: settings.cache_grace,
     };
     let stores = match &settings.redis_url {
         Some(url) => {
@@ -222,8 +222,10 @@ impl Application {
         let route_settings = settings.clone();
         let limits = routes::security::ConnectionLimits::of(&settings);
         let public_cache_control = HeaderValue::try_from(format!(
-            "public, max-age={}, stale-while-revalidate={}",
-            settings.public_max_age, settings.stale_while_revalidate
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            settings.public_max_age,
+            settings.stale_while_revalidate,
+            settings.cache_grace.as_secs()
         ))
         .expect("digits and ASCII make a header value");
         let state = web::Data::new(AppState {
@@ -235,11 +237,16 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                // Innermost first: the body bound, compression, the
+                // security headers on every answer, the access log outside.
                 .wrap(actix_web::middleware::from_fn(
                     routes::security::bounded_body,
                 ))
+                .wrap(routes::compress::Compress)
                 .wrap(routes::security::headers())
-                .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(
+                    routes::access_log::access_log,
+                ))
                 .app_data(state.clone())
                 .configure(|cfg| routes::routes(cfg, &route_settings))
                 .default_service(web::to(routes::no_route))

@@ -1,17 +1,20 @@
 //! The stored form of a cached value: a small text header, then the body.
 //!
 //! ```text
-//! F2 <created_ms> <stale_at_ms> <compute_us> <flags>\n
+//! F3 <created_ms> <stale_at_ms> <compute_us> <flags> <expires_at_ms> <gzip_len> <br_len>\n
 //! <tag>=<version> <tag>=<version> ...\n
-//! <body bytes>
+//! <body bytes><gzip copy><brotli copy>
 //! ```
 //! The second line is what the Redis read script checks against the current
 //! tag versions, so it stays plain text. Bodies of `COMPRESS_MIN_BYTES` or
-//! more are stored LZ4-compressed (flag 1); smaller ones as they are.
+//! more are stored LZ4-compressed (flag 1); smaller ones as they are. The
+//! gzip and brotli copies (see `encoding.rs`) follow as they will be sent.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-const MAGIC: &str = "F2";
+use super::encoding::Encodings;
+
+const MAGIC: &str = "F3";
 const FLAG_LZ4: u32 = 1;
 /// Smaller bodies gain little from compression and cost a copy.
 pub const COMPRESS_MIN_BYTES: usize = 1024;
@@ -24,9 +27,14 @@ pub struct Entry {
     pub stale_at_ms: u64,
     /// How long the value took to compute (for early refresh).
     pub compute_us: u64,
+    /// The end of its TTL: from then on only a grace copy (the store keeps
+    /// it for the grace period beyond).
+    pub expires_at_ms: u64,
     /// Each tag the value depends on, with the version it was computed under.
     pub deps: Vec<(String, u64)>,
     pub body: Bytes,
+    /// Compressed copies of `body`, served as they are.
+    pub encodings: Encodings,
 }
 
 impl Entry {
@@ -48,13 +56,24 @@ impl Entry {
             deps.push('=');
             deps.push_str(&version.to_string());
         }
-        let header = format!(
-            "{MAGIC} {} {} {} {flags}\n{deps}\n",
-            self.created_ms, self.stale_at_ms, self.compute_us
+        let (gzip, br) = (
+            self.encodings.gzip.as_deref().unwrap_or_default(),
+            self.encodings.br.as_deref().unwrap_or_default(),
         );
-        let mut out = BytesMut::with_capacity(header.len() + body.len());
+        let header = format!(
+            "{MAGIC} {} {} {} {flags} {} {} {}\n{deps}\n",
+            self.created_ms,
+            self.stale_at_ms,
+            self.compute_us,
+            self.expires_at_ms,
+            gzip.len(),
+            br.len()
+        );
+        let mut out = BytesMut::with_capacity(header.len() + body.len() + gzip.len() + br.len());
         out.put_slice(header.as_bytes());
         out.put_slice(&body);
+        out.put_slice(gzip);
+        out.put_slice(br);
         out.freeze()
     }
 
@@ -72,6 +91,9 @@ impl Entry {
         let stale_at_ms = fields.next()?.parse().ok()?;
         let compute_us = fields.next()?.parse().ok()?;
         let flags: u32 = fields.next()?.parse().ok()?;
+        let expires_at_ms = fields.next()?.parse().ok()?;
+        let gzip_len: usize = fields.next()?.parse().ok()?;
+        let br_len: usize = fields.next()?.parse().ok()?;
         let deps = std::str::from_utf8(&raw[first + 1..second])
             .ok()?
             .split(' ')
@@ -81,7 +103,16 @@ impl Entry {
                 Some((tag.to_owned(), version.parse().ok()?))
             })
             .collect::<Option<Vec<_>>>()?;
-        let stored = raw.slice(second + 1..);
+        let copies_at = raw.len().checked_sub(gzip_len + br_len)?;
+        if copies_at < second + 1 {
+            return None;
+        }
+        let stored = raw.slice(second + 1..copies_at);
+        let copy = |from: usize, len: usize| (len > 0).then(|| raw.slice(from..from + len));
+        let encodings = Encodings {
+            gzip: copy(copies_at, gzip_len),
+            br: copy(copies_at + gzip_len, br_len),
+        };
         let body = if flags & FLAG_LZ4 != 0 {
             Bytes::from(lz4_flex::decompress_size_prepended(&stored).ok()?)
         } else {
@@ -91,8 +122,10 @@ impl Entry {
             created_ms,
             stale_at_ms,
             compute_us,
+            expires_at_ms,
             deps,
             body,
+            encodings,
         })
     }
 }
@@ -107,11 +140,16 @@ mod tests {
             created_ms: 1,
             stale_at_ms: 2,
             compute_us: 3,
+            expires_at_ms: 4,
             deps: vec![
                 ("chart".into(), 0),
                 ("book:7".into(), 1_700_000_000_000_000),
             ],
             body: Bytes::from_static(b"<p>\nhello</p>\n"),
+            encodings: Encodings {
+                gzip: Some(Bytes::from_static(b"gz\nbytes")),
+                br: Some(Bytes::from_static(b"br")),
+            },
         };
         assert_eq!(Entry::decode(entry.encode()), Some(entry));
     }
@@ -122,8 +160,10 @@ mod tests {
             created_ms: 5,
             stale_at_ms: 6,
             compute_us: 0,
+            expires_at_ms: 7,
             deps: vec![],
             body: Bytes::new(),
+            encodings: Encodings::default(),
         };
         assert_eq!(Entry::decode(entry.encode()), Some(entry));
     }
@@ -135,8 +175,10 @@ mod tests {
             created_ms: 1,
             stale_at_ms: 2,
             compute_us: 3,
+            expires_at_ms: 4,
             deps: vec![],
             body: Bytes::from(page),
+            encodings: Encodings::default(),
         };
         let stored = big.encode();
         assert!(
@@ -148,7 +190,7 @@ mod tests {
         assert!(
             std::str::from_utf8(&stored[..stored.iter().position(|&b| b == b'\n').unwrap()])
                 .unwrap()
-                .ends_with(" 1")
+                .ends_with(" 1 4 0 0")
         );
         assert_eq!(Entry::decode(stored), Some(big));
 
@@ -156,8 +198,10 @@ mod tests {
             created_ms: 1,
             stale_at_ms: 2,
             compute_us: 3,
+            expires_at_ms: 4,
             deps: vec![],
             body: Bytes::from_static(b"tiny"),
+            encodings: Encodings::default(),
         };
         let stored = small.encode();
         assert!(stored.ends_with(b"tiny"));
@@ -168,9 +212,17 @@ mod tests {
     fn rejects_foreign_values() {
         assert_eq!(Entry::decode(Bytes::from_static(b"hello")), None);
         assert_eq!(Entry::decode(Bytes::from_static(b"F1 1 2 3\n\nbody")), None);
-        assert_eq!(Entry::decode(Bytes::from_static(b"F2 1 2\n\nbody")), None);
         assert_eq!(
-            Entry::decode(Bytes::from_static(b"F2 1 2 3 1\n\nnot lz4")),
+            Entry::decode(Bytes::from_static(b"F2 1 2 3 0\n\nbody")),
+            None
+        );
+        assert_eq!(
+            Entry::decode(Bytes::from_static(b"F3 1 2 3 1 4 0 0\n\nnot lz4")),
+            None
+        );
+        // Copies longer than what is there.
+        assert_eq!(
+            Entry::decode(Bytes::from_static(b"F3 1 2 3 0 4 90 0\n\nbody")),
             None
         );
     }

@@ -17,11 +17,17 @@ use bytes::Bytes;
 use moka::sync::Cache as Moka;
 use moka::Expiry;
 
+use super::encoding::Encodings;
+use super::entry::Entry;
+
 pub struct LocalEntry {
     pub body: Bytes,
+    pub encodings: Encodings,
     pub deps: Vec<(String, u64)>,
     pub created_ms: u64,
     pub stale_at_ms: u64,
+    /// The end of the entry's TTL (Unix ms).
+    pub expires_at_ms: u64,
     pub compute_us: u64,
     pub etag: Arc<str>,
     expires_at: Instant,
@@ -30,23 +36,16 @@ pub struct LocalEntry {
 }
 
 impl LocalEntry {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        body: Bytes,
-        deps: Vec<(String, u64)>,
-        created_ms: u64,
-        stale_at_ms: u64,
-        compute_us: u64,
-        etag: Arc<str>,
-        ttl: Duration,
-        read: Option<Arc<AtomicBool>>,
-    ) -> Self {
+    /// A copy of `entry`, kept here for `ttl`.
+    pub fn of(entry: &Entry, etag: Arc<str>, ttl: Duration, read: Option<Arc<AtomicBool>>) -> Self {
         Self {
-            body,
-            deps,
-            created_ms,
-            stale_at_ms,
-            compute_us,
+            body: entry.body.clone(),
+            encodings: entry.encodings.clone(),
+            deps: entry.deps.clone(),
+            created_ms: entry.created_ms,
+            stale_at_ms: entry.stale_at_ms,
+            expires_at_ms: entry.expires_at_ms,
+            compute_us: entry.compute_us,
             etag,
             expires_at: Instant::now() + ttl,
             read,
@@ -93,7 +92,8 @@ impl LocalTier {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
             .weigher(|k: &String, v: &Arc<LocalEntry>| {
-                u32::try_from(k.len() + v.body.len() + 128).unwrap_or(u32::MAX)
+                u32::try_from(k.len() + v.body.len() + v.encodings.bytes() + 128)
+                    .unwrap_or(u32::MAX)
             })
             .expire_after(UntilExpiry)
             .build();
@@ -192,16 +192,16 @@ mod tests {
     use super::*;
 
     fn entry(deps: &[(&str, u64)]) -> LocalEntry {
-        LocalEntry::new(
-            Bytes::from_static(b"x"),
-            deps.iter().map(|(t, v)| (t.to_string(), *v)).collect(),
-            0,
-            u64::MAX,
-            0,
-            Arc::from("\"e\""),
-            Duration::from_secs(60),
-            None,
-        )
+        let stored = Entry {
+            created_ms: 0,
+            stale_at_ms: u64::MAX,
+            compute_us: 0,
+            expires_at_ms: u64::MAX,
+            deps: deps.iter().map(|(t, v)| (t.to_string(), *v)).collect(),
+            body: Bytes::from_static(b"x"),
+            encodings: Encodings::default(),
+        };
+        LocalEntry::of(&stored, Arc::from("\"e\""), Duration::from_secs(60), None)
     }
 
     #[test]

@@ -12,14 +12,21 @@
 //! * **No stampede.** One computation per key per process (later callers
 //!   wait for its result), one per key across processes (a short Redis
 //!   lock), expired entries served stale while one request refreshes them,
-//!   early refreshes in the manner of XFetch, and TTL jitter.
+//!   early refreshes in the manner of XFetch, and TTL jitter. Concurrent
+//!   requests for one key in a process share one look-up of the store too,
+//!   so a burst costs Redis a handful of commands, not a few per request
+//!   (which, under load, would time out, open the breaker and turn the cache
+//!   off for everyone).
 //! * **Fails open.** Redis calls have a short timeout and a circuit breaker;
-//!   without Redis pages come from the database. Without the database, an
-//!   old copy is better than nothing (stale-if-error).
+//!   without Redis pages come from the database. Without the database, a
+//!   last-known-good copy is better than nothing: entries are kept for a
+//!   grace period past their TTL (see "Grace" in `policy.rs`).
 
 pub mod breaker;
 mod coherence;
+pub(crate) mod encoding;
 mod entry;
+mod grace;
 pub mod key;
 mod local;
 mod memory;
@@ -42,7 +49,9 @@ use tokio::sync::watch;
 
 pub use self::breaker::{Breaker, BreakerState};
 use self::coherence::Coherence;
+pub use self::encoding::{Coding, Encodings};
 pub use self::entry::Entry;
+use self::grace::Standing;
 pub use self::key::KeySpace;
 use self::local::{LocalEntry, LocalTier};
 pub use self::memory::MemoryStore;
@@ -103,6 +112,8 @@ pub struct Cached {
     pub etag: Arc<str>,
     /// When the entry was computed (Unix ms): its Last-Modified.
     pub created_ms: u64,
+    /// Compressed copies of `body`, sent as they are.
+    pub encodings: Encodings,
     /// From when the entry counts as expired (Unix ms).
     pub stale_at_ms: u64,
     /// Time spent answering, and in computing if this request computed.
@@ -116,7 +127,15 @@ pub struct Cached {
 /// Errors of a computation say whether an old copy may stand in for the
 /// value (the database is down: yes; the book is gone: no).
 pub trait MayServeStale {
+    /// The database could not answer (unreachable, or its pool exhausted):
+    /// a copy past its TTL may stand in.
     fn may_serve_stale(&self) -> bool;
+
+    /// The database is unreachable, not merely busy: only then may a copy
+    /// that a write invalidated stand in (see "Grace" in `policy.rs`).
+    fn database_down(&self) -> bool {
+        false
+    }
 }
 
 impl MayServeStale for std::convert::Infallible {
@@ -219,12 +238,16 @@ type FlightResult = Option<Option<FlightDone>>;
 /// wait for its result.
 #[derive(Default)]
 struct Flights {
-    map: Mutex<HashMap<String, watch::Receiver<FlightResult>>>,
+    map: Mutex<HashMap<String, (u64, watch::Receiver<FlightResult>)>>,
+    /// The number the next flight gets: a request that notes it on arrival
+    /// knows which flights began after it did.
+    next: std::sync::atomic::AtomicU64,
 }
 
 enum Join {
     Leader(FlightGuard),
-    Follower(watch::Receiver<FlightResult>),
+    /// The flight's number, and where its result will come.
+    Follower(u64, watch::Receiver<FlightResult>),
 }
 
 struct FlightGuard {
@@ -258,13 +281,19 @@ impl Drop for FlightGuard {
 }
 
 impl Flights {
+    /// Flights numbered from this one on begin after now.
+    fn arrival(&self) -> u64 {
+        self.next.load(Ordering::Acquire)
+    }
+
     fn join(self: &Arc<Self>, key: &str) -> Join {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(rx) = map.get(key) {
-            return Join::Follower(rx.clone());
+        if let Some((number, rx)) = map.get(key) {
+            return Join::Follower(*number, rx.clone());
         }
         let (tx, rx) = watch::channel(None);
-        map.insert(key.to_owned(), rx);
+        let number = self.next.fetch_add(1, Ordering::AcqRel);
+        map.insert(key.to_owned(), (number, rx));
         Join::Leader(FlightGuard {
             flights: self.clone(),
             key: key.to_owned(),
@@ -336,7 +365,7 @@ pub struct Cache {
     book_exists: OnceLock<BookExists>,
 }
 
-fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -413,17 +442,7 @@ impl Cache {
         config: CacheConfig,
     ) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
-        // Tag keys outlive every entry that could record them.
-        let tag_ttl = [
-            ttls.top_books,
-            ttls.sample,
-            policy::PAGE_TTL,
-            policy::ROW_TTL,
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(policy::ROW_TTL)
-            + Duration::from_secs(24 * 3600);
+        let tag_ttl = policy::tag_ttl(&ttls);
         let redis = Arc::new(RedisStore::new(
             pool.clone(),
             keys.clone(),
@@ -645,7 +664,6 @@ impl Cache {
         let key = self.keys.fragment(&fragment);
         let now = unix_ms();
         let mut expired: Option<Cached> = None;
-        let mut invalidated: Option<Cached> = None;
 
         // 1. This process's memory.
         if let Some(local) = self.usable_local() {
@@ -656,6 +674,7 @@ impl Cache {
                     }
                     let copy = Cached {
                         body: e.body.clone(),
+                        encodings: e.encodings.clone(),
                         outcome: Outcome::Hit,
                         source: Source::Local,
                         etag: e.etag.clone(),
@@ -665,27 +684,48 @@ impl Cache {
                         compute: None,
                         deps: None,
                     };
-                    if now < e.stale_at_ms {
-                        self.metrics.record(fragment, Event::HitLocal);
-                        if refresh_early(now, e.stale_at_ms, e.compute_us, self.config.xfetch_beta)
-                        {
-                            self.spawn_refresh(fragment, key, compute);
+                    match Standing::of(now, e.stale_at_ms, e.expires_at_ms, true) {
+                        Standing::Fresh => {
+                            self.metrics.record(fragment, Event::HitLocal);
+                            if refresh_early(
+                                now,
+                                e.stale_at_ms,
+                                e.compute_us,
+                                self.config.xfetch_beta,
+                            ) {
+                                self.spawn_refresh(fragment, key, compute);
+                            }
+                            return Ok(copy);
                         }
-                        return Ok(copy);
+                        Standing::Expiring => expired = Some(copy),
+                        Standing::Grace | Standing::Invalidated => {}
                     }
-                    expired = Some(copy);
                 }
             }
         }
 
-        // 2. The shared store.
+        // 2. One request per key in this process looks further; those that
+        // arrive meanwhile share what it finds.
+        let guard = match self.join_flight(fragment, &key, started).await {
+            Ok(shared) => return Ok(shared),
+            Err(guard) => guard,
+        };
+        let finish = |guard: Option<FlightGuard>, cached: Option<&Cached>| {
+            if let Some(guard) = guard {
+                guard.finish(cached.cloned());
+            }
+        };
+
+        // 3. The shared store.
         let epoch = self.usable_local().map(|l| l.epoch());
+        let mut stand_in: Option<(Cached, Standing)> = None;
         match self.store.read(&key).await {
             Ok(Some(lookup)) => {
                 if let Some(entry) = Entry::decode(lookup.raw).filter(|e| usable(&e.body)) {
                     let etag = etag_of(&key, entry.created_ms, entry.compute_us);
                     let copy = Cached {
                         body: entry.body.clone(),
+                        encodings: entry.encodings.clone(),
                         outcome: Outcome::Hit,
                         source: Source::Shared,
                         etag: etag.clone(),
@@ -693,13 +733,20 @@ impl Cache {
                         stale_at_ms: entry.stale_at_ms,
                         elapsed: started.elapsed(),
                         compute: None,
-                        deps: None,
+                        deps: Some(Arc::new(entry.deps.clone())),
                     };
-                    if lookup.deps_current {
-                        self.mark_read(&key);
-                        self.keep_local(&key, &entry, etag, epoch, None);
-                        if now < entry.stale_at_ms {
+                    let standing = Standing::of(
+                        now,
+                        entry.stale_at_ms,
+                        entry.expires_at_ms,
+                        lookup.deps_current,
+                    );
+                    match standing {
+                        Standing::Fresh => {
+                            self.mark_read(&key);
+                            self.keep_local(&key, &entry, etag, epoch, None);
                             self.metrics.record(fragment, Event::HitShared);
+                            finish(guard, Some(&copy));
                             if refresh_early(
                                 now,
                                 entry.stale_at_ms,
@@ -710,9 +757,14 @@ impl Cache {
                             }
                             return Ok(copy);
                         }
-                        expired = expired.or(Some(copy));
-                    } else {
-                        invalidated = Some(copy);
+                        Standing::Expiring => {
+                            self.mark_read(&key);
+                            self.keep_local(&key, &entry, etag, epoch, None);
+                            expired = expired.or(Some(copy));
+                        }
+                        Standing::Grace | Standing::Invalidated => {
+                            stand_in = Some((copy, standing));
+                        }
                     }
                 } else {
                     tracing::debug!(key, "cache: a value of another format; recomputing");
@@ -722,109 +774,111 @@ impl Cache {
             Err(e) => self.store_failed(fragment, &key, &e),
         }
 
-        // 3. Expired but not invalidated: serve it, refresh behind it.
+        // 4. Expired but not invalidated: serve it, refresh behind it (once
+        // this flight is over, so that the refresh may start its own).
         if let Some(mut copy) = expired {
             self.metrics.record(fragment, Event::Stale);
-            self.spawn_refresh(fragment, key, compute);
             copy.outcome = Outcome::Stale;
             copy.elapsed = started.elapsed();
+            finish(guard, Some(&copy));
+            self.spawn_refresh(fragment, key, compute);
             return Ok(copy);
         }
 
-        // 4. Compute, once.
+        // 5. Compute, once here and, with Redis, once across instances.
         self.metrics.record(fragment, Event::Miss);
-        let mut result = self
-            .compute_once(fragment, &key, usable, compute, invalidated)
-            .await;
-        if let Ok(cached) = &mut result {
-            cached.elapsed = started.elapsed();
-        }
-        result
-    }
-
-    /// The coalesced path: one computation per key in this process, whose
-    /// result every caller who arrived meanwhile gets.
-    async fn compute_once<E, F, Fut>(
-        self: &Arc<Self>,
-        fragment: Fragment,
-        key: &str,
-        usable: fn(&[u8]) -> bool,
-        compute: F,
-        old_copy: Option<Cached>,
-    ) -> Result<Cached, E>
-    where
-        E: MayServeStale + Send + 'static,
-        F: FnOnce(Deps) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
-    {
-        // Join the computation under way, if any; a result that turns out to
-        // predate a write is dropped and the flight joined again (a bounded
-        // number of times), so that even then one request computes.
-        let mut rounds = 0;
-        let guard = loop {
-            match self.flights.join(key) {
-                Join::Follower(mut rx) => {
-                    let done = rx
-                        .wait_for(Option::is_some)
-                        .await
-                        .ok()
-                        .and_then(|d| d.clone())
-                        .flatten();
-                    if let Some(shared) = done {
-                        // The computation may have read the database before
-                        // a write that has returned since. One check per
-                        // flight, made after every follower had joined.
-                        let current = shared
-                            .current
-                            .get_or_init(|| self.still_current(&shared.cached))
-                            .await;
-                        if *current {
-                            let mut cached = shared.cached.clone();
-                            if cached.outcome != Outcome::StaleOnError {
-                                cached.outcome = Outcome::Miss;
-                                cached.source = Source::Coalesced;
-                                cached.compute = None;
-                            }
-                            return Ok(cached);
-                        }
-                    }
-                    rounds += 1;
-                    if rounds >= 3 {
-                        break None;
-                    }
-                }
-                Join::Leader(guard) => break Some(guard),
-            }
-        };
         match self
-            .compute_across_instances(fragment, key, usable, compute)
+            .compute_across_instances(fragment, &key, usable, compute)
             .await
         {
-            Ok(cached) => {
-                if let Some(guard) = guard {
-                    guard.finish(Some(cached.clone()));
-                }
+            Ok(mut cached) => {
+                cached.elapsed = started.elapsed();
+                finish(guard, Some(&cached));
                 Ok(cached)
             }
             Err(e) => {
-                let stand_in = old_copy.filter(|_| e.may_serve_stale()).map(|mut copy| {
-                    copy.outcome = Outcome::StaleOnError;
-                    copy
-                });
-                match stand_in {
+                let copy = stand_in
+                    .filter(|(_, standing)| {
+                        e.may_serve_stale() && standing.may_stand_in(e.database_down())
+                    })
+                    .map(|(mut copy, _)| {
+                        copy.outcome = Outcome::StaleOnError;
+                        copy.elapsed = started.elapsed();
+                        copy
+                    });
+                match copy {
                     Some(copy) => {
                         self.metrics.record(fragment, Event::StaleOnError);
                         tracing::warn!(
                             key,
-                            "computing failed; serving an old copy (stale-if-error)"
+                            "computing failed; serving the last good copy (stale-if-error)"
                         );
-                        if let Some(guard) = guard {
-                            guard.finish(Some(copy.clone()));
-                        }
+                        finish(guard, Some(&copy));
                         Ok(copy)
                     }
                     None => Err(e),
                 }
+            }
+        }
+    }
+
+    /// Waits for the request of this process that is already looking `key`
+    /// up, and takes what it found; or, if there is none, makes this request
+    /// that one (`Err(Some(guard))`). `Err(None)`: look it up alone.
+    async fn join_flight(
+        &self,
+        fragment: Fragment,
+        key: &str,
+        started: Instant,
+    ) -> Result<Cached, Option<FlightGuard>> {
+        let arrival = self.flights.arrival();
+        let mut rounds = 0;
+        loop {
+            let (number, mut rx) = match self.flights.join(key) {
+                Join::Leader(guard) => return Err(Some(guard)),
+                Join::Follower(number, rx) => (number, rx),
+            };
+            let done = rx
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|d| d.clone())
+                .flatten();
+            if let Some(shared) = done {
+                // A flight that began after this request arrived read the
+                // store and the database after it: good for this request as
+                // it is. One that began before may have read them before a
+                // write that has returned since: checked once per flight,
+                // after every follower had joined. A check that cannot be
+                // made counts as failed; the next flight needs none.
+                let current = number >= arrival
+                    || shared.cached.outcome == Outcome::StaleOnError
+                    || *shared
+                        .current
+                        .get_or_init(|| self.still_current(&shared.cached))
+                        .await;
+                if current {
+                    let mut cached = shared.cached.clone();
+                    let event = match cached.outcome {
+                        Outcome::Hit => Event::HitShared,
+                        Outcome::Miss => {
+                            cached.source = Source::Coalesced;
+                            cached.compute = None;
+                            Event::Miss
+                        }
+                        Outcome::Stale => Event::Stale,
+                        Outcome::StaleOnError => Event::StaleOnError,
+                    };
+                    self.metrics.record(fragment, event);
+                    cached.elapsed = started.elapsed();
+                    return Ok(cached);
+                }
+            }
+            // The leader found nothing it could hand over (it failed): try
+            // again, as a bounded number of flights, then alone.
+            rounds += 1;
+            if rounds >= 3 {
+                return Err(None);
             }
         }
     }
@@ -904,7 +958,10 @@ impl Cache {
             match self.read_fresh(key, usable).await {
                 Ok(Some(found)) => return Some(found),
                 Ok(None) => {}
-                Err(_) => return None,
+                // Redis is out of reach: waiting is pointless.
+                Err(StoreError::BreakerOpen) => return None,
+                // One slow answer says little: keep waiting, to the deadline.
+                Err(_) => {}
             }
         }
         None
@@ -932,6 +989,7 @@ impl Cache {
         self.keep_local(key, &entry, etag.clone(), epoch, None);
         Ok(Some(Cached {
             body: entry.body,
+            encodings: entry.encodings,
             outcome: Outcome::Miss,
             source: Source::Coalesced,
             etag,
@@ -961,6 +1019,15 @@ impl Cache {
         let body = compute(deps.clone()).await?;
         let took = started.elapsed();
         self.metrics.computed(fragment, took);
+        // Compressed once here, so that no hit ever compresses.
+        let encodings = if fragment.precompressed() && body.len() >= encoding::MIN_BYTES {
+            let plain = body.clone();
+            tokio::task::spawn_blocking(move || Encodings::of(&plain))
+                .await
+                .unwrap_or_default()
+        } else {
+            Encodings::default()
+        };
 
         let ttl = fragment.ttl(&self.ttls);
         let jitter_ms = policy::max_jitter(ttl).as_millis() as f64 * rand::random::<f64>();
@@ -976,12 +1043,16 @@ impl Cache {
             // Never fresher than the nested fragments it was built from.
             stale_at_ms: stale_by.map_or(own_stale_at, |s| s.min(own_stale_at)),
             compute_us: took.as_micros() as u64,
+            expires_at_ms: created_ms + hard.as_millis() as u64,
             deps: recorded.clone().unwrap_or_default(),
             body,
+            encodings,
         };
         let etag = etag_of(key, entry.created_ms, entry.compute_us);
         if recorded.is_some() {
-            match self.store.write(key, entry.encode(), hard).await {
+            // Kept past its TTL for the grace period: a last good copy.
+            let kept = hard + self.ttls.grace;
+            match self.store.write(key, entry.encode(), kept).await {
                 Ok(()) => {
                     let read = Arc::new(AtomicBool::new(false));
                     self.written.insert(
@@ -1001,6 +1072,7 @@ impl Cache {
             stale_at_ms: entry.stale_at_ms,
             deps: recorded.map(Arc::new),
             body: entry.body,
+            encodings: entry.encodings,
             outcome: Outcome::Miss,
             source: Source::Computed,
             etag,
@@ -1018,12 +1090,15 @@ impl Cache {
         F: FnOnce(Deps) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Bytes, E>> + Send + 'static,
     {
-        if self.flights.active(&key) {
+        // A flight of its own: requests meanwhile serve the expired copy
+        // rather than wait for the refresh.
+        let refresh = format!("{key} refresh");
+        if self.flights.active(&refresh) {
             return;
         }
         let this = self.clone();
         tokio::spawn(async move {
-            let Join::Leader(guard) = this.flights.join(&key) else {
+            let Join::Leader(guard) = this.flights.join(&refresh) else {
                 return;
             };
             let lock = this.keys.lock(&key);
@@ -1058,16 +1133,7 @@ impl Cache {
             + Duration::from_secs(1);
         local.insert(
             key.to_owned(),
-            LocalEntry::new(
-                entry.body.clone(),
-                entry.deps.clone(),
-                entry.created_ms,
-                entry.stale_at_ms,
-                entry.compute_us,
-                etag,
-                ttl,
-                read,
-            ),
+            LocalEntry::of(entry, etag, ttl, read),
             epoch,
         );
     }
@@ -1141,8 +1207,10 @@ impl Cache {
                 created_ms: now,
                 stale_at_ms: now + ttl.as_millis() as u64,
                 compute_us: 0,
+                expires_at_ms: now + ttl.as_millis() as u64,
                 deps: Vec::new(),
                 body,
+                encodings: Encodings::default(),
             };
             self.metrics.computed(fragment, Duration::ZERO);
             self.keep_local(&key, &entry, etag_of(&key, now, 0), epoch, None);

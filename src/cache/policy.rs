@@ -43,6 +43,25 @@
 //! *before* the database; the change feed (`src/changes/`) bumps a change's
 //! tags after its transaction commits, so an entry computed from older data
 //! can never pass as fresh.
+//!
+//! ## Grace (last-known-good copies)
+//!
+//! Every entry is kept in the store for its TTL plus the grace period
+//! (`FOLIO_CACHE_GRACE`, default [`DEFAULT_GRACE`]); tag keys live longer
+//! still ([`tag_ttl`]). A stored copy is served:
+//!
+//! * before its stale point: as a hit;
+//! * in the last part of its TTL ([`stale_window`]): as `STALE` while one
+//!   request refreshes it;
+//! * past its TTL, within the grace period: only when computing it failed
+//!   because the database could not answer (unreachable, or every pooled
+//!   connection busy), marked `STALE` with a `Warning`;
+//! * after a write invalidated it: **never, unless the database is
+//!   unreachable** (not merely busy), and then only marked `STALE`. A reader
+//!   who could have had the new data never gets the old.
+//!
+//! Only copies with `Fragment::precompressed` bodies keep gzip and brotli
+//! copies beside the plain one (see `encoding.rs`).
 
 use std::fmt;
 use std::time::Duration;
@@ -53,6 +72,10 @@ use std::time::Duration;
 pub const PAGE_TTL: Duration = Duration::from_secs(3600);
 /// A catalogue row never changes under its key; a day bounds its memory.
 pub const ROW_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long past its TTL a last-known-good copy is kept for outages.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(2 * 24 * 3600);
+/// Margin by which tag keys outlive the longest-lived entry.
+const TAG_MARGIN: Duration = Duration::from_secs(24 * 3600);
 
 /// Something cached entries depend on; a write bumps the tags it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,6 +181,21 @@ mod generated {
 pub struct Ttls {
     pub top_books: Duration,
     pub sample: Duration,
+    /// Kept this long past the TTL, for outages (see "Grace" above).
+    pub grace: Duration,
+}
+
+/// How long a tag key lives: longer than every entry that could record it
+/// (the longest TTL plus the grace period), with a day to spare. Reading a
+/// version renews it, so an entry computed late in a tag's life is still
+/// outlived by it.
+pub fn tag_ttl(ttls: &Ttls) -> Duration {
+    [ttls.top_books, ttls.sample, PAGE_TTL, ROW_TTL]
+        .into_iter()
+        .max()
+        .unwrap_or(ROW_TTL)
+        + ttls.grace
+        + TAG_MARGIN
 }
 
 impl Fragment {
@@ -224,6 +262,21 @@ impl Fragment {
             | Fragment::BookPage(_)
             | Fragment::BookJson(_) => PAGE_TTL,
             Fragment::BookRow { .. } => ROW_TTL,
+        }
+    }
+
+    /// Whether the fragment is sent whole as a public response, so that it
+    /// is worth keeping compressed copies of (a book page gets the reader's
+    /// form token filled in; rows and the ranking are parts of pages).
+    pub fn precompressed(&self) -> bool {
+        match self {
+            Fragment::HomePage
+            | Fragment::TopBooksJson
+            | Fragment::CataloguePage(_)
+            | Fragment::CatalogueJson(_)
+            | Fragment::BookJson(_)
+            | Fragment::SampleList => true,
+            Fragment::ChartRanking | Fragment::BookPage(_) | Fragment::BookRow { .. } => false,
         }
     }
 
@@ -346,6 +399,23 @@ mod tests {
                 .is_some_and(|(_, last)| last.len() == 13 && last.starts_with('t'));
             assert_eq!(f.template().is_some(), digested, "{f:?}");
         }
+    }
+
+    #[test]
+    fn tag_keys_outlive_every_entry_and_its_grace() {
+        let ttls = Ttls {
+            top_books: Duration::from_secs(30 * 24 * 3600),
+            sample: Duration::from_secs(300),
+            grace: DEFAULT_GRACE,
+        };
+        for f in [
+            Fragment::ChartRanking,
+            Fragment::SampleList,
+            Fragment::BookPage(1),
+        ] {
+            assert!(tag_ttl(&ttls) > f.ttl(&ttls) + ttls.grace, "{f:?}");
+        }
+        assert!(DEFAULT_GRACE >= Duration::from_secs(24 * 3600));
     }
 
     #[test]

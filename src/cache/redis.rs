@@ -41,8 +41,10 @@ return {current, v}
 
 /// The current version of each tag; a tag never seen gets one now (the
 /// server's clock in µs), so no entry ever records a version that a lost
-/// key could silently match again. Tag keys live ARGV[1] ms (longer than any
-/// entry), so tags of pages nobody asks for again do not pile up.
+/// key could silently match again. Tag keys live ARGV[1] ms from their last
+/// read (longer than any entry and its grace, so an entry recording a
+/// version never outlives its key), so tags of pages nobody asks for again
+/// do not pile up.
 const VERSIONS_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
@@ -52,6 +54,8 @@ for i, k in ipairs(KEYS) do
   if not v then
     redis.call('SET', k, now, 'NX', 'PX', ARGV[1])
     v = redis.call('GET', k)
+  else
+    redis.call('PEXPIRE', k, ARGV[1])
   end
   out[i] = v
 end

@@ -47,6 +47,10 @@ impl crate::cache::MayServeStale for CatalogueError {
     fn may_serve_stale(&self) -> bool {
         matches!(self, CatalogueError::Data(d) if d.is_unavailable())
     }
+
+    fn database_down(&self) -> bool {
+        matches!(self, CatalogueError::Data(d) if d.is_unreachable())
+    }
 }
 
 #[derive(Clone)]

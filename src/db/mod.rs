@@ -36,6 +36,9 @@ pub enum DbConn {
 pub enum DataError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// Every pooled connection stayed busy: the database answers, slowly.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("migrations failed: {0}")]
@@ -53,6 +56,7 @@ impl DataError {
         matches!(
             self,
             Self::Unavailable(_)
+                | Self::Busy(_)
                 | Self::Query(Error::DatabaseError(
                     Kind::ClosedConnection | Kind::UnableToSendCommand,
                     _
@@ -62,9 +66,20 @@ impl DataError {
     }
 }
 
+impl DataError {
+    /// Unavailable because it cannot be reached, not because it is busy.
+    pub fn is_unreachable(&self) -> bool {
+        self.is_unavailable() && !matches!(self, Self::Busy(_))
+    }
+}
+
 impl crate::cache::MayServeStale for DataError {
     fn may_serve_stale(&self) -> bool {
         self.is_unavailable()
+    }
+
+    fn database_down(&self) -> bool {
+        self.is_unreachable()
     }
 }
 
@@ -129,10 +144,14 @@ impl ManageConnection for DbConnectionManager {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the writer; busy_timeout makes a
-                // writer wait for the lock instead of failing at once.
+                // writer wait for the lock instead of failing at once. The page
+                // cache is per connection and 2 MiB by default: after the chart
+                // query had run on every connection it held most of folio's
+                // memory. The OS caches the file anyway: 512 KiB each.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -512;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 conn.set_instrumentation(CountQueries(self.counts.clone()));
@@ -158,7 +177,8 @@ pub type PooledConn = PooledConnection<DbConnectionManager>;
 #[derive(Clone)]
 pub struct Database {
     pool: DbPool,
-    url: DatabaseUrl,
+    /// Shared: every request clones the database handle.
+    url: Arc<DatabaseUrl>,
     counts: Arc<QueryCounts>,
 }
 
@@ -166,7 +186,9 @@ impl Database {
     /// Connects (checking one connection at once, so a wrong URL fails here).
     pub fn connect(url: &DatabaseUrl) -> Result<Self, DataError> {
         let size = match url {
-            DatabaseUrl::Sqlite(_) => 8,
+            // Each SQLite connection keeps its own page cache; on two cores
+            // four readers already saturate the CPU (see `cache_size` below).
+            DatabaseUrl::Sqlite(_) => 4,
             DatabaseUrl::Postgres(_) => 16,
         };
         let counts = Arc::new(QueryCounts::default());
@@ -187,7 +209,7 @@ impl Database {
             })?;
         Ok(Self {
             pool,
-            url: url.clone(),
+            url: Arc::new(url.clone()),
             counts,
         })
     }
@@ -234,9 +256,16 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DataError::Unavailable(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| {
+                // Every connection open and none idle: they are all busy, so
+                // the database answers; fewer: new ones could not be opened.
+                let state = pool.state();
+                if state.connections >= pool.max_size() && state.idle_connections == 0 {
+                    DataError::Busy(e.to_string())
+                } else {
+                    DataError::Unavailable(e.to_string())
+                }
+            })?;
             f(&mut conn)
         })
         .await

@@ -48,6 +48,9 @@ pub enum ErrorKind {
 pub struct WebError {
     pub kind: ErrorKind,
     pub format: Format,
+    /// The database could not be reached (not merely busy): see
+    /// `MayServeStale::database_down`.
+    pub(crate) database_down: bool,
 }
 
 impl WebError {
@@ -55,6 +58,7 @@ impl WebError {
         Self {
             kind,
             format: Format::Html,
+            database_down: false,
         }
     }
 
@@ -119,7 +123,9 @@ pub fn internal(detail: impl Into<String>) -> WebError {
 impl From<DataError> for WebError {
     fn from(e: DataError) -> Self {
         if e.is_unavailable() {
-            WebError::new(ErrorKind::Unavailable(e.to_string()))
+            let mut error = WebError::new(ErrorKind::Unavailable(e.to_string()));
+            error.database_down = e.is_unreachable();
+            error
         } else {
             internal(e.to_string())
         }
@@ -134,6 +140,10 @@ impl crate::cache::MayServeStale for WebError {
             self.kind,
             ErrorKind::Unavailable(_) | ErrorKind::Internal(_)
         )
+    }
+
+    fn database_down(&self) -> bool {
+        self.database_down
     }
 }
 

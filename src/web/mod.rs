@@ -1,9 +1,11 @@
 //! HTTP: routes, handlers, templates' data and the error mapping.
 
+pub mod access_log;
 pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod compress;
 pub mod error;
 pub mod input;
 pub mod methods;

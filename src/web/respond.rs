@@ -1,6 +1,7 @@
 //! How a cached fragment becomes an HTTP response: `X-Cache`,
-//! `Server-Timing`, validators (ETag, Last-Modified) and 304s, and
-//! `Cache-Control` by who may keep the page.
+//! `Server-Timing`, the stored encoding the client accepts, validators
+//! (ETag per encoding, Last-Modified) and 304s, and `Cache-Control` by who
+//! may keep the page.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -8,7 +9,7 @@ use actix_web::http::header::{self, HeaderValue, HttpDate};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
-use crate::cache::{Cached, Outcome};
+use crate::cache::{Cached, Coding, Outcome, Source};
 
 pub const HTML: &str = "text/html; charset=utf-8";
 pub const JSON: &str = "application/json";
@@ -31,20 +32,39 @@ fn server_timing(cached: &Cached) -> String {
 }
 
 fn common(builder: &mut actix_web::HttpResponseBuilder, cached: &Cached) {
-    builder
-        .insert_header((X_CACHE, cached.outcome.as_str()))
-        .insert_header((SERVER_TIMING, server_timing(cached)));
-    if cached.outcome == Outcome::StaleOnError {
-        builder.insert_header((
-            header::WARNING,
-            "111 folio \"Revalidation Failed: the database is unavailable\"",
-        ));
+    builder.insert_header((X_CACHE, cached.outcome.as_str()));
+    // A hit from process memory takes microseconds: nothing to explain, and
+    // the most frequent response need not carry (nor format) it.
+    if !(cached.outcome == Outcome::Hit && cached.source == Source::Local) {
+        builder.insert_header((SERVER_TIMING, server_timing(cached)));
     }
+    let warning = match cached.outcome {
+        Outcome::StaleOnError => "111 folio \"Revalidation Failed: the database is unavailable\"",
+        Outcome::Stale => "110 folio \"Response is Stale\"",
+        Outcome::Hit | Outcome::Miss => return,
+    };
+    let age_secs = crate::cache::unix_ms().saturating_sub(cached.created_ms) / 1000;
+    builder
+        .insert_header((header::WARNING, warning))
+        .insert_header((header::AGE, age_secs));
 }
 
-/// Whether the client's copy is this entry (RFC 9110: If-None-Match wins
-/// over If-Modified-Since).
-fn not_modified(req: &HttpRequest, cached: &Cached) -> bool {
+/// The stored encoding this request accepts best, and its ETag.
+fn representation(req: &HttpRequest, cached: &Cached) -> (Coding, String) {
+    let coding = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Coding::Identity, |accept| {
+            Coding::choose(accept, &cached.encodings)
+        });
+    let base = cached.etag.trim_end_matches('"');
+    (coding, format!("{base}{}\"", coding.etag_suffix()))
+}
+
+/// Whether the client's copy is this entry in this encoding (RFC 9110:
+/// If-None-Match wins over If-Modified-Since).
+fn not_modified(req: &HttpRequest, cached: &Cached, etag: &str) -> bool {
     if let Some(inm) = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -53,7 +73,7 @@ fn not_modified(req: &HttpRequest, cached: &Cached) -> bool {
         return inm
             .split(',')
             .map(str::trim)
-            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == &*cached.etag);
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag);
     }
     let since = req
         .headers()
@@ -72,7 +92,8 @@ fn not_modified(req: &HttpRequest, cached: &Cached) -> bool {
     }
 }
 
-/// A page anyone may see and any cache may keep (and revalidate).
+/// A page anyone may see and any cache may keep (and revalidate), sent in
+/// the stored encoding the client accepts best: no compression work here.
 pub fn public(
     req: &HttpRequest,
     state: &AppState,
@@ -80,7 +101,8 @@ pub fn public(
     content_type: &'static str,
 ) -> HttpResponse {
     let last_modified = HttpDate::from(UNIX_EPOCH + Duration::from_millis(cached.created_ms));
-    let not_modified = not_modified(req, &cached);
+    let (coding, etag) = representation(req, &cached);
+    let not_modified = not_modified(req, &cached, &etag);
     let mut builder = if not_modified {
         HttpResponse::NotModified()
     } else {
@@ -88,13 +110,21 @@ pub fn public(
     };
     common(&mut builder, &cached);
     builder
-        .insert_header((header::ETAG, &*cached.etag))
+        .insert_header((header::ETAG, etag))
         .insert_header((header::LAST_MODIFIED, last_modified))
+        .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()));
     if not_modified {
         builder.finish()
     } else {
-        builder.content_type(content_type).body(cached.body)
+        if let Some(name) = coding.header() {
+            builder.insert_header((header::CONTENT_ENCODING, name));
+        }
+        let body = match cached.encodings.get(coding) {
+            Some(stored) => stored.clone(),
+            None => cached.body,
+        };
+        builder.content_type(content_type).body(body)
     }
 }
 
