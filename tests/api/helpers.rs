@@ -403,6 +403,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         require_redis();
         env.insert("REDIS_URL".into(), REDIS_URL.into());
     }
+    // 50 ms is the production budget for a healthy Redis next door; the
+    // suite runs dozens of servers at once on two cores, where a healthy
+    // Redis may take longer, and a test that asserts a hit would then see
+    // the cache fail open. Tests of outages set the production value.
+    env.insert("REDIS_TIMEOUT_MS".into(), "1000".into());
     for (k, v) in options.env {
         env.insert(k.into(), v);
     }

@@ -238,7 +238,9 @@ fn load(
 async fn a_redis_outage_under_load_costs_no_errors() {
     let mut redis = OwnRedis::start();
     let app = spawn_app_with(
-        AppOptions::new(Backend::Sqlite, CacheKind::Memory).with("REDIS_URL", redis.url()),
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory)
+            .with("REDIS_URL", redis.url())
+            .with("REDIS_TIMEOUT_MS", "50"),
     )
     .await;
     app.seed(200, 8_000, 42).await;
@@ -310,7 +312,9 @@ async fn an_edit_during_a_partition_leaves_nothing_stale_behind() {
     crate::helpers::require_redis();
     let partition = Partition::start(6379).await;
     let app = spawn_app_with(
-        AppOptions::new(Backend::Sqlite, CacheKind::Memory).with("REDIS_URL", partition.url()),
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory)
+            .with("REDIS_URL", partition.url())
+            .with("REDIS_TIMEOUT_MS", "50"),
     )
     .await;
     app.seed(30, 900, 43).await;
