@@ -26,7 +26,14 @@
 #      all of the load above; prints the peak and the value 2 s after the load
 #      (target < 50 MB for both, MB = 1,000,000 bytes);
 #   7. prints markdown to paste into the README;
-#   8. on exit, whatever happened: stops folio and the reference, clears the
+#   8. the change feed's figures (`examples/feed_bench.rs`, unless
+#      BENCH_FEED=off): on SQLite and on PostgreSQL
+#      (postgres://postgres@127.0.0.1:5432/folio_feed_bench, EMPTIED), how soon
+#      a write made by another client shows on two folio instances (p50, p99,
+#      max of 200 writes; targets 1 s on SQLite, 200 ms on PostgreSQL), and
+#      what the triggers cost `folio seed --books 10000 --ratings 500000`
+#      (median of 3 runs with them, 3 without; target <= 25 %);
+#   9. on exit, whatever happened: stops folio and the reference, clears the
 #      bench's Redis keys (`folio cache clear` under its own prefix) and deletes
 #      its temp dir.
 # A FAIL is reported, not an error: the exit status is 0 unless the bench
@@ -46,6 +53,7 @@
 #                       A missing database is created when psql is installed.
 #   BENCH_REDIS_URL     Redis for the cache (default redis://127.0.0.1:6379);
 #                       `none` benchmarks the in-process cache instead.
+#   BENCH_FEED          `off` skips step 8
 #   BENCH_BOOKS, BENCH_RATINGS
 #                       the seed's size (default 10000 and 500000)
 #   RUST_LOG            folio's log filter, as usual; its logs go to files in
@@ -498,3 +506,13 @@ echo "| peak, during all of the load above | < $MEM_TARGET_MB MB | $(mb "$PEAK_K
 echo "| 2 s after the load | < $MEM_TARGET_MB MB | $(mb "$AFTER_KB") MB | $(mem_verdict "$AFTER_KB") |"
 echo
 echo "_${VERSION} (${COMMIT}), release build; ${BACKEND}, ${CACHE_NAME} cache, $BOOKS books, $RATINGS ratings; medians of $ROUNDS alternating rounds of \`wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS_PER_ROUTE}s\` on loopback; reference: \`../shared/bench/limit\` serving the same bytes; $(nproc) cores${CPU:+ ($CPU)}; $(date -u +%Y-%m-%d)._"
+
+# --- the change feed -------------------------------------------------------------
+if [[ ${BENCH_FEED:-on} != off ]]; then
+    echo
+    echo "== the change feed: outside writes seen on two instances, and the seed's overhead"
+    cargo build --release --quiet --example feed_bench
+    feed_redis=$REDIS
+    [[ $feed_redis == none ]] && feed_redis=redis://127.0.0.1:6379
+    FOLIO_BIN="$BIN" REDIS_URL="$feed_redis" "$TARGET_DIR/release/examples/feed_bench"
+fi
