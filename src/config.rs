@@ -134,6 +134,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Open connections one instance accepts; more wait in the listen queue.
     pub max_connections: usize,
+    /// Varnish or a CDN in front (`FOLIO_EDGE_*`, `src/edge/`).
+    pub edge: crate::edge::EdgeSettings,
 }
 
 /// A setting that must never be printed: its Debug is a mask.
@@ -296,6 +298,12 @@ impl Settings {
         let body_timeout =
             Duration::from_millis(number("FOLIO_BODY_TIMEOUT_MS", 10_000, 100..=600_000)?);
         let max_connections = number("FOLIO_MAX_CONNECTIONS", 4096, 1..=1_000_000)? as usize;
+        let edge = crate::edge::EdgeSettings::parse(
+            get("FOLIO_EDGE_PURGE_URLS").as_deref(),
+            get("FOLIO_EDGE_KEY_HEADER").as_deref(),
+            get("FOLIO_EDGE_MAX_AGE").as_deref(),
+            MAX_TTL_SECS,
+        )?;
 
         Ok(Self {
             database_url,
@@ -320,6 +328,7 @@ impl Settings {
             header_timeout,
             body_timeout,
             max_connections,
+            edge,
         })
     }
 }

@@ -4,7 +4,6 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::http::header::HeaderValue;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -19,6 +18,7 @@ use crate::catalogue::Catalogue;
 use crate::changes::ChangeFeed;
 use crate::config::{redact_password, Settings};
 use crate::db::{DataError, Database};
+use crate::edge::{self, EdgePurger};
 use crate::kv::{self, Kv};
 use crate::web::{self as routes, AppState};
 
@@ -200,7 +200,11 @@ impl Application {
                 settings.password_wait,
             ),
         );
-        let feed = ChangeFeed::new(db.clone(), stores.cache.clone());
+        let feed = ChangeFeed::with_edge(
+            db.clone(),
+            stores.cache.clone(),
+            EdgePurger::new(&settings.edge),
+        );
         // Before Redis is used again after an outage, what changed meanwhile
         // is applied.
         let recovering = feed.clone();
@@ -221,17 +225,19 @@ impl Application {
 
         let route_settings = settings.clone();
         let limits = routes::security::ConnectionLimits::of(&settings);
-        let public_cache_control = HeaderValue::try_from(format!(
-            "public, max-age={}, stale-while-revalidate={}",
-            settings.public_max_age, settings.stale_while_revalidate
-        ))
-        .expect("digits and ASCII make a header value");
+        let public_cache_control = edge::public_cache_control(
+            settings.public_max_age,
+            settings.stale_while_revalidate,
+            &settings.edge,
+        );
+        let edge_headers = edge::EdgeHeaders::of(&settings.edge);
         let state = web::Data::new(AppState {
             settings,
             catalogue: Catalogue::new(db, stores.cache),
             editor,
             accounts,
             public_cache_control,
+            edge: edge_headers,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -16,7 +16,8 @@
 //! * at start, before the server takes requests, and after a Redis outage,
 //!   before Redis is used again.
 //!
-//! Nothing is lost: a row stays until its tags were bumped, whether folio was
+//! Nothing is lost: a row stays until its tags were bumped (and, with edges
+//! configured, purged at every edge: `src/edge/`), whether folio was
 //! down, frozen or killed meanwhile. Several instances may drain at once: a
 //! bump twice is harmless, and a row is only deleted once bumped.
 
@@ -34,6 +35,7 @@ use crate::cache::metrics::Histogram;
 use crate::cache::{Cache, Change, StoreError, Tag};
 use crate::db::changes::{self, PendingChange};
 use crate::db::{DataError, Database};
+use crate::edge::{EdgePurger, PurgeError};
 
 /// How often the log is read even when nothing woke the feed.
 pub const SAFETY_POLL: Duration = Duration::from_secs(2);
@@ -54,6 +56,8 @@ pub enum FeedError {
     Database(#[from] DataError),
     #[error("the cache cannot take the changes: {0}")]
     Cache(#[from] StoreError),
+    #[error("the edges cannot take the changes: {0}")]
+    Edge(#[from] PurgeError),
 }
 
 /// The feed's state, for `/metrics`, `/readyz` and the admin's cache page.
@@ -80,6 +84,8 @@ pub struct ChangeFeed {
 struct Inner {
     db: Database,
     cache: Arc<Cache>,
+    /// Edges purged after each bump, before the rows are forgotten.
+    edge: Option<EdgePurger>,
     /// One drain at a time in this process: a writer that waits for its
     /// turn drains after its own commit, so it sees its own rows.
     turn: tokio::sync::Mutex<()>,
@@ -102,10 +108,16 @@ struct Last {
 
 impl ChangeFeed {
     pub fn new(db: Database, cache: Arc<Cache>) -> Self {
+        Self::with_edge(db, cache, None)
+    }
+
+    /// A feed that also purges the tags it bumps at the configured edges.
+    pub fn with_edge(db: Database, cache: Arc<Cache>, edge: Option<EdgePurger>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 cache,
+                edge,
                 turn: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
                 stopped: AtomicBool::new(false),
@@ -217,6 +229,11 @@ impl ChangeFeed {
         } else {
             inner.cache.invalidate_tags(&tags).await?;
         }
+        // After the bump, so that an edge's next fetch gets the new page.
+        if let Some(edge) = &inner.edge {
+            edge.purge(&tags).await?;
+            edge.purge_again_later(tags);
+        }
         let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
         inner.db.run(move |c| changes::forget(c, &seqs)).await?;
         self.record_applied(&rows);
@@ -300,6 +317,9 @@ impl ChangeFeed {
         self.inner
             .lag
             .render(out, "folio_change_feed_lag_seconds", "");
+        if let Some(edge) = &self.inner.edge {
+            edge.render_metrics(out);
+        }
     }
 }
 

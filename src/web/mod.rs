@@ -35,6 +35,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// `Cache-Control` of public pages, made once from the settings.
     pub public_cache_control: header::HeaderValue,
+    /// Surrogate keys and `Surrogate-Control` of public pages.
+    pub edge: crate::edge::EdgeHeaders,
 }
 
 impl AppState {
