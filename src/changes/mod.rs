@@ -202,6 +202,12 @@ impl ChangeFeed {
                 Ok(n) => n,
                 Err(e) => {
                     inner.failures.fetch_add(1, Ordering::Relaxed);
+                    if let FeedError::Edge(_) = e {
+                        // folio's own tiers took the bump: the feed is not
+                        // stuck, an edge is (`folio_edge_purge_failures_total`);
+                        // the rows wait for it.
+                        inner.last.lock().expect("feed state").success = Instant::now();
+                    }
                     return Err(e);
                 }
             };
