@@ -136,6 +136,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// Varnish or a CDN in front (`FOLIO_EDGE_*`, `src/edge/`).
     pub edge: crate::edge::EdgeSettings,
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: crate::edge::TrustedProxies,
 }
 
 /// A setting that must never be printed: its Debug is a mask.
@@ -304,6 +306,11 @@ impl Settings {
             get("FOLIO_EDGE_MAX_AGE").as_deref(),
             MAX_TTL_SECS,
         )?;
+        let trusted_proxies = match get("FOLIO_TRUSTED_PROXIES") {
+            Some(v) => crate::edge::TrustedProxies::parse(&v)
+                .map_err(|e| invalid("FOLIO_TRUSTED_PROXIES", &v, &e))?,
+            None => crate::edge::TrustedProxies::default(),
+        };
 
         Ok(Self {
             database_url,
@@ -329,6 +336,7 @@ impl Settings {
             body_timeout,
             max_connections,
             edge,
+            trusted_proxies,
         })
     }
 }
@@ -422,6 +430,9 @@ mod tests {
             ("FOLIO_BODY_TIMEOUT_MS", "-1"),
             ("FOLIO_MAX_CONNECTIONS", "0"),
             ("DATABASE_URL", "mysql://x/y"),
+            ("FOLIO_EDGE_PURGE_URLS", "ftp://edge"),
+            ("FOLIO_EDGE_KEY_HEADER", "etag"),
+            ("FOLIO_TRUSTED_PROXIES", "localhost"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

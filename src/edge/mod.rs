@@ -9,6 +9,7 @@
 //! `Surrogate-Control`) while browsers still revalidate, and the change feed
 //! purges the tags it bumps at every edge (`purge.rs`).
 
+pub mod forwarded;
 pub mod purge;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -16,6 +17,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use crate::cache::Fragment;
 use crate::config::ConfigError;
 
+pub use forwarded::TrustedProxies;
 pub use purge::{EdgePurger, PurgeError};
 
 /// At most this many edges: each is purged on every write.
