@@ -159,6 +159,9 @@ const BLOCKING_THREADS_PER_WORKER: usize = 16;
 /// Sign-ins that may wait for each password-checking thread.
 const PASSWORD_QUEUE_PER_THREAD: usize = 8;
 
+/// How long a stopping instance finishes requests in flight.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Redis failures in a row that open the circuit breaker.
 const BREAKER_THRESHOLD: u32 = 3;
 
@@ -258,6 +261,7 @@ impl Application {
         .max_connections(limits.per_worker)
         .client_request_timeout(limits.header_timeout)
         .client_disconnect_timeout(limits.disconnect_timeout)
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: format!("port {port}"),
@@ -275,7 +279,15 @@ impl Application {
         &self.feed
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: the
+    /// listener closes at once (a proxy sends new requests to the other
+    /// instances), requests in flight are finished (for up to
+    /// `SHUTDOWN_GRACE`), and the change feed stops following the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let feed = self.feed.clone();
+        let _ = tokio::task::spawn_blocking(move || feed.stop()).await;
+        tracing::info!("folio stopped: in-flight requests were answered");
+        served
     }
 }

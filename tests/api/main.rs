@@ -16,3 +16,4 @@ mod process;
 mod protocol;
 mod proxies;
 mod resilience;
+mod rolling_restart;

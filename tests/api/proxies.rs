@@ -130,3 +130,73 @@ pub fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `nginx` running `deploy/nginx/folio.conf`, its upstream pointed at a
+/// test's folio instances.
+pub struct Nginx {
+    pub port: u16,
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Nginx {
+    pub async fn start(port: u16, instances: &[u16]) -> Nginx {
+        require("nginx", "nginx-light");
+        let dir = scratch_dir("nginx");
+        let mut site = std::fs::read_to_string(repo_file("deploy/nginx/folio.conf")).unwrap();
+        let shipped_listen = "listen 127.0.0.1:8080;";
+        assert!(site.contains(shipped_listen), "the nginx listen moved");
+        site = site.replace(shipped_listen, &format!("listen 127.0.0.1:{port};"));
+        let shipped_servers: Vec<String> = site
+            .lines()
+            .filter(|l| l.trim_start().starts_with("server 127.0.0.1:"))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            shipped_servers.len(),
+            3,
+            "the shipped upstream has 3 instances"
+        );
+        let servers: String = instances
+            .iter()
+            .map(|p| format!("    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;\n"))
+            .collect();
+        site = site.replacen(&format!("{}\n", shipped_servers[0]), &servers, 1);
+        for line in &shipped_servers[1..] {
+            site = site.replacen(&format!("{line}\n"), "", 1);
+        }
+        std::fs::write(dir.join("folio.conf"), site).unwrap();
+        let d = dir.display();
+        let main = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+             include {d}/folio.conf;\n}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), main).unwrap();
+        let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let mut child = Command::new("nginx")
+            .args(["-p", dir.to_str().unwrap()])
+            .args(["-c", dir.join("nginx.conf").to_str().unwrap()])
+            .args(["-e", dir.join("error.log").to_str().unwrap()])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start nginx");
+        wait_for_http(port, &mut child, "nginx").await;
+        Nginx { port, child, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM is nginx's fast shutdown: the master stops its workers.
+        stop(&mut self.child);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
