@@ -212,6 +212,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             match tag {
                 Some(tag) => {
                     cache.invalidate_tags(&[tag]).await?;
+                    if let Some(edge) = folio::edge::EdgePurger::new(&settings.edge) {
+                        edge.purge(&[tag]).await?;
+                        println!("purged {tag} at the edges");
+                    }
                     println!("invalidated every fragment that depends on {tag}");
                 }
                 None => {

@@ -182,6 +182,15 @@ impl ChangeFeed {
         }
     }
 
+    /// Purges `tags` at the configured edges (none: nothing to do), for
+    /// invalidations that do not go through the log (a manual flush).
+    pub async fn purge_edges(&self, tags: &[Tag]) -> Result<(), PurgeError> {
+        match &self.inner.edge {
+            Some(edge) => edge.purge(tags).await,
+            None => Ok(()),
+        }
+    }
+
     /// Reads the log and applies every pending change; returns how many
     /// subjects were applied.
     pub async fn apply_pending(&self) -> Result<usize, FeedError> {
