@@ -14,7 +14,8 @@
 #      workload (s = 1) over /api/books/{id} for every book and
 #      /books?page=N for every catalogue page (scripts/zipf.lua): first folio
 #      alone, then through Varnish from a cold edge, and prints req/s of
-#      both, their ratio, and Varnish's hit ratio (cache_hit / (hit + miss));
+#      both, their ratio, Varnish's hit ratio (cache_hit / (hit + miss)),
+#      and the Redis calls per request folio alone made (/metrics);
 #   4. asks Varnish how many objects one book write purges (PURGE with the
 #      write's keys, `books book:1`, from folio's address);
 #   5. on exit stops what it started (by PID) and clears its Redis keys.
@@ -88,7 +89,11 @@ hits() { varnishstat -n "$TMP/varnish" -1 -f MAIN.cache_hit -f MAIN.cache_miss |
 
 # Warm folio's own tiers once, so both runs start from folio's hit path.
 wrk -t1 -c4 -d2s -s scripts/zipf.lua "http://127.0.0.1:$FOLIO_PORT" >/dev/null
+redis_calls() { curl -s "http://127.0.0.1:$FOLIO_PORT/metrics" | awk '/^folio_redis_roundtrip_seconds_count/ { print $2 }'; }
+R0=$(redis_calls)
 ALONE=$(load "http://127.0.0.1:$FOLIO_PORT" | tee "$TMP/alone.txt" | rps)
+R1=$(redis_calls)
+ALONE_REQUESTS=$(awk '/requests in/ { print $1 }' "$TMP/alone.txt")
 EDGE=$(load "http://127.0.0.1:$EDGE_PORT" | tee "$TMP/edge.txt" | rps)
 eval "$(hits | sed 's/MAIN\.//')"
 PURGED=$(curl -s -X PURGE -H 'xkey: books book:1' "http://127.0.0.1:$EDGE_PORT/" | sed -n 's/.*Purged \([0-9]*\).*/\1/p' | head -1)
@@ -99,5 +104,6 @@ echo "|---|---|"
 echo "| folio alone (Redis + in-process tier) | $ALONE |"
 echo "| through Varnish (cold at start) | $EDGE |"
 awk -v a="$ALONE" -v e="$EDGE" 'BEGIN { printf "Varnish / folio alone: %.2f\n", e / a }'
+awk -v r0="${R0:-0}" -v r1="${R1:-0}" -v n="$ALONE_REQUESTS" 'BEGIN { printf "Redis calls per request, folio alone: %.3f\n", (r1 - r0) / n }'
 awk -v h="$cache_hit" -v m="$cache_miss" 'BEGIN { printf "Varnish hit ratio: %.4f (%d hits, %d misses)\n", h / (h + m), h, m }'
-echo "one book write purges ${PURGED:-?} objects at the edge (its page, its JSON, every catalogue page, the chart pages)"
+echo "one book write purges ${PURGED:-?} objects at the edge (the book's JSON, every catalogue page, the chart pages when cached)"
