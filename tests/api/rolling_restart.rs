@@ -1,10 +1,13 @@
 //! Many instances behind the shipped nginx configuration, restarted one at
-//! a time under load: no request fails.
+//! a time under load: no request fails; and behind it, each client is
+//! counted as itself by the per-address limits.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::helpers::{spawn_app, Backend, CacheKind, TestApp, REDIS_URL};
+use super::helpers::{
+    spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, REDIS_URL,
+};
 use super::process::{self, Process};
 use super::proxies::{free_port, Nginx};
 
@@ -148,4 +151,77 @@ async fn three_instances_behind_nginx_restarted_one_at_a_time_answer_every_reque
         "rolling restart of 3 instances under load: {} requests, {:.0} req/s, 0 errors",
         load.requests, load.requests_per_sec
     );
+}
+
+/// A reader connecting from `source` (a loopback address of its own) with
+/// its own cookies, rating book 2 through `base`; the answer's status.
+async fn rate_from(base: &str, source: [u8; 4], forged_for: Option<&str>) -> u16 {
+    let reader = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(source))
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = reader
+        .get(format!("{base}/books/2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = super::helpers::csrf_token(&page);
+    let mut rating = reader
+        .post(format!("{base}/books/2/ratings"))
+        .form(&[("stars", "4"), ("csrf_token", token.as_str())]);
+    if let Some(forged) = forged_for {
+        rating = rating.header("x-forwarded-for", forged);
+    }
+    rating.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_nginx_each_client_has_its_own_limit_and_cannot_borrow_another() {
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory)
+            .with("FOLIO_RATINGS_PER_HOUR", "1")
+            .with("FOLIO_TRUSTED_PROXIES", "127.0.0.1"),
+    )
+    .await;
+    app.seed(5, 10, 31).await;
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let nginx = Nginx::start(free_port(), &[port]).await;
+    let base = nginx.url("");
+    assert_eq!(rate_from(&base, [127, 0, 0, 2], None).await, 303);
+    assert_eq!(
+        rate_from(&base, [127, 0, 0, 2], None).await,
+        429,
+        "one per hour"
+    );
+    // Another client behind the same proxy has a limit of its own...
+    assert_eq!(rate_from(&base, [127, 0, 0, 3], None).await, 303);
+    // ...and naming a fresh address itself does not give it another.
+    assert_eq!(
+        rate_from(&base, [127, 0, 0, 3], Some("127.0.0.9")).await,
+        429,
+        "a client's own X-Forwarded-For was believed"
+    );
+
+    // Without FOLIO_TRUSTED_PROXIES every client behind nginx is nginx.
+    let untrusting = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory).with("FOLIO_RATINGS_PER_HOUR", "1"),
+    )
+    .await;
+    untrusting.seed(5, 10, 31).await;
+    let port: u16 = untrusting
+        .address
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let nginx = Nginx::start(free_port(), &[port]).await;
+    let base = nginx.url("");
+    assert_eq!(rate_from(&base, [127, 0, 0, 2], None).await, 303);
+    assert_eq!(rate_from(&base, [127, 0, 0, 3], None).await, 429);
 }
