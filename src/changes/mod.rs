@@ -139,9 +139,13 @@ impl ChangeFeed {
     /// database for as long as this feed lives. Should the first drain
     /// fail, Redis is not used until the recovery hook has applied it.
     pub async fn start(&self) {
-        if let Err(e) = self.apply_pending().await {
-            tracing::warn!(error = %e, "change feed: the log could not be applied at start; Redis waits for it");
-            self.inner.cache.hold_until_recovered();
+        match self.apply_pending().await {
+            // The cache took the bumps; only an edge waits.
+            Ok(_) | Err(FeedError::Edge(_)) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "change feed: the log could not be applied at start; Redis waits for it");
+                self.inner.cache.hold_until_recovered();
+            }
         }
         *self.inner.listener.lock().expect("feed state") = listen::spawn(self);
         let feed = self.clone();
@@ -198,8 +202,16 @@ impl ChangeFeed {
     }
 
     /// The same while the Redis breaker is recovering (before it closes).
+    /// An edge that does not answer does not keep Redis out of use: Redis
+    /// took the bumps, and the rows wait in the log for the edge.
     pub async fn apply_pending_recovering(&self) -> Result<usize, FeedError> {
-        self.drain(true).await
+        match self.drain(true).await {
+            Err(FeedError::Edge(e)) => {
+                tracing::warn!(error = %e, "change feed: Redis is current again; the edges' purges wait in the change log");
+                Ok(0)
+            }
+            other => other,
+        }
     }
 
     async fn drain(&self, recovering: bool) -> Result<usize, FeedError> {

@@ -251,3 +251,46 @@ async fn a_change_waits_in_the_log_until_the_edge_acknowledges_even_across_a_res
     assert!(through.contains("Waiting for the edge"), "{through}");
     assert_eq!(purge_failures(&next).await, 0);
 }
+
+/// An edge that is down does not keep Redis out of use after an outage:
+/// the bumps are made, the hits come back, and only the purge waits.
+#[tokio::test]
+async fn an_edge_that_is_down_does_not_keep_redis_out_after_an_outage() {
+    let mut redis = super::resilience::OwnRedis::start();
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory)
+            .with("REDIS_URL", redis.url())
+            .with("FOLIO_EDGE_PURGE_URLS", edge_url(free_port())),
+    )
+    .await;
+    app.seed(8, 20, 13).await;
+    app.fetch("/api/books/4").await;
+    assert_eq!(app.fetch("/api/books/4").await.1.as_deref(), Some("HIT"));
+
+    redis.stop();
+    // Written while Redis is away: the change waits in the log.
+    app.outside_sql("UPDATE books SET title = 'Written during the outage' WHERE id = 4");
+    let (status, _, body) = app.fetch("/api/books/4").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Written during the outage"), "{body}");
+    redis.restart();
+
+    // The breaker closes once the log is applied to Redis, edge or not.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, x_cache, body) = app.fetch("/api/books/4").await;
+        assert!(
+            body.contains("Written during the outage"),
+            "stale after the outage: {body}"
+        );
+        if x_cache.as_deref() == Some("HIT") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no hit 10 s after Redis came back: the edge kept Redis out"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(pending_changes(&app).await > 0, "the purge was forgotten");
+}
