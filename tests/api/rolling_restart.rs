@@ -90,10 +90,13 @@ async fn three_instances_behind_nginx_restarted_one_at_a_time_answer_every_reque
     let mut instances: Vec<Process> = ports.iter().map(|&p| instance(&app, p)).collect();
     let nginx = Nginx::start(free_port(), &ports).await;
 
-    // A light load (4 connections) that still has requests in flight at
-    // every restart: the suite's other tests share these cores.
+    // A steady load (4 connections, each waiting 4 ms between requests:
+    // under 1,000 req/s) that has requests in flight at every restart and
+    // leaves the suite's other tests their share of the cores.
     let load_secs = 10;
     let url = nginx.url("/books");
+    let pace = std::env::temp_dir().join(format!("{}.lua", super::helpers::unique_name("pace")));
+    std::fs::write(&pace, "function delay()\n  return 4\nend\n").unwrap();
     let wrk = tokio::task::spawn_blocking(move || {
         let out = Command::new("wrk")
             .args([
@@ -102,10 +105,13 @@ async fn three_instances_behind_nginx_restarted_one_at_a_time_answer_every_reque
                 &format!("-d{load_secs}s"),
                 "--timeout",
                 "10s",
+                "-s",
+                pace.to_str().unwrap(),
                 &url,
             ])
             .output()
             .expect("run wrk");
+        let _ = std::fs::remove_file(&pace);
         String::from_utf8_lossy(&out.stdout).into_owned()
     });
 
@@ -144,7 +150,7 @@ async fn three_instances_behind_nginx_restarted_one_at_a_time_answer_every_reque
     let out = wrk.await.unwrap();
     println!("{out}");
     let load = parse_wrk(&out);
-    assert!(load.requests > 100, "wrk hardly ran: {load:?}");
+    assert!(load.requests > 1000, "wrk hardly ran: {load:?}");
     assert_eq!(load.non_2xx, 0, "{load:?}");
     assert_eq!(load.socket_errors, 0, "{load:?}");
     println!(
