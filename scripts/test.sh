@@ -14,11 +14,23 @@ command -v cc >/dev/null || need_packages+=(build-essential)
 # The end-to-end test drives Debian's headless Chromium through chromedriver.
 command -v chromium >/dev/null || need_packages+=(chromium)
 command -v chromedriver >/dev/null || need_packages+=(chromium-driver)
+# The edge tests run real Varnish (with varnish-modules' xkey) and nginx,
+# each started by the tests themselves on free loopback ports.
+new_services=()
+command -v varnishd >/dev/null || { need_packages+=(varnish); new_services+=(varnish varnishncsa); }
+dpkg -s varnish-modules >/dev/null 2>&1 || need_packages+=(varnish-modules)
+command -v nginx >/dev/null || { need_packages+=(nginx-light); new_services+=(nginx); }
+command -v wrk >/dev/null || need_packages+=(wrk)
 if ((${#need_packages[@]})); then
     echo "test.sh: installing ${need_packages[*]}"
     if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
     "${SUDO[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need_packages[@]}" >/dev/null
+    # Where systemd runs, Debian starts what it installs (Varnish on :6081,
+    # nginx on :80): the tests start their own, so the ones just installed go.
+    if [[ -d /run/systemd/system ]] && ((${#new_services[@]})); then
+        "${SUDO[@]}" systemctl disable --now "${new_services[@]}" >/dev/null 2>&1 || true
+    fi
 fi
 
 # The diesel CLI: the change feed's tests run the README's newcomer path with it.

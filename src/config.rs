@@ -137,6 +137,10 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Open connections one instance accepts; more wait in the listen queue.
     pub max_connections: usize,
+    /// Varnish or a CDN in front (`FOLIO_EDGE_*`, `src/edge/`).
+    pub edge: crate::edge::EdgeSettings,
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: crate::edge::TrustedProxies,
 }
 
 /// A setting that must never be printed: its Debug is a mask.
@@ -303,6 +307,17 @@ impl Settings {
         let body_timeout =
             Duration::from_millis(number("FOLIO_BODY_TIMEOUT_MS", 10_000, 100..=600_000)?);
         let max_connections = number("FOLIO_MAX_CONNECTIONS", 4096, 1..=1_000_000)? as usize;
+        let edge = crate::edge::EdgeSettings::parse(
+            get("FOLIO_EDGE_PURGE_URLS").as_deref(),
+            get("FOLIO_EDGE_KEY_HEADER").as_deref(),
+            get("FOLIO_EDGE_MAX_AGE").as_deref(),
+            MAX_TTL_SECS,
+        )?;
+        let trusted_proxies = match get("FOLIO_TRUSTED_PROXIES") {
+            Some(v) => crate::edge::TrustedProxies::parse(&v)
+                .map_err(|e| invalid("FOLIO_TRUSTED_PROXIES", &v, &e))?,
+            None => crate::edge::TrustedProxies::default(),
+        };
 
         Ok(Self {
             database_url,
@@ -328,6 +343,8 @@ impl Settings {
             header_timeout,
             body_timeout,
             max_connections,
+            edge,
+            trusted_proxies,
         })
     }
 }
@@ -423,6 +440,9 @@ mod tests {
             ("FOLIO_BODY_TIMEOUT_MS", "-1"),
             ("FOLIO_MAX_CONNECTIONS", "0"),
             ("DATABASE_URL", "mysql://x/y"),
+            ("FOLIO_EDGE_PURGE_URLS", "ftp://edge"),
+            ("FOLIO_EDGE_KEY_HEADER", "etag"),
+            ("FOLIO_TRUSTED_PROXIES", "localhost"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

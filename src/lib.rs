@@ -7,6 +7,7 @@
 //! * `catalogue` — what the pages show, read through the cache
 //! * `domain`    — values from outside, parsed
 //! * `web`       — routes, handlers and the error mapping; `templates/` beside
+//! * `edge`      — surrogate keys and purges for Varnish or a CDN in front
 //! * `startup`   — wiring it all into a server
 
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod changes;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod edge;
 pub mod kv;
 pub mod startup;
 pub mod web;

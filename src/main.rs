@@ -27,7 +27,8 @@ use folio::startup::{self, Application};
         file folio.db), REDIS_URL (unset: an in-process cache), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
         CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS, FOLIO_SESSION_TTL, \
         FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR, FOLIO_PASSWORD_THREADS, FOLIO_PASSWORD_WAIT_MS, \
-        FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, FOLIO_MAX_CONNECTIONS. \
+        FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, FOLIO_MAX_CONNECTIONS, \
+        FOLIO_EDGE_PURGE_URLS, FOLIO_EDGE_KEY_HEADER, FOLIO_EDGE_MAX_AGE, FOLIO_TRUSTED_PROXIES. \
         See the README.\n\n\
         With no command, folio serves the site."
 )]
@@ -213,6 +214,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             match tag {
                 Some(tag) => {
                     cache.invalidate_tags(&[tag]).await?;
+                    if let Some(edge) = folio::edge::EdgePurger::new(&settings.edge) {
+                        edge.purge(&[tag]).await?;
+                        println!("purged {tag} at the edges");
+                    }
                     println!("invalidated every fragment that depends on {tag}");
                 }
                 None => {

@@ -4,7 +4,6 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::http::header::HeaderValue;
 use actix_web::{web, App, HttpServer};
 
 use crate::auth::limits::Limits;
@@ -18,6 +17,7 @@ use crate::catalogue::Catalogue;
 use crate::changes::ChangeFeed;
 use crate::config::{redact_password, Settings};
 use crate::db::{DataError, Database};
+use crate::edge::{self, EdgePurger};
 use crate::kv::{self, Kv};
 use crate::web::{self as routes, AppState};
 
@@ -159,6 +159,9 @@ const BLOCKING_THREADS_PER_WORKER: usize = 16;
 /// Sign-ins that may wait for each password-checking thread.
 const PASSWORD_QUEUE_PER_THREAD: usize = 8;
 
+/// How long a stopping instance finishes requests in flight.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Redis failures in a row that open the circuit breaker.
 const BREAKER_THRESHOLD: u32 = 3;
 
@@ -200,7 +203,11 @@ impl Application {
                 settings.password_wait,
             ),
         );
-        let feed = ChangeFeed::new(db.clone(), stores.cache.clone());
+        let feed = ChangeFeed::with_edge(
+            db.clone(),
+            stores.cache.clone(),
+            EdgePurger::new(&settings.edge),
+        );
         // Before Redis is used again after an outage, what changed meanwhile
         // is applied.
         let recovering = feed.clone();
@@ -221,19 +228,20 @@ impl Application {
 
         let route_settings = settings.clone();
         let limits = routes::security::ConnectionLimits::of(&settings);
-        let public_cache_control = HeaderValue::try_from(format!(
-            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+        let public_cache_control = edge::public_cache_control(
             settings.public_max_age,
             settings.stale_while_revalidate,
-            settings.cache_grace.as_secs()
-        ))
-        .expect("digits and ASCII make a header value");
+            settings.cache_grace.as_secs(),
+            &settings.edge,
+        );
+        let edge_headers = edge::EdgeHeaders::of(&settings.edge);
         let state = web::Data::new(AppState {
             settings,
             catalogue: Catalogue::new(db, stores.cache),
             editor,
             accounts,
             public_cache_control,
+            edge: edge_headers,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -259,6 +267,7 @@ impl Application {
         .max_connections(limits.per_worker)
         .client_request_timeout(limits.header_timeout)
         .client_disconnect_timeout(limits.disconnect_timeout)
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: format!("port {port}"),
@@ -276,7 +285,15 @@ impl Application {
         &self.feed
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: the
+    /// listener closes at once (a proxy sends new requests to the other
+    /// instances), requests in flight are finished (for up to
+    /// `SHUTDOWN_GRACE`), and the change feed stops following the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let feed = self.feed.clone();
+        let _ = tokio::task::spawn_blocking(move || feed.stop()).await;
+        tracing::info!("folio stopped: in-flight requests were answered");
+        served
     }
 }

@@ -296,6 +296,18 @@ impl Fragment {
             Fragment::BookRow { .. } => Vec::new(),
         }
     }
+
+    /// The surrogate keys of the fragment's response (`src/edge/`): what it
+    /// depends on, known before computing. The chart pages' per-book tags
+    /// are learnt while computing, so they carry `books` instead, which
+    /// every write of a book touches as well.
+    pub fn edge_keys(&self) -> Vec<Tag> {
+        let mut keys = self.depends_on();
+        if matches!(self, Fragment::HomePage | Fragment::TopBooksJson) {
+            keys.push(Tag::Books);
+        }
+        keys
+    }
 }
 
 /// How long before its TTL ends an entry counts as expired: from then on it
@@ -463,6 +475,42 @@ mod tests {
             Fragment::SampleList,
         ] {
             assert!(f.depends_on().iter().any(|t| all.contains(t)), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn every_change_that_reaches_a_page_purges_it_at_the_edge() {
+        let changes = [
+            Change::BookWritten(7),
+            Change::BookDeleted(7),
+            Change::Ratings(7),
+            Change::ChartRecompute,
+            Change::Everything,
+        ];
+        let pages = [
+            Fragment::HomePage,
+            Fragment::TopBooksJson,
+            Fragment::CataloguePage(2),
+            Fragment::CatalogueJson(2),
+            Fragment::BookPage(7),
+            Fragment::BookJson(7),
+            Fragment::SampleList,
+        ];
+        for change in changes {
+            let touched = change.touches();
+            for page in pages {
+                // What the page depends on once computed: book 7 on the chart.
+                let mut depends = page.depends_on();
+                if matches!(page, Fragment::HomePage | Fragment::TopBooksJson) {
+                    depends.extend([Tag::Book(7)]);
+                }
+                if depends.iter().any(|t| touched.contains(t)) {
+                    assert!(
+                        page.edge_keys().iter().any(|t| touched.contains(t)),
+                        "{change:?} must purge {page:?}"
+                    );
+                }
+            }
         }
     }
 

@@ -16,7 +16,8 @@
 //! * at start, before the server takes requests, and after a Redis outage,
 //!   before Redis is used again.
 //!
-//! Nothing is lost: a row stays until its tags were bumped, whether folio was
+//! Nothing is lost: a row stays until its tags were bumped (and, with edges
+//! configured, purged at every edge: `src/edge/`), whether folio was
 //! down, frozen or killed meanwhile. Several instances may drain at once: a
 //! bump twice is harmless, and a row is only deleted once bumped.
 
@@ -34,6 +35,7 @@ use crate::cache::metrics::Histogram;
 use crate::cache::{Cache, Change, StoreError, Tag};
 use crate::db::changes::{self, PendingChange};
 use crate::db::{DataError, Database};
+use crate::edge::{EdgePurger, PurgeError};
 
 /// How often the log is read even when nothing woke the feed.
 pub const SAFETY_POLL: Duration = Duration::from_secs(2);
@@ -54,6 +56,8 @@ pub enum FeedError {
     Database(#[from] DataError),
     #[error("the cache cannot take the changes: {0}")]
     Cache(#[from] StoreError),
+    #[error("the edges cannot take the changes: {0}")]
+    Edge(#[from] PurgeError),
 }
 
 /// The feed's state, for `/metrics`, `/readyz` and the admin's cache page.
@@ -80,6 +84,8 @@ pub struct ChangeFeed {
 struct Inner {
     db: Database,
     cache: Arc<Cache>,
+    /// Edges purged after each bump, before the rows are forgotten.
+    edge: Option<EdgePurger>,
     /// One drain at a time in this process: a writer that waits for its
     /// turn drains after its own commit, so it sees its own rows.
     turn: tokio::sync::Mutex<()>,
@@ -102,10 +108,16 @@ struct Last {
 
 impl ChangeFeed {
     pub fn new(db: Database, cache: Arc<Cache>) -> Self {
+        Self::with_edge(db, cache, None)
+    }
+
+    /// A feed that also purges the tags it bumps at the configured edges.
+    pub fn with_edge(db: Database, cache: Arc<Cache>, edge: Option<EdgePurger>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 cache,
+                edge,
                 turn: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
                 stopped: AtomicBool::new(false),
@@ -127,9 +139,13 @@ impl ChangeFeed {
     /// database for as long as this feed lives. Should the first drain
     /// fail, Redis is not used until the recovery hook has applied it.
     pub async fn start(&self) {
-        if let Err(e) = self.apply_pending().await {
-            tracing::warn!(error = %e, "change feed: the log could not be applied at start; Redis waits for it");
-            self.inner.cache.hold_until_recovered();
+        match self.apply_pending().await {
+            // The cache took the bumps; only an edge waits.
+            Ok(_) | Err(FeedError::Edge(_)) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "change feed: the log could not be applied at start; Redis waits for it");
+                self.inner.cache.hold_until_recovered();
+            }
         }
         *self.inner.listener.lock().expect("feed state") = listen::spawn(self);
         let feed = self.clone();
@@ -170,6 +186,15 @@ impl ChangeFeed {
         }
     }
 
+    /// Purges `tags` at the configured edges (none: nothing to do), for
+    /// invalidations that do not go through the log (a manual flush).
+    pub async fn purge_edges(&self, tags: &[Tag]) -> Result<(), PurgeError> {
+        match &self.inner.edge {
+            Some(edge) => edge.purge(tags).await,
+            None => Ok(()),
+        }
+    }
+
     /// Reads the log and applies every pending change; returns how many
     /// subjects were applied.
     pub async fn apply_pending(&self) -> Result<usize, FeedError> {
@@ -177,8 +202,16 @@ impl ChangeFeed {
     }
 
     /// The same while the Redis breaker is recovering (before it closes).
+    /// An edge that does not answer does not keep Redis out of use: Redis
+    /// took the bumps, and the rows wait in the log for the edge.
     pub async fn apply_pending_recovering(&self) -> Result<usize, FeedError> {
-        self.drain(true).await
+        match self.drain(true).await {
+            Err(FeedError::Edge(e)) => {
+                tracing::warn!(error = %e, "change feed: Redis is current again; the edges' purges wait in the change log");
+                Ok(0)
+            }
+            other => other,
+        }
     }
 
     async fn drain(&self, recovering: bool) -> Result<usize, FeedError> {
@@ -190,6 +223,12 @@ impl ChangeFeed {
                 Ok(n) => n,
                 Err(e) => {
                     inner.failures.fetch_add(1, Ordering::Relaxed);
+                    if let FeedError::Edge(_) = e {
+                        // folio's own tiers took the bump: the feed is not
+                        // stuck, an edge is (`folio_edge_purge_failures_total`);
+                        // the rows wait for it.
+                        inner.last.lock().expect("feed state").success = Instant::now();
+                    }
                     return Err(e);
                 }
             };
@@ -216,6 +255,11 @@ impl ChangeFeed {
             inner.cache.invalidate_tags_recovering(&tags).await?;
         } else {
             inner.cache.invalidate_tags(&tags).await?;
+        }
+        // After the bump, so that an edge's next fetch gets the new page.
+        if let Some(edge) = &inner.edge {
+            edge.purge(&tags).await?;
+            edge.purge_again_later(tags);
         }
         let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
         inner.db.run(move |c| changes::forget(c, &seqs)).await?;
@@ -300,6 +344,9 @@ impl ChangeFeed {
         self.inner
             .lag
             .render(out, "folio_change_feed_lag_seconds", "");
+        if let Some(edge) = &self.inner.edge {
+            edge.render_metrics(out);
+        }
     }
 }
 

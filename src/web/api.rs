@@ -28,7 +28,13 @@ pub async fn top_books(
         })
         .await
         .map_err(WebError::json)?;
-    Ok(respond::public(&req, &state, cached, JSON))
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::TopBooksJson,
+        cached,
+        JSON,
+    ))
 }
 
 pub async fn catalogue(
@@ -44,7 +50,13 @@ pub async fn catalogue(
         })
         .await
         .map_err(WebError::json)?;
-    Ok(respond::public(&req, &state, cached, JSON))
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::CatalogueJson(page.get()),
+        cached,
+        JSON,
+    ))
 }
 
 pub async fn book(
@@ -62,5 +74,11 @@ pub async fn book(
         })
         .await
         .map_err(WebError::json)?;
-    Ok(respond::public(&req, &state, cached, JSON))
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::BookJson(id.get()),
+        cached,
+        JSON,
+    ))
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// `Cache-Control` of public pages, made once from the settings.
     pub public_cache_control: header::HeaderValue,
+    /// Surrogate keys and `Surrogate-Control` of public pages.
+    pub edge: crate::edge::EdgeHeaders,
 }
 
 impl AppState {
@@ -56,12 +58,26 @@ pub fn private_html(mut builder: actix_web::HttpResponseBuilder, body: String) -
         .body(body)
 }
 
-/// The address the request came from (the TCP peer; folio trusts no
-/// forwarding header).
+/// The address the request came from: the TCP peer, or, when that is a
+/// proxy of `FOLIO_TRUSTED_PROXIES`, the client it forwarded for.
 pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
-    req.peer_addr()
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return peer;
+    };
+    let trusted = &state.settings.trusted_proxies;
+    if trusted.is_empty() {
+        return peer;
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    trusted.client_addr(peer, &forwarded)
 }
 
 /// The `page` query parameter; a missing one is the first page.

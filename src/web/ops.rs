@@ -235,17 +235,21 @@ pub async fn flush(
         .invalidate_tags(&[tag])
         .await
         .map_err(super::error::cache_unavailable)?;
-    let text = format!("Invalidated everything that depends on {tag}.");
+    let (kind, text) = match state.editor.feed().purge_edges(&[tag]).await {
+        Ok(()) => (
+            FlashKind::Success,
+            format!("Invalidated everything that depends on {tag}."),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cache flushed; the edges were not purged");
+            (
+                FlashKind::Error,
+                format!("Invalidated everything that depends on {tag} in folio, but not at every edge ({e}). Try again."),
+            )
+        }
+    };
     tracing::info!(admin = ?session.admin().email, tag = ?raw, "cache flushed");
-    session
-        .flash(
-            &state,
-            Flash {
-                kind: FlashKind::Success,
-                text,
-            },
-        )
-        .await?;
+    session.flash(&state, Flash { kind, text }).await?;
     Ok(see_other("/admin/cache"))
 }
 

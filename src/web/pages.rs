@@ -41,7 +41,13 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             })
         })
         .await?;
-    Ok(respond::public(&req, &state, page, HTML))
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::HomePage,
+        page,
+        HTML,
+    ))
 }
 
 pub async fn home_uncached(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
@@ -65,7 +71,13 @@ pub async fn catalogue(
             catalogue_html(catalogue, page)
         })
         .await?;
-    Ok(respond::public(&req, &state, cached, HTML))
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::CataloguePage(page.get()),
+        cached,
+        HTML,
+    ))
 }
 
 /// A catalogue page of cached rows (Russian dolls): each row's key carries
@@ -243,5 +255,11 @@ pub async fn sample_cached(
             })
         })
         .await?;
-    Ok(respond::public(&req, &state, cached, HTML))
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::SampleList,
+        cached,
+        HTML,
+    ))
 }

@@ -9,12 +9,13 @@ use actix_web::http::header::{self, HeaderValue, HttpDate};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
-use crate::cache::{Cached, Coding, Outcome, Source};
+use crate::cache::{Cached, Coding, Fragment, Outcome, Source};
 
 pub const HTML: &str = "text/html; charset=utf-8";
 pub const JSON: &str = "application/json";
 pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 const SERVER_TIMING: header::HeaderName = header::HeaderName::from_static("server-timing");
+const SURROGATE_CONTROL: header::HeaderName = header::HeaderName::from_static("surrogate-control");
 
 /// `cache;desc="local";dur=0.02, compute;dur=12.3` (milliseconds).
 fn server_timing(cached: &Cached) -> String {
@@ -93,10 +94,12 @@ fn not_modified(req: &HttpRequest, cached: &Cached, etag: &str) -> bool {
 }
 
 /// A page anyone may see and any cache may keep (and revalidate), sent in
-/// the stored encoding the client accepts best: no compression work here.
+/// the stored encoding the client accepts best (no compression work here),
+/// named by its surrogate keys for the edges.
 pub fn public(
     req: &HttpRequest,
     state: &AppState,
+    fragment: Fragment,
     cached: Cached,
     content_type: &'static str,
 ) -> HttpResponse {
@@ -113,7 +116,11 @@ pub fn public(
         .insert_header((header::ETAG, etag))
         .insert_header((header::LAST_MODIFIED, last_modified))
         .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()));
+        .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()))
+        .insert_header((state.edge.key_header.name(), state.edge.keys_of(&fragment)));
+    if let Some(surrogate) = &state.edge.surrogate_control {
+        builder.insert_header((SURROGATE_CONTROL, surrogate.clone()));
+    }
     if not_modified {
         builder.finish()
     } else {

@@ -243,31 +243,12 @@ impl TestApp {
         email: &str,
         password: &str,
     ) -> reqwest::Response {
-        let token = self.form_token(client, "/admin/login").await;
-        client
-            .post(self.url("/admin/login"))
-            .form(&[
-                ("email", email),
-                ("password", password),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await
-            .unwrap()
+        post_login_at(&self.address, client, email, password).await
     }
 
     /// Signs `client` in; returns the session's CSRF token.
     pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
-        let response = self.post_login(client, email, password).await;
-        assert_eq!(
-            response.status(),
-            303,
-            "login failed: {}",
-            response.text().await.unwrap()
-        );
-        let dashboard = client.get(self.url("/admin")).send().await.unwrap();
-        assert_eq!(dashboard.status(), 200);
-        csrf_token(&dashboard.text().await.unwrap())
+        login_at(&self.address, client, email, password).await
     }
 
     /// Gives a book a new title through the editor (the write, then the
@@ -468,4 +449,44 @@ pub fn without_token(html: &str) -> String {
         }
         None => html.to_owned(),
     }
+}
+
+/// Fetches the sign-in form at `base` (folio, or a proxy in front) with
+/// `client` and submits it.
+pub async fn post_login_at(
+    base: &str,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = client
+        .get(format!("{base}/admin/login"))
+        .send()
+        .await
+        .unwrap();
+    let token = csrf_token(&form.text().await.unwrap());
+    client
+        .post(format!("{base}/admin/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs `client` in at `base`; returns the session's CSRF token.
+pub async fn login_at(base: &str, client: &reqwest::Client, email: &str, password: &str) -> String {
+    let response = post_login_at(base, client, email, password).await;
+    assert_eq!(
+        response.status(),
+        303,
+        "login failed: {}",
+        response.text().await.unwrap()
+    );
+    let dashboard = client.get(format!("{base}/admin")).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    csrf_token(&dashboard.text().await.unwrap())
 }

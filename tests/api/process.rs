@@ -106,6 +106,12 @@ impl Process {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Stops it as an operator would (SIGTERM) and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        crate::proxies::stop(&mut self.child);
+        self.child.wait().expect("folio's exit status")
+    }
 }
 
 impl Drop for Process {

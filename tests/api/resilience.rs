@@ -49,7 +49,7 @@ impl OwnRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -67,7 +67,7 @@ impl OwnRedis {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();

@@ -1,0 +1,269 @@
+//! The edge tier: Varnish or a CDN in front of folio, kept as exact as
+//! folio's own tiers.
+//!
+//! Every public cached response names the tags it depends on as surrogate
+//! keys (`xkey` for Varnish, `Surrogate-Key` for Fastly-style CDNs,
+//! `Cache-Tag` for Cloudflare-style ones; `policy::Fragment::edge_keys`
+//! says which). Once edges are configured (`FOLIO_EDGE_PURGE_URLS`) those
+//! responses also say how long an edge may keep them (`s-maxage`,
+//! `Surrogate-Control`) while browsers still revalidate, and the change feed
+//! purges the tags it bumps at every edge (`purge.rs`).
+
+pub mod forwarded;
+pub mod purge;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+
+use crate::cache::Fragment;
+use crate::config::ConfigError;
+
+pub use forwarded::TrustedProxies;
+pub use purge::{EdgePurger, PurgeError};
+
+/// At most this many edges: each is purged on every write.
+pub const MAX_EDGES: usize = 16;
+/// An edge keeps a page an hour by default: purges keep it exact.
+pub const DEFAULT_EDGE_MAX_AGE: u64 = 3600;
+
+/// The header an edge reads surrogate keys from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHeader {
+    /// Varnish's xkey vmod: keys separated by spaces.
+    Xkey,
+    /// Fastly and others: keys separated by spaces.
+    SurrogateKey,
+    /// Cloudflare and others: keys separated by commas.
+    CacheTag,
+}
+
+impl KeyHeader {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "xkey" => Some(Self::Xkey),
+            "surrogate-key" => Some(Self::SurrogateKey),
+            "cache-tag" => Some(Self::CacheTag),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> HeaderName {
+        HeaderName::from_static(match self {
+            Self::Xkey => "xkey",
+            Self::SurrogateKey => "surrogate-key",
+            Self::CacheTag => "cache-tag",
+        })
+    }
+
+    pub fn separator(self) -> char {
+        match self {
+            Self::Xkey | Self::SurrogateKey => ' ',
+            Self::CacheTag => ',',
+        }
+    }
+
+    /// The header's value for some keys.
+    pub fn join<I: IntoIterator<Item = String>>(self, keys: I) -> String {
+        let mut out = String::new();
+        for key in keys {
+            if !out.is_empty() {
+                out.push(self.separator());
+            }
+            out.push_str(&key);
+        }
+        out
+    }
+}
+
+/// The edge settings (`FOLIO_EDGE_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeSettings {
+    /// Base URLs that take `PURGE` with the key header; empty: no edge.
+    pub purge_urls: Vec<String>,
+    pub key_header: KeyHeader,
+    /// `s-maxage` of public pages while edges are purged.
+    pub max_age: u64,
+}
+
+impl EdgeSettings {
+    /// From the raw values of `FOLIO_EDGE_PURGE_URLS`,
+    /// `FOLIO_EDGE_KEY_HEADER` and `FOLIO_EDGE_MAX_AGE`.
+    pub fn parse(
+        purge_urls: Option<&str>,
+        key_header: Option<&str>,
+        max_age: Option<&str>,
+        max_secs: u64,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |var: &'static str, value: &str, expected: String| ConfigError {
+            var,
+            value: value.to_owned(),
+            expected,
+        };
+        let mut urls = Vec::new();
+        if let Some(raw) = purge_urls {
+            for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+                let parsed = reqwest::Url::parse(url).ok().filter(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.host().is_some()
+                        && u.query().is_none()
+                });
+                if parsed.is_none() {
+                    return Err(invalid(
+                        "FOLIO_EDGE_PURGE_URLS",
+                        raw,
+                        "comma-separated http:// or https:// base URLs".into(),
+                    ));
+                }
+                urls.push(url.trim_end_matches('/').to_owned());
+            }
+            if urls.len() > MAX_EDGES {
+                return Err(invalid(
+                    "FOLIO_EDGE_PURGE_URLS",
+                    raw,
+                    format!("at most {MAX_EDGES} URLs"),
+                ));
+            }
+        }
+        let key_header = match key_header {
+            None => KeyHeader::Xkey,
+            Some(raw) => KeyHeader::parse(raw).ok_or_else(|| {
+                invalid(
+                    "FOLIO_EDGE_KEY_HEADER",
+                    raw,
+                    "xkey, surrogate-key or cache-tag".into(),
+                )
+            })?,
+        };
+        let max_age = match max_age {
+            None => DEFAULT_EDGE_MAX_AGE,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max_secs).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "FOLIO_EDGE_MAX_AGE",
+                        raw,
+                        format!("whole seconds from 1 to {max_secs}"),
+                    )
+                })?,
+        };
+        Ok(Self {
+            purge_urls: urls,
+            key_header,
+            max_age,
+        })
+    }
+
+    pub fn purged(&self) -> bool {
+        !self.purge_urls.is_empty()
+    }
+}
+
+/// The edge headers of public responses, made once from the settings.
+#[derive(Debug, Clone)]
+pub struct EdgeHeaders {
+    pub key_header: KeyHeader,
+    /// `Surrogate-Control: max-age=…`, only while edges are purged.
+    pub surrogate_control: Option<HeaderValue>,
+}
+
+impl EdgeHeaders {
+    pub fn of(settings: &EdgeSettings) -> Self {
+        Self {
+            key_header: settings.key_header,
+            surrogate_control: settings.purged().then(|| {
+                HeaderValue::try_from(format!("max-age={}", settings.max_age))
+                    .expect("digits make a header value")
+            }),
+        }
+    }
+
+    /// The surrogate keys of a fragment's response.
+    pub fn keys_of(&self, fragment: &Fragment) -> HeaderValue {
+        let value = self
+            .key_header
+            .join(fragment.edge_keys().iter().map(ToString::to_string));
+        HeaderValue::try_from(value).expect("tags are ASCII")
+    }
+}
+
+/// `Cache-Control` of public pages: browsers keep them `public_max_age`
+/// (0: revalidate each time); purged edges keep them `s-maxage`.
+pub fn public_cache_control(
+    public_max_age: u64,
+    stale_while_revalidate: u64,
+    stale_if_error: u64,
+    edge: &EdgeSettings,
+) -> HeaderValue {
+    let mut value = format!("public, max-age={public_max_age}");
+    if edge.purged() {
+        value.push_str(&format!(", s-maxage={}", edge.max_age));
+    }
+    value.push_str(&format!(
+        ", stale-while-revalidate={stale_while_revalidate}, stale-if-error={stale_if_error}"
+    ));
+    HeaderValue::try_from(value).expect("digits and ASCII make a header value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_settings_default_to_xkey_and_no_edge() {
+        let s = EdgeSettings::parse(None, None, None, 1000).unwrap();
+        assert!(!s.purged());
+        assert_eq!(s.key_header, KeyHeader::Xkey);
+        assert_eq!(s.max_age, DEFAULT_EDGE_MAX_AGE);
+        let cc = public_cache_control(0, 0, 60, &s);
+        assert_eq!(
+            cc,
+            "public, max-age=0, stale-while-revalidate=0, stale-if-error=60"
+        );
+        assert!(EdgeHeaders::of(&s).surrogate_control.is_none());
+    }
+
+    #[test]
+    fn configured_edges_keep_pages_while_browsers_revalidate() {
+        let s = EdgeSettings::parse(
+            Some("http://127.0.0.1:6081/, https://edge.example"),
+            Some("Cache-Tag"),
+            Some("7200"),
+            100_000,
+        )
+        .unwrap();
+        assert_eq!(
+            s.purge_urls,
+            vec!["http://127.0.0.1:6081", "https://edge.example"]
+        );
+        assert_eq!(s.key_header, KeyHeader::CacheTag);
+        assert_eq!(
+            public_cache_control(0, 5, 60, &s),
+            "public, max-age=0, s-maxage=7200, stale-while-revalidate=5, stale-if-error=60"
+        );
+        let headers = EdgeHeaders::of(&s);
+        assert_eq!(headers.surrogate_control.as_ref().unwrap(), "max-age=7200");
+        assert_eq!(
+            headers.keys_of(&Fragment::BookJson(7)),
+            "all,book:7,ratings:7"
+        );
+    }
+
+    #[test]
+    fn bad_edge_settings_name_the_variable() {
+        for (urls, header, age, var) in [
+            (Some("ftp://x"), None, None, "FOLIO_EDGE_PURGE_URLS"),
+            (Some("not a url"), None, None, "FOLIO_EDGE_PURGE_URLS"),
+            (Some("http://x/?a=b"), None, None, "FOLIO_EDGE_PURGE_URLS"),
+            (None, Some("etag"), None, "FOLIO_EDGE_KEY_HEADER"),
+            (None, None, Some("0"), "FOLIO_EDGE_MAX_AGE"),
+            (None, None, Some("soon"), "FOLIO_EDGE_MAX_AGE"),
+        ] {
+            let err = EdgeSettings::parse(urls, header, age, 1000).unwrap_err();
+            assert_eq!(err.var, var);
+        }
+        let many = vec!["http://e"; MAX_EDGES + 1].join(",");
+        assert!(EdgeSettings::parse(Some(&many), None, None, 1000).is_err());
+    }
+}
