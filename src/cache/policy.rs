@@ -13,6 +13,15 @@
 //! | `BookJson(id)`            | `api:book:{id}`        | 1 hour          | `book:{id}`, `ratings:{id}`    |
 //! | `SampleList` (`/cache`)   | `sample:first-1000`    | `CACHE_TTL`     | `books`                        |
 //! | `BookRow{id, version}`    | `row:book:{id}:{ver}`  | 1 day           | nothing: the key has the version |
+//! | `SearchResults{slot}` (`/search?q=`) | `search:slot:{n}` | 10 minutes | `books`                |
+//!
+//! Search results are kept in a fixed number of slots
+//! (`FOLIO_SEARCH_CACHE_SLOTS`, 1,024 by default): a query's slot is a hash
+//! of its text (as typed, trimmed: the page shows it in its box), and the
+//! page stored in a slot names its query (`search_marker`), so a query whose slot holds another query's page is
+//! computed and served without being stored. However many distinct queries
+//! arrive, at most that many search entries exist; a flood of random
+//! queries can take slots from popular queries for at most `SEARCH_TTL`.
 //!
 //! Keys of fragments rendered from a template end in `:t{digest}` of that
 //! template (and all it extends or includes).
@@ -53,6 +62,9 @@ use std::time::Duration;
 pub const PAGE_TTL: Duration = Duration::from_secs(3600);
 /// A catalogue row never changes under its key; a day bounds its memory.
 pub const ROW_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Search results are invalidated exactly too; their TTL bounds how long a
+/// query nobody repeats holds its slot.
+pub const SEARCH_TTL: Duration = Duration::from_secs(600);
 
 /// Something cached entries depend on; a write bumps the tags it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,10 +144,15 @@ pub enum Fragment {
         id: i32,
         version: i64,
     },
+    /// The search results page of whichever query holds this slot
+    /// (`search_slot`); the page carries its query's `search_marker`.
+    SearchResults {
+        slot: u32,
+    },
 }
 
 /// Fragment names, in `Fragment::kind_index` order.
-pub const FRAGMENT_NAMES: [&str; 9] = [
+pub const FRAGMENT_NAMES: [&str; 10] = [
     "chart_ranking",
     "home_page",
     "top_books_json",
@@ -145,6 +162,7 @@ pub const FRAGMENT_NAMES: [&str; 9] = [
     "book_json",
     "sample_list",
     "book_row",
+    "search_results",
 ];
 
 mod generated {
@@ -170,6 +188,7 @@ impl Fragment {
             Fragment::BookPage(_) => Some("book.html"),
             Fragment::SampleList => Some("sample.html"),
             Fragment::BookRow { .. } => Some("book_row.html"),
+            Fragment::SearchResults { .. } => Some("search.html"),
             Fragment::ChartRanking
             | Fragment::TopBooksJson
             | Fragment::CatalogueJson(_)
@@ -189,6 +208,7 @@ impl Fragment {
             Fragment::BookJson(id) => format!("api:book:{id}"),
             Fragment::SampleList => "sample:first-1000".into(),
             Fragment::BookRow { id, version } => format!("row:book:{id}:{version}"),
+            Fragment::SearchResults { slot } => format!("search:slot:{slot}"),
         };
         match self.template().and_then(generated::template_digest) {
             Some(digest) => format!("{base}:t{digest}"),
@@ -212,6 +232,7 @@ impl Fragment {
             Fragment::BookJson(_) => 6,
             Fragment::SampleList => 7,
             Fragment::BookRow { .. } => 8,
+            Fragment::SearchResults { .. } => 9,
         }
     }
 
@@ -224,6 +245,7 @@ impl Fragment {
             | Fragment::BookPage(_)
             | Fragment::BookJson(_) => PAGE_TTL,
             Fragment::BookRow { .. } => ROW_TTL,
+            Fragment::SearchResults { .. } => SEARCH_TTL,
         }
     }
 
@@ -234,15 +256,33 @@ impl Fragment {
             Fragment::ChartRanking | Fragment::HomePage | Fragment::TopBooksJson => {
                 vec![Tag::All, Tag::Chart]
             }
-            Fragment::CataloguePage(_) | Fragment::CatalogueJson(_) | Fragment::SampleList => {
-                vec![Tag::All, Tag::Books]
-            }
+            Fragment::CataloguePage(_)
+            | Fragment::CatalogueJson(_)
+            | Fragment::SampleList
+            | Fragment::SearchResults { .. } => vec![Tag::All, Tag::Books],
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
                 vec![Tag::All, Tag::Book(*id), Tag::Ratings(*id)]
             }
             Fragment::BookRow { .. } => Vec::new(),
         }
     }
+}
+
+/// The slot of a search (its text as typed, trimmed) among `slots`: the
+/// same on every instance, so instances share their entries.
+pub fn search_slot(query: &str, slots: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(query.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % slots.max(1)
+}
+
+/// A comment in a stored search page: which query it answers (a
+/// digest, so nothing a reader typed is matched or logged by it).
+pub fn search_marker(query: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(query.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("<!--folio:search:{hex}-->")
 }
 
 /// How long before its TTL ends an entry counts as expired: from then on it
@@ -335,6 +375,8 @@ mod tests {
             Fragment::SampleList,
             Fragment::BookRow { id: 1, version: 5 },
             Fragment::BookRow { id: 1, version: 6 },
+            Fragment::SearchResults { slot: 0 },
+            Fragment::SearchResults { slot: 1 },
         ];
         let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
         assert_eq!(keys.len(), all.len());
@@ -391,6 +433,7 @@ mod tests {
             Fragment::BookPage(1),
             Fragment::BookJson(1),
             Fragment::SampleList,
+            Fragment::SearchResults { slot: 3 },
         ] {
             assert!(f.depends_on().iter().any(|t| all.contains(t)), "{f:?}");
         }
@@ -405,6 +448,7 @@ mod tests {
             Fragment::BookJson(7),
             Fragment::CataloguePage(3),
             Fragment::SampleList,
+            Fragment::SearchResults { slot: 3 },
         ] {
             assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
         }
@@ -414,5 +458,23 @@ mod tests {
         for f in [Fragment::BookPage(7), Fragment::BookJson(7)] {
             assert!(f.depends_on().iter().any(|t| rating.contains(t)), "{f:?}");
         }
+    }
+
+    #[test]
+    fn search_slots_stay_in_bounds_and_markers_name_one_query() {
+        let mut used = std::collections::HashSet::new();
+        for i in 0..5_000 {
+            let slot = search_slot(&format!("random query {i}"), 64);
+            assert!(slot < 64);
+            used.insert(slot);
+        }
+        // The hash spreads queries over every slot.
+        assert_eq!(used.len(), 64);
+        assert_eq!(
+            search_slot("the hobbit", 1024),
+            search_slot("the hobbit", 1024)
+        );
+        assert_eq!(search_marker("the hobbit"), search_marker("the hobbit"));
+        assert_ne!(search_marker("the hobbit"), search_marker("the hobbi"));
     }
 }

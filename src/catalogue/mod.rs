@@ -2,6 +2,7 @@
 //! where the data is expensive.
 
 pub mod editor;
+pub mod search;
 
 use std::sync::Arc;
 

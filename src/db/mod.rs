@@ -8,6 +8,7 @@ pub mod books;
 pub mod changes;
 pub mod models;
 pub mod schema;
+pub mod search;
 pub mod seed;
 pub mod writes;
 

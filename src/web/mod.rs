@@ -10,6 +10,7 @@ pub mod methods;
 pub mod ops;
 pub mod pages;
 pub mod respond;
+pub mod search;
 pub mod security;
 pub mod session;
 pub mod views;
@@ -78,6 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     at(cfg, "/books", [get(pages::catalogue)]);
     at(cfg, "/books/{id}", [get(pages::book)]);
     at(cfg, "/cache", [get(pages::sample_cached)]);
+    at(cfg, "/search", [get(search::search)]);
     at(cfg, "/api/top-books", [get(api::top_books)]);
     at(cfg, "/api/books", [get(api::catalogue)]);
     at(cfg, "/api/books/{id}", [get(api::book)]);

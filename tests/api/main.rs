@@ -14,3 +14,4 @@ mod pages;
 mod process;
 mod protocol;
 mod resilience;
+mod search;
