@@ -14,6 +14,7 @@
 //! | `SampleList` (`/cache`)   | `sample:first-1000`    | `CACHE_TTL`     | `books`                        |
 //! | `BookRow{id, version}`    | `row:book:{id}:{ver}`  | 1 day           | nothing: the key has the version |
 //! | `SearchResults{slot}` (`/search?q=`) | `search:slot:{n}` | 10 minutes | `books`                |
+//! | `AuthorPage(digest)` (`/authors/{name}`) | `author:{digest}` | 1 hour | `books`                  |
 //!
 //! Search results are kept in a fixed number of slots
 //! (`FOLIO_SEARCH_CACHE_SLOTS`, 1,024 by default): a query's slot is a hash
@@ -149,10 +150,13 @@ pub enum Fragment {
     SearchResults {
         slot: u32,
     },
+    /// An author's books (`author_digest` of the name). Made only for
+    /// authors who have books: an unknown name is a 404, never stored.
+    AuthorPage([u8; 16]),
 }
 
 /// Fragment names, in `Fragment::kind_index` order.
-pub const FRAGMENT_NAMES: [&str; 10] = [
+pub const FRAGMENT_NAMES: [&str; 11] = [
     "chart_ranking",
     "home_page",
     "top_books_json",
@@ -163,6 +167,7 @@ pub const FRAGMENT_NAMES: [&str; 10] = [
     "sample_list",
     "book_row",
     "search_results",
+    "author_page",
 ];
 
 mod generated {
@@ -189,6 +194,7 @@ impl Fragment {
             Fragment::SampleList => Some("sample.html"),
             Fragment::BookRow { .. } => Some("book_row.html"),
             Fragment::SearchResults { .. } => Some("search.html"),
+            Fragment::AuthorPage(_) => Some("author.html"),
             Fragment::ChartRanking
             | Fragment::TopBooksJson
             | Fragment::CatalogueJson(_)
@@ -209,6 +215,7 @@ impl Fragment {
             Fragment::SampleList => "sample:first-1000".into(),
             Fragment::BookRow { id, version } => format!("row:book:{id}:{version}"),
             Fragment::SearchResults { slot } => format!("search:slot:{slot}"),
+            Fragment::AuthorPage(digest) => format!("author:{}", hex(digest)),
         };
         match self.template().and_then(generated::template_digest) {
             Some(digest) => format!("{base}:t{digest}"),
@@ -233,6 +240,7 @@ impl Fragment {
             Fragment::SampleList => 7,
             Fragment::BookRow { .. } => 8,
             Fragment::SearchResults { .. } => 9,
+            Fragment::AuthorPage(_) => 10,
         }
     }
 
@@ -243,7 +251,8 @@ impl Fragment {
             Fragment::CataloguePage(_)
             | Fragment::CatalogueJson(_)
             | Fragment::BookPage(_)
-            | Fragment::BookJson(_) => PAGE_TTL,
+            | Fragment::BookJson(_)
+            | Fragment::AuthorPage(_) => PAGE_TTL,
             Fragment::BookRow { .. } => ROW_TTL,
             Fragment::SearchResults { .. } => SEARCH_TTL,
         }
@@ -259,7 +268,8 @@ impl Fragment {
             Fragment::CataloguePage(_)
             | Fragment::CatalogueJson(_)
             | Fragment::SampleList
-            | Fragment::SearchResults { .. } => vec![Tag::All, Tag::Books],
+            | Fragment::SearchResults { .. }
+            | Fragment::AuthorPage(_) => vec![Tag::All, Tag::Books],
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
                 vec![Tag::All, Tag::Book(*id), Tag::Ratings(*id)]
             }
@@ -276,13 +286,26 @@ pub fn search_slot(query: &str, slots: u32) -> u32 {
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % slots.max(1)
 }
 
+/// The key of an author's page: a digest of the name (any length in, 16
+/// bytes out; two names never meet in practice).
+pub fn author_digest(name: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A comment in a stored search page: which query it answers (a
 /// digest, so nothing a reader typed is matched or logged by it).
 pub fn search_marker(query: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(query.as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("<!--folio:search:{hex}-->")
+    format!("<!--folio:search:{}-->", hex(&digest[..16]))
 }
 
 /// How long before its TTL ends an entry counts as expired: from then on it
@@ -377,6 +400,8 @@ mod tests {
             Fragment::BookRow { id: 1, version: 6 },
             Fragment::SearchResults { slot: 0 },
             Fragment::SearchResults { slot: 1 },
+            Fragment::AuthorPage(author_digest("Jane Austen")),
+            Fragment::AuthorPage(author_digest("Jane Austin")),
         ];
         let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
         assert_eq!(keys.len(), all.len());
@@ -434,6 +459,7 @@ mod tests {
             Fragment::BookJson(1),
             Fragment::SampleList,
             Fragment::SearchResults { slot: 3 },
+            Fragment::AuthorPage(author_digest("Jane Austen")),
         ] {
             assert!(f.depends_on().iter().any(|t| all.contains(t)), "{f:?}");
         }
@@ -449,6 +475,7 @@ mod tests {
             Fragment::CataloguePage(3),
             Fragment::SampleList,
             Fragment::SearchResults { slot: 3 },
+            Fragment::AuthorPage(author_digest("Jane Austen")),
         ] {
             assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
         }

@@ -1,6 +1,7 @@
 //! The catalogue's read side: what the pages show, fetched through the cache
 //! where the data is expensive.
 
+pub mod browse;
 pub mod editor;
 pub mod search;
 

@@ -5,6 +5,7 @@
 
 pub mod admins;
 pub mod books;
+pub mod browse;
 pub mod changes;
 pub mod models;
 pub mod schema;

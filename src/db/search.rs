@@ -1,8 +1,8 @@
 //! Search across title, author and ISBN, ranked, one function for both
 //! backends: SQLite's FTS5 index `books_search` and PostgreSQL's full-text
 //! index on `folio_search_document(…)` (migrations `…_search`). Every word
-//! is matched as a prefix and all must match; title counts most, then
-//! author, then ISBN.
+//! of two or more characters is matched as a prefix, and all must match;
+//! title counts most, then author, then ISBN.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -106,22 +106,34 @@ pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<Sear
     })
 }
 
-/// `"archi"* "lisb"*`: every word, as a prefix.
+/// Whether a word is matched as a prefix: a single letter would match
+/// nearly every book (and cost the index as much), so it must be a whole word.
+fn as_prefix(term: &str) -> bool {
+    term.chars().nth(1).is_some()
+}
+
+/// `"archi"* "lisb"* "a"`: every word, as a prefix.
 fn fts5_expression(query: &SearchQuery) -> String {
     query
         .terms()
         .iter()
-        .map(|t| format!("\"{t}\"*"))
+        .map(|t| match as_prefix(t) {
+            true => format!("\"{t}\"*"),
+            false => format!("\"{t}\""),
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-/// `archi:* & lisb:*`.
+/// `archi:* & lisb:* & a`.
 fn tsquery_expression(query: &SearchQuery) -> String {
     query
         .terms()
         .iter()
-        .map(|t| format!("{t}:*"))
+        .map(|t| match as_prefix(t) {
+            true => format!("{t}:*"),
+            false => t.clone(),
+        })
         .collect::<Vec<_>>()
         .join(" & ")
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod browse;
 pub mod error;
 pub mod input;
 pub mod methods;
@@ -80,6 +81,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     at(cfg, "/books/{id}", [get(pages::book)]);
     at(cfg, "/cache", [get(pages::sample_cached)]);
     at(cfg, "/search", [get(search::search)]);
+    at(cfg, "/books/from/{letter}", [get(browse::jump)]);
+    at(cfg, "/authors/{name}", [get(browse::author)]);
     at(cfg, "/api/top-books", [get(api::top_books)]);
     at(cfg, "/api/books", [get(api::catalogue)]);
     at(cfg, "/api/books/{id}", [get(api::book)]);
