@@ -15,6 +15,7 @@
 //! | `BookRow{id, version}`    | `row:book:{id}:{ver}`  | 1 day           | nothing: the key has the version |
 //! | `SearchResults{slot}` (`/search?q=`) | `search:slot:{n}` | 10 minutes | `books`                |
 //! | `AuthorPage(digest)` (`/authors/{name}`) | `author:{digest}` | 1 hour | `books`                  |
+//! | `CatalogueSorted{sort, page}` (`/books?sort=`) | `books:{sort}:page:{n}` | 1 hour | `books`; by rating also `ratings` |
 //!
 //! Search results are kept in a fixed number of slots
 //! (`FOLIO_SEARCH_CACHE_SLOTS`, 1,024 by default): a query's slot is a hash
@@ -37,7 +38,7 @@
 //! |-------------------------------|---------------------------------------|
 //! | book inserted or updated (`book:{id}`) | `books`, `book:{id}`         |
 //! | book deleted (`book-deleted:{id}`) | `books`, `book:{id}`, `ratings:{id}`, `chart` |
-//! | rating inserted, updated or deleted (`ratings:{book_id}`) | `ratings:{id}` |
+//! | rating inserted, updated or deleted (`ratings:{book_id}`) | `ratings:{id}`, `ratings` (the order by rating) |
 //! | "recompute chart" (`chart`)   | `chart`                               |
 //! | bulk: TRUNCATE, a statement over 1,000 rows, a paused bulk load, a drain of over 1,000 subjects (`all`) | `all` |
 //!
@@ -56,6 +57,8 @@
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::domain::CatalogueSort;
 
 /// Catalogue and book pages are invalidated exactly; their TTL only bounds
 /// how long an entry nobody asks for keeps memory, and how old the "last 30
@@ -78,6 +81,8 @@ pub enum Tag {
     Book(i32),
     /// One book's ratings.
     Ratings(i32),
+    /// Any book's ratings: the catalogue's order by rating.
+    AnyRatings,
     /// Everything: every fragment (but the versioned rows) depends on it.
     All,
 }
@@ -89,6 +94,7 @@ impl fmt::Display for Tag {
             Tag::Books => f.write_str("books"),
             Tag::Book(id) => write!(f, "book:{id}"),
             Tag::Ratings(id) => write!(f, "ratings:{id}"),
+            Tag::AnyRatings => f.write_str("ratings"),
             Tag::All => f.write_str("all"),
         }
     }
@@ -101,7 +107,7 @@ impl Tag {
     pub fn book_id(&self) -> Option<i32> {
         match self {
             Tag::Book(id) | Tag::Ratings(id) => Some(*id),
-            Tag::Chart | Tag::Books | Tag::All => None,
+            Tag::Chart | Tag::Books | Tag::AnyRatings | Tag::All => None,
         }
     }
 
@@ -111,6 +117,7 @@ impl Tag {
         match raw {
             "chart" => Some(Tag::Chart),
             "books" => Some(Tag::Books),
+            "ratings" => Some(Tag::AnyRatings),
             "all" => Some(Tag::All),
             _ => {
                 let (kind, id) = raw.split_once(':')?;
@@ -153,10 +160,15 @@ pub enum Fragment {
     /// An author's books (`author_digest` of the name). Made only for
     /// authors who have books: an unknown name is a 404, never stored.
     AuthorPage([u8; 16]),
+    /// A catalogue page in another order than by title.
+    CatalogueSorted {
+        sort: CatalogueSort,
+        page: u32,
+    },
 }
 
 /// Fragment names, in `Fragment::kind_index` order.
-pub const FRAGMENT_NAMES: [&str; 11] = [
+pub const FRAGMENT_NAMES: [&str; 12] = [
     "chart_ranking",
     "home_page",
     "top_books_json",
@@ -168,6 +180,7 @@ pub const FRAGMENT_NAMES: [&str; 11] = [
     "book_row",
     "search_results",
     "author_page",
+    "catalogue_sorted",
 ];
 
 mod generated {
@@ -195,6 +208,7 @@ impl Fragment {
             Fragment::BookRow { .. } => Some("book_row.html"),
             Fragment::SearchResults { .. } => Some("search.html"),
             Fragment::AuthorPage(_) => Some("author.html"),
+            Fragment::CatalogueSorted { .. } => Some("books.html"),
             Fragment::ChartRanking
             | Fragment::TopBooksJson
             | Fragment::CatalogueJson(_)
@@ -216,6 +230,9 @@ impl Fragment {
             Fragment::BookRow { id, version } => format!("row:book:{id}:{version}"),
             Fragment::SearchResults { slot } => format!("search:slot:{slot}"),
             Fragment::AuthorPage(digest) => format!("author:{}", hex(digest)),
+            Fragment::CatalogueSorted { sort, page } => {
+                format!("books:{}:page:{page}", sort.as_str())
+            }
         };
         match self.template().and_then(generated::template_digest) {
             Some(digest) => format!("{base}:t{digest}"),
@@ -241,6 +258,7 @@ impl Fragment {
             Fragment::BookRow { .. } => 8,
             Fragment::SearchResults { .. } => 9,
             Fragment::AuthorPage(_) => 10,
+            Fragment::CatalogueSorted { .. } => 11,
         }
     }
 
@@ -252,7 +270,8 @@ impl Fragment {
             | Fragment::CatalogueJson(_)
             | Fragment::BookPage(_)
             | Fragment::BookJson(_)
-            | Fragment::AuthorPage(_) => PAGE_TTL,
+            | Fragment::AuthorPage(_)
+            | Fragment::CatalogueSorted { .. } => PAGE_TTL,
             Fragment::BookRow { .. } => ROW_TTL,
             Fragment::SearchResults { .. } => SEARCH_TTL,
         }
@@ -270,6 +289,11 @@ impl Fragment {
             | Fragment::SampleList
             | Fragment::SearchResults { .. }
             | Fragment::AuthorPage(_) => vec![Tag::All, Tag::Books],
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Rating,
+                ..
+            } => vec![Tag::All, Tag::Books, Tag::AnyRatings],
+            Fragment::CatalogueSorted { .. } => vec![Tag::All, Tag::Books],
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
                 vec![Tag::All, Tag::Book(*id), Tag::Ratings(*id)]
             }
@@ -344,7 +368,7 @@ impl Change {
             Change::BookDeleted(id) => {
                 vec![Tag::Books, Tag::Book(id), Tag::Ratings(id), Tag::Chart]
             }
-            Change::Ratings(book_id) => vec![Tag::Ratings(book_id)],
+            Change::Ratings(book_id) => vec![Tag::Ratings(book_id), Tag::AnyRatings],
             Change::ChartRecompute => vec![Tag::Chart],
             Change::Everything => vec![Tag::All],
         }
@@ -402,6 +426,14 @@ mod tests {
             Fragment::SearchResults { slot: 1 },
             Fragment::AuthorPage(author_digest("Jane Austen")),
             Fragment::AuthorPage(author_digest("Jane Austin")),
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Author,
+                page: 1,
+            },
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Rating,
+                page: 1,
+            },
         ];
         let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
         assert_eq!(keys.len(), all.len());
@@ -423,6 +455,7 @@ mod tests {
             Tag::All,
             Tag::Book(42),
             Tag::Ratings(7),
+            Tag::AnyRatings,
         ] {
             assert_eq!(Tag::parse(&tag.to_string()), Some(tag));
         }
@@ -482,9 +515,22 @@ mod tests {
         // A rating must not rerun the monthly chart.
         let rating = Change::Ratings(7).touches();
         assert!(!rating.contains(&Tag::Chart));
-        for f in [Fragment::BookPage(7), Fragment::BookJson(7)] {
+        for f in [
+            Fragment::BookPage(7),
+            Fragment::BookJson(7),
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Rating,
+                page: 2,
+            },
+        ] {
             assert!(f.depends_on().iter().any(|t| rating.contains(t)), "{f:?}");
         }
+        // ... and leaves the other orders alone.
+        let by_author = Fragment::CatalogueSorted {
+            sort: CatalogueSort::Author,
+            page: 2,
+        };
+        assert!(!by_author.depends_on().iter().any(|t| rating.contains(t)));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::AppState;
 use crate::cache::policy::author_digest;
 use crate::cache::Fragment;
 use crate::catalogue::browse::AuthorBooks;
+use crate::domain::CatalogueSort;
 
 /// Longer than any name the form takes (200), in case plain SQL stored one.
 const MAX_AUTHOR_CHARS: usize = 1_000;
@@ -20,6 +21,16 @@ const MAX_AUTHOR_CHARS: usize = 1_000;
 #[template(path = "author.html")]
 struct AuthorPage<'a> {
     author: &'a AuthorBooks,
+}
+
+/// The `sort` query parameter; a missing one is by title.
+pub fn sort_param(req: &HttpRequest) -> Result<CatalogueSort, WebError> {
+    let pairs: Vec<(String, String)> = super::input::query(req)?;
+    let sort = pairs
+        .iter()
+        .find(|(k, _)| k == "sort")
+        .map(|(_, v)| v.as_str());
+    CatalogueSort::parse(sort).map_err(super::error::bad_request)
 }
 
 /// The path of an author's page (linked from every author's name).

@@ -131,7 +131,7 @@ async fn the_a_to_z_jump_lands_on_the_letters_page() {
     }
     let (_, _, html) = app.fetch("/books?page=2").await;
     for link in [
-        "href=\"/books\">« First",
+        "href=\"/books?page=1\">« First",
         "href=\"/books?page=3\">Last »",
         "aria-current=\"page\" href=\"/books?page=2\"",
     ] {
@@ -167,4 +167,66 @@ async fn author_pages_list_their_books_and_follow_outside_writes() {
         app.fetch(&format!("/authors/{}", "x".repeat(1001))).await.0,
         404
     );
+}
+
+async fn sorts_by_author_year_and_rating(backend: Backend) {
+    let app = spawn_app(backend, CacheKind::Memory).await;
+    app.outside_sql(
+        "INSERT INTO books (title, author, published_year) VALUES ('Old Book', 'Carol Zed', 1901); \
+         INSERT INTO books (title, author, published_year) VALUES ('New Book', 'Alice Ames', 2020); \
+         INSERT INTO books (title, author) VALUES ('No Year', 'Bob Bell'); \
+         INSERT INTO ratings (book_id, stars) SELECT id, 2 FROM books WHERE title = 'Old Book'; \
+         INSERT INTO ratings (book_id, stars) SELECT id, 4 FROM books WHERE title = 'New Book';",
+    );
+    let order =
+        |body: &str| -> Vec<usize> { positions(body, &["Old Book", "New Book", "No Year"]) };
+    let ranks = |at: Vec<usize>| -> Vec<usize> {
+        let mut sorted = at.clone();
+        sorted.sort();
+        at.iter()
+            .map(|p| sorted.iter().position(|s| s == p).unwrap())
+            .collect()
+    };
+    let by_author = until(&app, "/books?sort=author", |s, b| {
+        s == 200 && b.contains("No Year")
+    })
+    .await;
+    assert_eq!(ranks(order(&by_author)), [2, 0, 1], "author");
+    let by_year = app.fetch("/books?sort=year").await.2;
+    assert_eq!(
+        ranks(order(&by_year)),
+        [1, 0, 2],
+        "year, newest first, none last"
+    );
+    let by_rating = until(&app, "/books?sort=rating", |s, _| s == 200).await;
+    assert_eq!(ranks(order(&by_rating)), [1, 0, 2], "rating, unrated last");
+    assert!(
+        by_rating.contains("href=\"/books?sort=rating&#38;page=1\""),
+        "the order is kept in links: {by_rating}"
+    );
+    assert_eq!(
+        app.fetch("/books?sort=rating").await.1.as_deref(),
+        Some("HIT")
+    );
+
+    // Ratings written by another program reorder the page by rating.
+    app.outside_sql(
+        "INSERT INTO ratings (book_id, stars) SELECT id, 5 FROM books WHERE title = 'No Year'",
+    );
+    let by_rating = until(&app, "/books?sort=rating", |_, b| {
+        ranks(order(b)) == [2, 1, 0]
+    })
+    .await;
+    assert!(by_rating.contains("sorted by best rated"));
+    assert_eq!(app.fetch("/books?sort=price").await.0, 400);
+}
+
+#[tokio::test]
+async fn sorts_by_author_year_and_rating_on_sqlite() {
+    sorts_by_author_year_and_rating(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sorts_by_author_year_and_rating_on_postgres() {
+    sorts_by_author_year_and_rating(Backend::Postgres).await;
 }
