@@ -106,7 +106,7 @@ enum CacheCommand {
 
 fn parse_tag(raw: &str) -> Result<Tag, String> {
     Tag::parse(raw).ok_or_else(|| {
-        format!("{raw:?} is not a tag: expected chart, books, book:ID or ratings:ID")
+        format!("{raw:?} is not a tag: expected chart, books, ratings, book:ID or ratings:ID")
     })
 }
 
