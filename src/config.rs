@@ -113,6 +113,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Ratings one client address may give per hour.
     pub ratings_per_hour: u64,
+    /// How many search result pages the cache keeps at most (one per slot).
+    pub search_cache_slots: u32,
     /// Bytes of the in-process tier in front of Redis (0: none).
     pub local_cache_bytes: u64,
     /// `Cache-Control: public, max-age=…` of public pages, in seconds.
@@ -270,6 +272,7 @@ impl Settings {
             }
         };
         let ratings_per_hour = number("FOLIO_RATINGS_PER_HOUR", 20, 1..=10_000)?;
+        let search_cache_slots = number("FOLIO_SEARCH_CACHE_SLOTS", 1024, 1..=65_536)? as u32;
         let local_cache_bytes = number("FOLIO_LOCAL_CACHE_MB", 32, 0..=4096)? * 1024 * 1024;
         let public_max_age = number("FOLIO_PUBLIC_MAX_AGE", 0, 0..=MAX_TTL_SECS)?;
         let stale_while_revalidate = number("FOLIO_STALE_WHILE_REVALIDATE", 0, 0..=MAX_TTL_SECS)?;
@@ -332,6 +335,7 @@ impl Settings {
             session_ttl,
             secure_cookies,
             ratings_per_hour,
+            search_cache_slots,
             local_cache_bytes,
             public_max_age,
             stale_while_revalidate,

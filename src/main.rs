@@ -26,9 +26,10 @@ use folio::startup::{self, Application};
         Settings come from the environment and from a .env file: DATABASE_URL (default: the SQLite \
         file folio.db), REDIS_URL (unset: an in-process cache), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
         CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS, FOLIO_SESSION_TTL, \
-        FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR, FOLIO_PASSWORD_THREADS, FOLIO_PASSWORD_WAIT_MS, \
-        FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, FOLIO_MAX_CONNECTIONS, \
-        FOLIO_EDGE_PURGE_URLS, FOLIO_EDGE_KEY_HEADER, FOLIO_EDGE_MAX_AGE, FOLIO_TRUSTED_PROXIES. \
+        FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR, FOLIO_SEARCH_CACHE_SLOTS, FOLIO_PASSWORD_THREADS, \
+        FOLIO_PASSWORD_WAIT_MS, FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, \
+        FOLIO_MAX_CONNECTIONS, FOLIO_CACHE_GRACE, FOLIO_EDGE_PURGE_URLS, FOLIO_EDGE_KEY_HEADER, FOLIO_EDGE_MAX_AGE, \
+        FOLIO_TRUSTED_PROXIES. \
         See the README.\n\n\
         With no command, folio serves the site."
 )]
@@ -107,7 +108,7 @@ enum CacheCommand {
 
 fn parse_tag(raw: &str) -> Result<Tag, String> {
     Tag::parse(raw).ok_or_else(|| {
-        format!("{raw:?} is not a tag: expected chart, books, book:ID or ratings:ID")
+        format!("{raw:?} is not a tag: expected chart, books, ratings, book:ID or ratings:ID")
     })
 }
 

@@ -13,6 +13,17 @@
 //! | `BookJson(id)`            | `api:book:{id}`        | 1 hour          | `book:{id}`, `ratings:{id}`    |
 //! | `SampleList` (`/cache`)   | `sample:first-1000`    | `CACHE_TTL`     | `books`                        |
 //! | `BookRow{id, version}`    | `row:book:{id}:{ver}`  | 1 day           | nothing: the key has the version |
+//! | `SearchResults{slot}` (`/search?q=`) | `search:slot:{n}` | 10 minutes | `books`                |
+//! | `AuthorPage(digest)` (`/authors/{name}`) | `author:{digest}` | 1 hour | `books`                  |
+//! | `CatalogueSorted{sort, page}` (`/books?sort=`) | `books:{sort}:page:{n}` | 1 hour | `books`; by rating also `ratings` |
+//!
+//! Search results are kept in a fixed number of slots
+//! (`FOLIO_SEARCH_CACHE_SLOTS`, 1,024 by default): a query's slot is a hash
+//! of its text (as typed, trimmed: the page shows it in its box), and the
+//! page stored in a slot names its query (`search_marker`), so a query whose slot holds another query's page is
+//! computed and served without being stored. However many distinct queries
+//! arrive, at most that many search entries exist; a flood of random
+//! queries can take slots from popular queries for at most `SEARCH_TTL`.
 //!
 //! Keys of fragments rendered from a template end in `:t{digest}` of that
 //! template (and all it extends or includes).
@@ -27,7 +38,7 @@
 //! |-------------------------------|---------------------------------------|
 //! | book inserted or updated (`book:{id}`) | `books`, `book:{id}`         |
 //! | book deleted (`book-deleted:{id}`) | `books`, `book:{id}`, `ratings:{id}`, `chart` |
-//! | rating inserted, updated or deleted (`ratings:{book_id}`) | `ratings:{id}` |
+//! | rating inserted, updated or deleted (`ratings:{book_id}`) | `ratings:{id}`, `ratings` (the order by rating) |
 //! | "recompute chart" (`chart`)   | `chart`                               |
 //! | bulk: TRUNCATE, a statement over 1,000 rows, a paused bulk load, a drain of over 1,000 subjects (`all`) | `all` |
 //!
@@ -66,6 +77,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::domain::CatalogueSort;
+
 /// Catalogue and book pages are invalidated exactly; their TTL only bounds
 /// how long an entry nobody asks for keeps memory, and how old the "last 30
 /// days" count on a book page may get.
@@ -76,6 +89,9 @@ pub const ROW_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(2 * 24 * 3600);
 /// Margin by which tag keys outlive the longest-lived entry.
 const TAG_MARGIN: Duration = Duration::from_secs(24 * 3600);
+/// Search results are invalidated exactly too; their TTL bounds how long a
+/// query nobody repeats holds its slot.
+pub const SEARCH_TTL: Duration = Duration::from_secs(600);
 
 /// Something cached entries depend on; a write bumps the tags it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,6 +104,8 @@ pub enum Tag {
     Book(i32),
     /// One book's ratings.
     Ratings(i32),
+    /// Any book's ratings: the catalogue's order by rating.
+    AnyRatings,
     /// Everything: every fragment (but the versioned rows) depends on it.
     All,
 }
@@ -99,6 +117,7 @@ impl fmt::Display for Tag {
             Tag::Books => f.write_str("books"),
             Tag::Book(id) => write!(f, "book:{id}"),
             Tag::Ratings(id) => write!(f, "ratings:{id}"),
+            Tag::AnyRatings => f.write_str("ratings"),
             Tag::All => f.write_str("all"),
         }
     }
@@ -111,7 +130,7 @@ impl Tag {
     pub fn book_id(&self) -> Option<i32> {
         match self {
             Tag::Book(id) | Tag::Ratings(id) => Some(*id),
-            Tag::Chart | Tag::Books | Tag::All => None,
+            Tag::Chart | Tag::Books | Tag::AnyRatings | Tag::All => None,
         }
     }
 
@@ -121,6 +140,7 @@ impl Tag {
         match raw {
             "chart" => Some(Tag::Chart),
             "books" => Some(Tag::Books),
+            "ratings" => Some(Tag::AnyRatings),
             "all" => Some(Tag::All),
             _ => {
                 let (kind, id) = raw.split_once(':')?;
@@ -155,10 +175,23 @@ pub enum Fragment {
         id: i32,
         version: i64,
     },
+    /// The search results page of whichever query holds this slot
+    /// (`search_slot`); the page carries its query's `search_marker`.
+    SearchResults {
+        slot: u32,
+    },
+    /// An author's books (`author_digest` of the name). Made only for
+    /// authors who have books: an unknown name is a 404, never stored.
+    AuthorPage([u8; 16]),
+    /// A catalogue page in another order than by title.
+    CatalogueSorted {
+        sort: CatalogueSort,
+        page: u32,
+    },
 }
 
 /// Fragment names, in `Fragment::kind_index` order.
-pub const FRAGMENT_NAMES: [&str; 9] = [
+pub const FRAGMENT_NAMES: [&str; 12] = [
     "chart_ranking",
     "home_page",
     "top_books_json",
@@ -168,6 +201,9 @@ pub const FRAGMENT_NAMES: [&str; 9] = [
     "book_json",
     "sample_list",
     "book_row",
+    "search_results",
+    "author_page",
+    "catalogue_sorted",
 ];
 
 mod generated {
@@ -208,6 +244,9 @@ impl Fragment {
             Fragment::BookPage(_) => Some("book.html"),
             Fragment::SampleList => Some("sample.html"),
             Fragment::BookRow { .. } => Some("book_row.html"),
+            Fragment::SearchResults { .. } => Some("search.html"),
+            Fragment::AuthorPage(_) => Some("author.html"),
+            Fragment::CatalogueSorted { .. } => Some("books.html"),
             Fragment::ChartRanking
             | Fragment::TopBooksJson
             | Fragment::CatalogueJson(_)
@@ -227,6 +266,11 @@ impl Fragment {
             Fragment::BookJson(id) => format!("api:book:{id}"),
             Fragment::SampleList => "sample:first-1000".into(),
             Fragment::BookRow { id, version } => format!("row:book:{id}:{version}"),
+            Fragment::SearchResults { slot } => format!("search:slot:{slot}"),
+            Fragment::AuthorPage(digest) => format!("author:{}", hex(digest)),
+            Fragment::CatalogueSorted { sort, page } => {
+                format!("books:{}:page:{page}", sort.as_str())
+            }
         };
         match self.template().and_then(generated::template_digest) {
             Some(digest) => format!("{base}:t{digest}"),
@@ -250,6 +294,9 @@ impl Fragment {
             Fragment::BookJson(_) => 6,
             Fragment::SampleList => 7,
             Fragment::BookRow { .. } => 8,
+            Fragment::SearchResults { .. } => 9,
+            Fragment::AuthorPage(_) => 10,
+            Fragment::CatalogueSorted { .. } => 11,
         }
     }
 
@@ -260,8 +307,11 @@ impl Fragment {
             Fragment::CataloguePage(_)
             | Fragment::CatalogueJson(_)
             | Fragment::BookPage(_)
-            | Fragment::BookJson(_) => PAGE_TTL,
+            | Fragment::BookJson(_)
+            | Fragment::AuthorPage(_)
+            | Fragment::CatalogueSorted { .. } => PAGE_TTL,
             Fragment::BookRow { .. } => ROW_TTL,
+            Fragment::SearchResults { .. } => SEARCH_TTL,
         }
     }
 
@@ -275,7 +325,10 @@ impl Fragment {
             | Fragment::CataloguePage(_)
             | Fragment::CatalogueJson(_)
             | Fragment::BookJson(_)
-            | Fragment::SampleList => true,
+            | Fragment::SampleList
+            | Fragment::CatalogueSorted { .. }
+            | Fragment::AuthorPage(_)
+            | Fragment::SearchResults { .. } => true,
             Fragment::ChartRanking | Fragment::BookPage(_) | Fragment::BookRow { .. } => false,
         }
     }
@@ -287,9 +340,16 @@ impl Fragment {
             Fragment::ChartRanking | Fragment::HomePage | Fragment::TopBooksJson => {
                 vec![Tag::All, Tag::Chart]
             }
-            Fragment::CataloguePage(_) | Fragment::CatalogueJson(_) | Fragment::SampleList => {
-                vec![Tag::All, Tag::Books]
-            }
+            Fragment::CataloguePage(_)
+            | Fragment::CatalogueJson(_)
+            | Fragment::SampleList
+            | Fragment::SearchResults { .. }
+            | Fragment::AuthorPage(_) => vec![Tag::All, Tag::Books],
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Rating,
+                ..
+            } => vec![Tag::All, Tag::Books, Tag::AnyRatings],
+            Fragment::CatalogueSorted { .. } => vec![Tag::All, Tag::Books],
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
                 vec![Tag::All, Tag::Book(*id), Tag::Ratings(*id)]
             }
@@ -308,6 +368,36 @@ impl Fragment {
         }
         keys
     }
+}
+
+/// The slot of a search (its text as typed, trimmed) among `slots`: the
+/// same on every instance, so instances share their entries.
+pub fn search_slot(query: &str, slots: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(query.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % slots.max(1)
+}
+
+/// The key of an author's page: a digest of the name (any length in, 16
+/// bytes out; two names never meet in practice).
+pub fn author_digest(name: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A comment in a stored search page: which query it answers (a
+/// digest, so nothing a reader typed is matched or logged by it).
+pub fn search_marker(query: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(query.as_bytes());
+    format!("<!--folio:search:{}-->", hex(&digest[..16]))
 }
 
 /// How long before its TTL ends an entry counts as expired: from then on it
@@ -346,7 +436,7 @@ impl Change {
             Change::BookDeleted(id) => {
                 vec![Tag::Books, Tag::Book(id), Tag::Ratings(id), Tag::Chart]
             }
-            Change::Ratings(book_id) => vec![Tag::Ratings(book_id)],
+            Change::Ratings(book_id) => vec![Tag::Ratings(book_id), Tag::AnyRatings],
             Change::ChartRecompute => vec![Tag::Chart],
             Change::Everything => vec![Tag::All],
         }
@@ -400,6 +490,18 @@ mod tests {
             Fragment::SampleList,
             Fragment::BookRow { id: 1, version: 5 },
             Fragment::BookRow { id: 1, version: 6 },
+            Fragment::SearchResults { slot: 0 },
+            Fragment::SearchResults { slot: 1 },
+            Fragment::AuthorPage(author_digest("Jane Austen")),
+            Fragment::AuthorPage(author_digest("Jane Austin")),
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Author,
+                page: 1,
+            },
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Rating,
+                page: 1,
+            },
         ];
         let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
         assert_eq!(keys.len(), all.len());
@@ -438,6 +540,7 @@ mod tests {
             Tag::All,
             Tag::Book(42),
             Tag::Ratings(7),
+            Tag::AnyRatings,
         ] {
             assert_eq!(Tag::parse(&tag.to_string()), Some(tag));
         }
@@ -473,6 +576,8 @@ mod tests {
             Fragment::BookPage(1),
             Fragment::BookJson(1),
             Fragment::SampleList,
+            Fragment::SearchResults { slot: 3 },
+            Fragment::AuthorPage(author_digest("Jane Austen")),
         ] {
             assert!(f.depends_on().iter().any(|t| all.contains(t)), "{f:?}");
         }
@@ -523,14 +628,47 @@ mod tests {
             Fragment::BookJson(7),
             Fragment::CataloguePage(3),
             Fragment::SampleList,
+            Fragment::SearchResults { slot: 3 },
+            Fragment::AuthorPage(author_digest("Jane Austen")),
         ] {
             assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
         }
         // A rating must not rerun the monthly chart.
         let rating = Change::Ratings(7).touches();
         assert!(!rating.contains(&Tag::Chart));
-        for f in [Fragment::BookPage(7), Fragment::BookJson(7)] {
+        for f in [
+            Fragment::BookPage(7),
+            Fragment::BookJson(7),
+            Fragment::CatalogueSorted {
+                sort: CatalogueSort::Rating,
+                page: 2,
+            },
+        ] {
             assert!(f.depends_on().iter().any(|t| rating.contains(t)), "{f:?}");
         }
+        // ... and leaves the other orders alone.
+        let by_author = Fragment::CatalogueSorted {
+            sort: CatalogueSort::Author,
+            page: 2,
+        };
+        assert!(!by_author.depends_on().iter().any(|t| rating.contains(t)));
+    }
+
+    #[test]
+    fn search_slots_stay_in_bounds_and_markers_name_one_query() {
+        let mut used = std::collections::HashSet::new();
+        for i in 0..5_000 {
+            let slot = search_slot(&format!("random query {i}"), 64);
+            assert!(slot < 64);
+            used.insert(slot);
+        }
+        // The hash spreads queries over every slot.
+        assert_eq!(used.len(), 64);
+        assert_eq!(
+            search_slot("the hobbit", 1024),
+            search_slot("the hobbit", 1024)
+        );
+        assert_eq!(search_marker("the hobbit"), search_marker("the hobbit"));
+        assert_ne!(search_marker("the hobbit"), search_marker("the hobbi"));
     }
 }

@@ -1,7 +1,9 @@
 //! The catalogue's read side: what the pages show, fetched through the cache
 //! where the data is expensive.
 
+pub mod browse;
 pub mod editor;
+pub mod search;
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use crate::cache::{Cache, Deps, Fragment, Tag};
 use crate::db::books as q;
 use crate::db::models::{Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
 use crate::db::{DataError, Database};
-use crate::domain::{BookId, PageNumber};
+use crate::domain::{BookId, CatalogueSort, PageNumber};
 
 pub const PER_PAGE: u32 = 50;
 pub const SAMPLE_SIZE: i64 = 1000;
@@ -120,10 +122,24 @@ impl Catalogue {
     }
 
     pub async fn page(&self, page: PageNumber) -> Result<CataloguePage, CatalogueError> {
+        self.page_by(page, CatalogueSort::Title).await
+    }
+
+    pub async fn page_by(
+        &self,
+        page: PageNumber,
+        sort: CatalogueSort,
+    ) -> Result<CataloguePage, CatalogueError> {
         let n = page.get();
         let (total_books, books) = self
             .db
-            .run(move |c| Ok((q::count_books(c)?, q::catalogue_page(c, n, PER_PAGE)?)))
+            .run(move |c| {
+                let books = match sort {
+                    CatalogueSort::Title => q::catalogue_page(c, n, PER_PAGE)?,
+                    other => crate::db::browse::sorted_page(c, other, n, PER_PAGE)?,
+                };
+                Ok((q::count_books(c)?, books))
+            })
             .await?;
         let total_pages =
             u32::try_from((total_books + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))

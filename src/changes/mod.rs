@@ -383,7 +383,13 @@ mod tests {
         let tags = tags_of(&[row("book:1", 1), row("book:2", 2), row("ratings:1", 3)]);
         assert_eq!(
             tags,
-            vec![Tag::Book(1), Tag::Book(2), Tag::Books, Tag::Ratings(1)]
+            vec![
+                Tag::Book(1),
+                Tag::Book(2),
+                Tag::Books,
+                Tag::AnyRatings,
+                Tag::Ratings(1)
+            ]
         );
     }
 

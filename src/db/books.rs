@@ -89,7 +89,8 @@ pub fn count_ratings(conn: &mut DbConn) -> Result<i64, DataError> {
     Ok(ratings::table.count().get_result(conn)?)
 }
 
-/// One catalogue page (1-based), ordered by title then id.
+/// One catalogue page (1-based), ordered by title as a library files it
+/// (no leading The/A/An, any case: `books.sort_title`), then id.
 pub fn catalogue_page(
     conn: &mut DbConn,
     page: u32,
@@ -97,7 +98,7 @@ pub fn catalogue_page(
 ) -> Result<Vec<BookListItem>, DataError> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(per_page);
     Ok(books::table
-        .order_by((books::title.asc(), books::id.asc()))
+        .order_by((books::sort_title.asc(), books::id.asc()))
         .limit(i64::from(per_page))
         .offset(offset)
         .select(BookListItem::as_select())

@@ -109,6 +109,8 @@ pub fn paused<T>(
                 for t in &triggers {
                     conn.batch_execute(&t.sql)?;
                 }
+                // The search index's triggers were paused too.
+                super::search::reindex_sqlite(conn)?;
                 loaded
             }
         };

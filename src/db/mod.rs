@@ -5,9 +5,11 @@
 
 pub mod admins;
 pub mod books;
+pub mod browse;
 pub mod changes;
 pub mod models;
 pub mod schema;
+pub mod search;
 pub mod seed;
 pub mod writes;
 

@@ -13,6 +13,9 @@ diesel::table! {
         updated_at -> Timestamp,
         /// Set by the database on every insert and update (a trigger).
         version -> BigInt,
+        /// The title as the catalogue files it: no leading The/A/An,
+        /// lowercase (a generated column; never written).
+        sort_title -> Text,
     }
 }
 

@@ -2,10 +2,14 @@
 
 mod account;
 mod book_form;
+mod catalogue_sort;
 mod ids;
 mod isbn;
+mod search_query;
 
 pub use account::{Email, NewPassword};
 pub use book_form::{BookForm, BookFormInput, FieldErrors};
+pub use catalogue_sort::CatalogueSort;
 pub use ids::{BookId, PageNumber, Stars};
 pub use isbn::Isbn;
+pub use search_query::{SearchQuery, MAX_QUERY_CHARS};

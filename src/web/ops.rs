@@ -229,8 +229,9 @@ pub async fn flush(
     verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
     let raw = form.tag.as_deref().unwrap_or("").trim();
     let cache = state.cache();
-    let tag = Tag::parse(raw)
-        .ok_or_else(|| bad_request("the tag must be chart, books, book:ID, ratings:ID or all"))?;
+    let tag = Tag::parse(raw).ok_or_else(|| {
+        bad_request("the tag must be chart, books, ratings, book:ID, ratings:ID or all")
+    })?;
     cache
         .invalidate_tags(&[tag])
         .await

@@ -19,7 +19,7 @@ use super::{client_ip, page_param, AppState};
 use crate::cache::{Cache, Fragment};
 use crate::catalogue::Catalogue;
 use crate::db::writes::BookWriteError;
-use crate::domain::{BookId, PageNumber, Stars};
+use crate::domain::{BookId, CatalogueSort, PageNumber, Stars};
 
 fn render(template: &impl Template) -> Result<Bytes, WebError> {
     Ok(Bytes::from(template.render()?))
@@ -64,27 +64,31 @@ pub async fn catalogue(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let page = page_param(&req)?;
+    let sort = super::browse::sort_param(&req)?;
+    let fragment = match sort {
+        CatalogueSort::Title => Fragment::CataloguePage(page.get()),
+        sort => Fragment::CatalogueSorted {
+            sort,
+            page: page.get(),
+        },
+    };
     let catalogue = state.catalogue.clone();
     let cached = state
         .cache()
-        .get_or_compute(Fragment::CataloguePage(page.get()), move |_| {
-            catalogue_html(catalogue, page)
-        })
+        .get_or_compute(fragment, move |_| catalogue_html(catalogue, page, sort))
         .await?;
-    Ok(respond::public(
-        &req,
-        &state,
-        Fragment::CataloguePage(page.get()),
-        cached,
-        HTML,
-    ))
+    Ok(respond::public(&req, &state, fragment, cached, HTML))
 }
 
 /// A catalogue page of cached rows (Russian dolls): each row's key carries
 /// its book's version, all rows come in one round trip, and only the rows
 /// of books changed since are rendered again.
-async fn catalogue_html(catalogue: Catalogue, page: PageNumber) -> Result<Bytes, WebError> {
-    let listing = catalogue.page(page).await?;
+async fn catalogue_html(
+    catalogue: Catalogue,
+    page: PageNumber,
+    sort: CatalogueSort,
+) -> Result<Bytes, WebError> {
+    let listing = catalogue.page_by(page, sort).await?;
     let cache: &Cache = catalogue.cache();
     let fragments: Vec<Fragment> = listing
         .books
@@ -111,6 +115,7 @@ async fn catalogue_html(catalogue: Catalogue, page: PageNumber) -> Result<Bytes,
     render(&BooksPage {
         page: &listing,
         rows,
+        sort,
     })
 }
 

@@ -7,7 +7,7 @@ use askama::Template;
 use crate::auth::session::Flash;
 use crate::catalogue::{BookDetail, CataloguePage};
 use crate::db::models::{Book, BookListItem, ChartEntry};
-use crate::domain::{BookFormInput, FieldErrors};
+use crate::domain::{BookFormInput, CatalogueSort, FieldErrors};
 
 /// "★★★★☆" for an average of stars, rounded to the nearest whole star.
 pub fn star_bar(avg: &f64) -> String {
@@ -29,6 +29,7 @@ pub struct BooksPage<'a> {
     pub page: &'a CataloguePage,
     /// Each book's row, rendered (and cached) on its own: `book_row.html`.
     pub rows: Vec<&'a str>,
+    pub sort: CatalogueSort,
 }
 
 #[derive(Template)]

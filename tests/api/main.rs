@@ -2,6 +2,7 @@
 //! PostgreSQL and the local Redis, each test in its own namespace.
 
 mod admin;
+mod browse;
 mod browser;
 mod cache;
 mod change_feed;
@@ -19,4 +20,5 @@ mod protocol;
 mod proxies;
 mod resilience;
 mod rolling_restart;
+mod search;
 mod stampede;

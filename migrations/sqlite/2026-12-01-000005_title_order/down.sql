@@ -1,0 +1,4 @@
+DROP INDEX books_sort_title_id;
+ALTER TABLE books DROP COLUMN sort_title;
+CREATE INDEX books_title_id ON books (title, id);
+INSERT INTO cache_change_inbox (subject) VALUES ('all');

@@ -1,0 +1,152 @@
+//! Search across title, author and ISBN, ranked, one function for both
+//! backends: SQLite's FTS5 index `books_search` and PostgreSQL's full-text
+//! index on `folio_search_document(…)` (migrations `…_search`). Every word
+//! of two or more characters is matched as a prefix, and all must match;
+//! title counts most, then author, then ISBN.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::models::BookListItem;
+use super::schema::books;
+use super::{DataError, DbConn};
+use crate::domain::SearchQuery;
+
+/// The best matches and how many there are in all.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SearchHits {
+    pub total: i64,
+    pub books: Vec<BookListItem>,
+}
+
+#[derive(QueryableByName)]
+#[diesel(table_name = books)]
+struct Hit {
+    id: i32,
+    title: String,
+    author: String,
+    isbn: Option<String>,
+    published_year: Option<i32>,
+    updated_at: chrono::NaiveDateTime,
+    version: i64,
+}
+
+impl From<Hit> for BookListItem {
+    fn from(h: Hit) -> Self {
+        Self {
+            id: h.id,
+            title: h.title,
+            author: h.author,
+            isbn: h.isbn,
+            published_year: h.published_year,
+            updated_at: h.updated_at,
+            version: h.version,
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// FTS5 weights of title, author and ISBN (bm25: lower is better).
+const SQLITE_RANKED: &str = "\
+    SELECT b.id, b.title, b.author, b.isbn, b.published_year, b.updated_at, b.version \
+    FROM books_search JOIN books b ON b.id = books_search.rowid \
+    WHERE books_search MATCH ? \
+    ORDER BY bm25(books_search, 10.0, 4.0, 1.0), b.title, b.id LIMIT ?";
+const SQLITE_COUNT: &str = "SELECT count(*) AS n FROM books_search WHERE books_search MATCH ?";
+
+const POSTGRES_RANKED: &str = "\
+    SELECT id, title, author, isbn, published_year, updated_at, version \
+    FROM books, to_tsquery('simple', $1) AS query \
+    WHERE folio_search_document(title, author, isbn) @@ query \
+    ORDER BY ts_rank(folio_search_document(title, author, isbn), query) DESC, title, id \
+    LIMIT $2";
+const POSTGRES_COUNT: &str = "\
+    SELECT count(*) AS n FROM books \
+    WHERE folio_search_document(title, author, isbn) @@ to_tsquery('simple', $1)";
+
+/// The `limit` best matches of `query`, and the number of all matches.
+pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<SearchHits, DataError> {
+    // Terms are letters and digits only (`SearchQuery`), so neither syntax
+    // can be injected; each still goes in as a bound parameter.
+    let (hits, total): (Vec<Hit>, Vec<Count>) = match conn {
+        DbConn::Sqlite(c) => {
+            let expr = fts5_expression(query);
+            (
+                diesel::sql_query(SQLITE_RANKED)
+                    .bind::<Text, _>(&expr)
+                    .bind::<BigInt, _>(limit)
+                    .load(c)?,
+                diesel::sql_query(SQLITE_COUNT)
+                    .bind::<Text, _>(&expr)
+                    .load(c)?,
+            )
+        }
+        DbConn::Postgres(c) => {
+            let expr = tsquery_expression(query);
+            (
+                diesel::sql_query(POSTGRES_RANKED)
+                    .bind::<Text, _>(&expr)
+                    .bind::<BigInt, _>(limit)
+                    .load(c)?,
+                diesel::sql_query(POSTGRES_COUNT)
+                    .bind::<Text, _>(&expr)
+                    .load(c)?,
+            )
+        }
+    };
+    Ok(SearchHits {
+        total: total.first().map_or(0, |c| c.n),
+        books: hits.into_iter().map(BookListItem::from).collect(),
+    })
+}
+
+/// Whether a word is matched as a prefix: a single letter would match
+/// nearly every book (and cost the index as much), so it must be a whole word.
+fn as_prefix(term: &str) -> bool {
+    term.chars().nth(1).is_some()
+}
+
+/// `"archi"* "lisb"* "a"`: every word, as a prefix.
+fn fts5_expression(query: &SearchQuery) -> String {
+    query
+        .terms()
+        .iter()
+        .map(|t| match as_prefix(t) {
+            true => format!("\"{t}\"*"),
+            false => format!("\"{t}\""),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `archi:* & lisb:* & a`.
+fn tsquery_expression(query: &SearchQuery) -> String {
+    query
+        .terms()
+        .iter()
+        .map(|t| match as_prefix(t) {
+            true => format!("{t}:*"),
+            false => t.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// Rebuilds SQLite's index from the books table: after a bulk load that
+/// ran with the tables' triggers paused (`changes::paused`). PostgreSQL's
+/// index follows its table by itself.
+pub fn reindex_sqlite(conn: &mut DbConn) -> Result<(), DataError> {
+    conn.batch_execute(
+        "DELETE FROM books_search; \
+         INSERT INTO books_search (rowid, title, author, isbn) \
+             SELECT id, title, author, replace(replace(coalesce(isbn, ''), '-', ''), ' ', '') \
+             FROM books;",
+    )?;
+    Ok(())
+}
