@@ -184,21 +184,22 @@ fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
             let mut conn = SqliteConnection::establish(url.trim_start_matches("sqlite://"))?;
             use diesel::RunQueryDsl;
             #[derive(diesel::QueryableByName)]
-            struct Sql {
+            struct Trigger {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
                 #[diesel(sql_type = diesel::sql_types::Text)]
                 sql: String,
             }
-            let triggers: Vec<Sql> = diesel::sql_query(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' \
-                     AND tbl_name IN ('books', 'ratings')",
+            let triggers: Vec<Trigger> = diesel::sql_query(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+                 AND tbl_name IN ('books', 'ratings')",
             )
             .load(&mut conn)?;
-            let saved: Vec<String> = triggers.into_iter().map(|t| t.sql).collect();
+            let saved: Vec<&str> = triggers.iter().map(|t| t.sql.as_str()).collect();
             std::fs::write(sqlite_saved(url), saved.join(";\n") + ";")?;
-            c.batch_execute(
-                "DROP TRIGGER books_inserted; DROP TRIGGER books_updated; DROP TRIGGER books_deleted; \
-                 DROP TRIGGER ratings_inserted; DROP TRIGGER ratings_updated; DROP TRIGGER ratings_deleted;",
-            )?;
+            for t in &triggers {
+                c.batch_execute(&format!("DROP TRIGGER \"{}\"", t.name))?;
+            }
         } else {
             c.batch_execute(&std::fs::read_to_string(sqlite_saved(url))?)?;
         }
