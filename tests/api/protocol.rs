@@ -85,6 +85,11 @@ async fn nul_bytes_and_malformed_encoding_are_400_on_both_backends() {
 /// Sends `head` then one byte of body every `every`, until the server closes;
 /// returns what it answered and when it closed.
 fn dribble(port: u16, head: &str, every: Duration) -> (String, Duration) {
+    dribble_pieces(port, head, every, b"x")
+}
+
+/// Sends `head`, then `piece` every `every`, until the server closes.
+fn dribble_pieces(port: u16, head: &str, every: Duration, piece: &[u8]) -> (String, Duration) {
     let started = Instant::now();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(every)).unwrap();
@@ -101,7 +106,7 @@ fn dribble(port: u16, head: &str, every: Duration) -> (String, Duration) {
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                if stream.write_all(b"x").is_err() {
+                if stream.write_all(piece).is_err() {
                     break;
                 }
             }
@@ -373,31 +378,5 @@ async fn a_slow_chunked_body_is_cut_off_too() {
 
 /// `dribble`, one valid one-byte chunk at a time.
 fn dribble_chunks(port: u16, head: &str, every: Duration) -> (String, Duration) {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(every)).unwrap();
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    while started.elapsed() < Duration::from_secs(30) {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => answer.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                if stream.write_all(b"1\r\nx\r\n").is_err() {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    (
-        String::from_utf8_lossy(&answer).into_owned(),
-        started.elapsed(),
-    )
+    dribble_pieces(port, head, every, b"1\r\nx\r\n")
 }
