@@ -169,6 +169,16 @@ pub struct ConfigError {
     pub expected: String,
 }
 
+impl From<crate::edge::InvalidSetting> for ConfigError {
+    fn from(e: crate::edge::InvalidSetting) -> Self {
+        Self {
+            var: e.var,
+            value: e.value,
+            expected: e.expected,
+        }
+    }
+}
+
 /// The longest TTL a setting may ask for: one year.
 const MAX_TTL_SECS: u64 = 366 * 24 * 3600;
 
@@ -194,20 +204,9 @@ impl Settings {
             None => DatabaseUrl::Sqlite("folio.db".into()),
         };
         let redis_url = match get("REDIS_URL") {
-            Some(v)
-                if v.starts_with("redis://")
-                    || v.starts_with("rediss://")
-                    || v.starts_with("redis+unix://")
-                    || v.starts_with("unix://") =>
-            {
-                Some(v)
-            }
             Some(v) => {
-                return Err(invalid(
-                    "REDIS_URL",
-                    &v,
-                    "a redis:// or rediss:// URL, or unset for the in-process cache",
-                ))
+                crate::redis::Target::parse(&v).map_err(|e| invalid("REDIS_URL", &v, &e))?;
+                Some(v)
             }
             None => None,
         };

@@ -22,10 +22,10 @@
 //!   last-known-good copy is better than nothing: entries are kept for a
 //!   grace period past their TTL (see "Grace" in `policy.rs`).
 
-pub mod breaker;
 mod coherence;
 pub(crate) mod encoding;
 mod entry;
+mod failover;
 mod grace;
 pub mod key;
 mod local;
@@ -47,7 +47,6 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
-pub use self::breaker::{Breaker, BreakerState};
 use self::coherence::Coherence;
 pub use self::encoding::{Coding, Encodings};
 pub use self::entry::Entry;
@@ -60,6 +59,7 @@ pub use self::policy::{Change, Fragment, Tag, Ttls};
 pub use self::redis::RedisStore;
 pub use self::requested::BookExists;
 pub use self::store::{CacheStore, KeyInfo, Lookup, StoreError};
+pub use crate::redis::{Breaker, BreakerState};
 
 /// Where a response came from, for the `X-Cache` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -432,36 +432,16 @@ impl Cache {
 
     /// Redis as the shared tier, with an in-process tier in front of it
     /// unless `config.local_bytes` is 0.
-    pub fn with_redis(
-        url: &str,
-        pool: deadpool_redis::Pool,
-        keys: KeySpace,
-        ttls: Ttls,
-        timeout: Duration,
-        breaker: Arc<Breaker>,
-        config: CacheConfig,
-    ) -> Self {
+    pub fn with_redis(redis: Arc<crate::redis::Redis>, ttls: Ttls, config: CacheConfig) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
         let tag_ttl = policy::tag_ttl(&ttls);
-        let redis = Arc::new(RedisStore::new(
-            pool.clone(),
-            keys.clone(),
-            timeout,
-            tag_ttl,
-            breaker.clone(),
-            metrics.clone(),
-        ));
+        let keys = redis.keys().clone();
+        let breaker = redis.breaker().clone();
         let local = (config.local_bytes > 0).then(|| Arc::new(LocalTier::new(config.local_bytes)));
-        let coherence = local.as_ref().map(|l| {
-            Arc::new(Coherence::new(
-                url,
-                pool,
-                keys.clone(),
-                timeout,
-                l.clone(),
-                metrics.clone(),
-            ))
-        });
+        let coherence = local
+            .as_ref()
+            .map(|l| Arc::new(Coherence::new(redis.clone(), l.clone(), metrics.clone())));
+        let redis = Arc::new(RedisStore::new(redis, tag_ttl, metrics.clone()));
         Self {
             store: redis.clone(),
             shared: Some(Shared {
@@ -516,6 +496,10 @@ impl Cache {
                 continue;
             }
             tracing::info!("Redis answers again: delivering pending invalidations before using it");
+            if !self.settle_master_switch(shared).await {
+                shared.breaker.trip();
+                continue;
+            }
             if let Some(hook) = self.recovery.get() {
                 if !hook().await {
                     shared.breaker.trip();
@@ -1255,7 +1239,7 @@ impl Cache {
             Some(shared) => {
                 // Bump and announcement are one atomic script: no bump can
                 // go unannounced.
-                let nonce = crate::auth::session::random_token()[..20].to_owned();
+                let nonce = crate::token::random_id(20);
                 let mut attempt = shared.redis.bump_announced(tags, &nonce, guarded).await;
                 // A passing hiccup (a timeout) is retried a little before the
                 // change stays in the database's change log; an open breaker

@@ -7,19 +7,9 @@ use futures_util::future::BoxFuture;
 
 use super::policy::Tag;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("redis pool: {0}")]
-    Pool(String),
-    #[error("redis did not answer within {0:?}")]
-    Timeout(Duration),
-    #[error("redis is unavailable (circuit breaker open)")]
-    BreakerOpen,
-    #[error("the in-process store is full")]
-    Full,
-}
+/// What a store's call can fail with: only Redis fails (process memory
+/// always answers), so it is the Redis layer's error.
+pub use crate::redis::RedisError as StoreError;
 
 /// An entry as read, with whether every tag it recorded still has the
 /// version it was computed under.

@@ -15,7 +15,15 @@ pub mod purge;
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 use crate::cache::Fragment;
-use crate::config::ConfigError;
+
+/// A setting of the edge that does not parse (the settings turn it into
+/// their error; the edge does not import the settings, which import it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    pub var: &'static str,
+    pub value: String,
+    pub expected: String,
+}
 
 pub use forwarded::TrustedProxies;
 pub use purge::{EdgePurger, PurgeError};
@@ -92,8 +100,8 @@ impl EdgeSettings {
         key_header: Option<&str>,
         max_age: Option<&str>,
         max_secs: u64,
-    ) -> Result<Self, ConfigError> {
-        let invalid = |var: &'static str, value: &str, expected: String| ConfigError {
+    ) -> Result<Self, InvalidSetting> {
+        let invalid = |var: &'static str, value: &str, expected: String| InvalidSetting {
             var,
             value: value.to_owned(),
             expected,

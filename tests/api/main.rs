@@ -14,6 +14,7 @@ mod grace;
 mod helpers;
 mod hostile;
 mod invalidation;
+mod layers;
 mod pages;
 mod process;
 mod protocol;
