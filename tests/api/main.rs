@@ -22,4 +22,5 @@ mod proxies;
 mod resilience;
 mod rolling_restart;
 mod search;
+mod sentinel;
 mod stampede;

@@ -21,7 +21,7 @@ use crate::helpers::{
     ADMIN_PASSWORD,
 };
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -83,13 +83,13 @@ impl Drop for OwnRedis {
 
 /// A TCP proxy to the shared Redis that the test can cut and heal: a
 /// network partition in which Redis keeps its data.
-struct Partition {
+pub(crate) struct Partition {
     port: u16,
     up: Arc<AtomicBool>,
 }
 
 impl Partition {
-    async fn start(target: u16) -> Self {
+    pub(crate) async fn start(target: u16) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
@@ -132,7 +132,11 @@ impl Partition {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn cut(&self) {
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
     }
 
