@@ -91,7 +91,8 @@ impl Redis {
                 pool: pool_for(url, timeout)?,
             }),
             Target::Sentinel { sentinels, service } => {
-                match sentinel::master_of(sentinels, service, connect_timeout(timeout)).await {
+                let mut sentinels = sentinel::Sentinels::new(sentinels, service);
+                match sentinels.master(connect_timeout(timeout)).await {
                     Some(addr) => {
                         let url = format!("redis://{addr}/");
                         let pool = pool_for(&url, timeout)?;
@@ -282,6 +283,11 @@ impl Redis {
         (self.settled.load(Ordering::Acquire) < switches).then_some(switches)
     }
 
+    /// Master switches followed since start (for `/metrics`).
+    pub fn master_switches(&self) -> u64 {
+        *self.switches.borrow()
+    }
+
     /// The cache was invalidated on the master of switch `n`.
     pub fn settle(&self, n: u64) {
         self.settled.fetch_max(n, Ordering::AcqRel);
@@ -293,11 +299,10 @@ impl Redis {
         let Target::Sentinel { sentinels, service } = &self.target else {
             return;
         };
+        let mut sentinels = sentinel::Sentinels::new(sentinels, service);
         loop {
             tokio::time::sleep(sentinel::POLL_EVERY).await;
-            let Some(addr) =
-                sentinel::master_of(sentinels, service, connect_timeout(self.timeout)).await
-            else {
+            let Some(addr) = sentinels.master(connect_timeout(self.timeout)).await else {
                 continue;
             };
             let url = format!("redis://{addr}/");

@@ -6,7 +6,7 @@
 //! master's address (`SENTINEL GET-MASTER-ADDR-BY-NAME`) at start and every
 //! `POLL_EVERY` after, and connects to that address directly: the question is
 //! a plain command, so no sentinel-specific client is needed, and folio sees
-//! the switch itself, which it must (see `Redis::master_switched`).
+//! the switch itself, which it must (see `Redis::unsettled_switch`).
 
 use std::time::Duration;
 
@@ -66,31 +66,50 @@ impl Target {
     }
 }
 
-/// The master's address as one sentinel reports it (`host:port`), or None
-/// when it does not answer or knows no such master.
-pub async fn ask(sentinel: &str, service: &str, timeout: Duration) -> Option<String> {
-    let work = async {
-        let client = ::redis::Client::open(format!("redis://{sentinel}/")).ok()?;
-        let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+/// The sentinels of one service, with a connection to each kept between
+/// questions (a sentinel that stops answering is reconnected next time).
+pub struct Sentinels {
+    hosts: Vec<String>,
+    service: String,
+    conns: Vec<Option<::redis::aio::MultiplexedConnection>>,
+}
+
+impl Sentinels {
+    pub fn new(hosts: &[String], service: &str) -> Self {
+        Self {
+            hosts: hosts.to_vec(),
+            service: service.to_owned(),
+            conns: vec![None; hosts.len()],
+        }
+    }
+
+    /// The master's address (`host:port`) according to the first sentinel
+    /// that answers within `timeout` and knows the service.
+    pub async fn master(&mut self, timeout: Duration) -> Option<String> {
+        for i in 0..self.hosts.len() {
+            match tokio::time::timeout(timeout, self.ask(i)).await {
+                Ok(Some(addr)) => return Some(addr),
+                // Unknown service, or no answer: try the next one afresh.
+                _ => self.conns[i] = None,
+            }
+        }
+        None
+    }
+
+    async fn ask(&mut self, i: usize) -> Option<String> {
+        if self.conns[i].is_none() {
+            let client = ::redis::Client::open(format!("redis://{}/", self.hosts[i])).ok()?;
+            self.conns[i] = Some(client.get_multiplexed_async_connection().await.ok()?);
+        }
+        let conn = self.conns[i].as_mut()?;
         let addr: Option<(String, String)> = ::redis::cmd("SENTINEL")
             .arg("GET-MASTER-ADDR-BY-NAME")
-            .arg(service)
-            .query_async(&mut conn)
+            .arg(&self.service)
+            .query_async(conn)
             .await
             .ok()?;
         addr.map(|(host, port)| format!("{host}:{port}"))
-    };
-    tokio::time::timeout(timeout, work).await.ok().flatten()
-}
-
-/// The master's address according to the first sentinel that knows it.
-pub async fn master_of(sentinels: &[String], service: &str, timeout: Duration) -> Option<String> {
-    for sentinel in sentinels {
-        if let Some(addr) = ask(sentinel, service, timeout).await {
-            return Some(addr);
-        }
     }
-    None
 }
 
 #[cfg(test)]

@@ -234,6 +234,8 @@ async fn a_sentinel_failover_under_load_costs_no_errors_and_loses_no_edit() {
     .await;
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app.seed(40, 600, 51).await;
+    // A second instance, which follows the sentinels on its own.
+    let other = spawn_app_with(AppOptions::sharing(&app).with("REDIS_URL", sentinels.url())).await;
     for _ in 0..3 {
         for path in PATHS {
             app.fetch(path).await;
@@ -387,6 +389,38 @@ async fn a_sentinel_failover_under_load_costs_no_errors_and_loses_no_edit() {
     assert!(
         hits_after > 0,
         "the edited page is cached again on the new master"
+    );
+
+    // Both instances counted the switch; the second one's in-process tier
+    // hears an edit made on the first over the new master's channel.
+    let switches = |a: &crate::helpers::TestApp| {
+        a.cache
+            .render_metrics()
+            .lines()
+            .any(|l| l == "folio_redis_master_switches 1")
+    };
+    assert!(switches(&app), "the first instance counts one switch");
+    let started = Instant::now();
+    loop {
+        if switches(&other) && other.fetch("/books/2").await.1.as_deref() == Some("HIT") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the second instance never followed the new master"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        other.cache.local_usable(),
+        "its in-process tier is on again"
+    );
+    app.retitle(2, "Heard On The New Master").await;
+    let (status, _, body) = other.fetch("/books/2").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Heard On The New Master"),
+        "the second instance missed an edit made after the failover"
     );
 
     // Sessions follow the new master too.
