@@ -24,7 +24,7 @@ use folio::startup::{self, Application};
     about = "A server-rendered book catalogue whose heart is caching done right.",
     long_about = "A server-rendered book catalogue whose heart is caching done right.\n\n\
         Settings come from the environment and from a .env file: DATABASE_URL (default: the SQLite \
-        file folio.db), REDIS_URL (unset: an in-process cache), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
+        file folio.db), REDIS_URL (unset: an in-process cache; redis://… or redis+sentinel://host:port,…/master), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
         CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS, FOLIO_SESSION_TTL, \
         FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR, FOLIO_SEARCH_CACHE_SLOTS, FOLIO_PASSWORD_THREADS, \
         FOLIO_PASSWORD_WAIT_MS, FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, \
