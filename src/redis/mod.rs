@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use deadpool_redis::{Config, Connection, Pool, Runtime};
+use deadpool_redis::{Config, Connection, Hook, HookError, Pool, Runtime};
 use tokio::sync::watch;
 
 pub use self::breaker::{Breaker, BreakerState};
@@ -54,18 +54,46 @@ pub struct Redis {
 }
 
 /// A pool whose every wait is bounded by `timeout`; connections are made
-/// on first use, so folio starts even while Redis is down.
-fn pool_for(url: &str, timeout: Duration) -> Result<Pool, RedisError> {
-    Config::from_url(url)
+/// on first use, so folio starts even while Redis is down. With Sentinel
+/// (`masters_only`) a new connection must find a master: when a master is
+/// demoted, its sentinels drop its clients, and a reconnection to the old
+/// address (before folio learns the new one) must not read a replica's
+/// copy, which may lack the last bumps.
+fn pool_for(url: &str, timeout: Duration, masters_only: bool) -> Result<Pool, RedisError> {
+    let mut builder = Config::from_url(url)
         .builder()
         .map_err(|e| RedisError::Pool(e.to_string()))?
         .max_size(16)
         .wait_timeout(Some(timeout))
         .create_timeout(Some(timeout.max(Duration::from_millis(200))))
         .recycle_timeout(Some(timeout))
-        .runtime(Runtime::Tokio1)
-        .build()
-        .map_err(|e| RedisError::Pool(e.to_string()))
+        .runtime(Runtime::Tokio1);
+    if masters_only {
+        builder = builder.post_create(Hook::async_fn(|conn, _| {
+            Box::pin(async move {
+                match is_master(conn).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(HookError::message(
+                        "not a master (a replica, or not promoted yet)",
+                    )),
+                    Err(e) => Err(HookError::Backend(e)),
+                }
+            })
+        }));
+    }
+    builder.build().map_err(|e| RedisError::Pool(e.to_string()))
+}
+
+/// Whether the server says it is a master (`ROLE`).
+async fn is_master<C: ::redis::aio::ConnectionLike + Send>(
+    conn: &mut C,
+) -> Result<bool, ::redis::RedisError> {
+    let role: Vec<::redis::Value> = ::redis::cmd("ROLE").query_async(conn).await?;
+    let first = role
+        .into_iter()
+        .next()
+        .and_then(|v| ::redis::from_redis_value::<String>(v).ok());
+    Ok(first.as_deref() == Some("master"))
 }
 
 /// How long connecting (a subscription, a sentinel) may take: more than one
@@ -88,14 +116,14 @@ impl Redis {
         let master = match &target {
             Target::Direct(url) => Some(Master {
                 url: url.clone(),
-                pool: pool_for(url, timeout)?,
+                pool: pool_for(url, timeout, false)?,
             }),
             Target::Sentinel { sentinels, service } => {
                 let mut sentinels = sentinel::Sentinels::new(sentinels, service);
                 match sentinels.master(connect_timeout(timeout)).await {
                     Some(addr) => {
                         let url = format!("redis://{addr}/");
-                        let pool = pool_for(&url, timeout)?;
+                        let pool = pool_for(&url, timeout, true)?;
                         tracing::info!(master = %addr, service, "Redis Sentinel: master found");
                         Some(Master { url, pool })
                     }
@@ -222,25 +250,16 @@ impl Redis {
     pub async fn probe(&self) -> Result<(), RedisError> {
         let sentinel = self.is_sentinel();
         self.run_unguarded(|mut c| async move {
-            if sentinel {
-                let role: Vec<::redis::Value> = ::redis::cmd("ROLE").query_async(&mut c).await?;
-                let first = role
-                    .into_iter()
-                    .next()
-                    .and_then(|v| ::redis::from_redis_value::<String>(v).ok());
-                if first.as_deref() != Some("master") {
-                    return Err(::redis::RedisError::from((
-                        ::redis::ErrorKind::Client,
-                        "not a master yet",
-                    )));
-                }
-                Ok(())
-            } else {
-                ::redis::cmd("PING")
-                    .query_async::<String>(&mut c)
-                    .await
-                    .map(|_| ())
+            if sentinel && !is_master(&mut c).await? {
+                return Err(::redis::RedisError::from((
+                    ::redis::ErrorKind::Client,
+                    "not a master yet",
+                )));
             }
+            ::redis::cmd("PING")
+                .query_async::<String>(&mut c)
+                .await
+                .map(|_| ())
         })
         .await
     }
@@ -310,7 +329,7 @@ impl Redis {
             if previous.as_deref() == Some(url.as_str()) {
                 continue;
             }
-            let pool = match pool_for(&url, self.timeout) {
+            let pool = match pool_for(&url, self.timeout, true) {
                 Ok(pool) => pool,
                 Err(e) => {
                     tracing::warn!(error = %e, master = %addr, "Redis Sentinel: cannot use the new master");
