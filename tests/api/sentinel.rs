@@ -329,6 +329,12 @@ async fn failover_under_load(how: Failover) {
         "the replica must have missed the edit's bump for this test to mean anything"
     );
 
+    let switches = |a: &crate::helpers::TestApp| {
+        a.cache
+            .render_metrics()
+            .lines()
+            .any(|l| l == "folio_redis_master_switches 1")
+    };
     match how {
         Failover::Kill => primary.kill(),
         Failover::Demote => {
@@ -346,9 +352,17 @@ async fn failover_under_load(how: Failover) {
     })
     .await;
     let switch_took = killed.elapsed();
-    // Right after the kill the in-process tier may still answer (its lease
-    // runs a second): the HITs that count began after the switch.
-    let switched_at = killed_at + switch_took;
+    // Until folio follows, its in-process tier may still answer (exactly:
+    // it heard every bump), so the HITs that count begin after folio
+    // counted the switch, when it holds Redis until `all` is bumped there.
+    eventually(
+        "folio follows the new master",
+        Duration::from_secs(10),
+        || switches(&app).then_some(()),
+    )
+    .await;
+    let follow_took = killed.elapsed();
+    let followed_at = killed_at + follow_took;
 
     // HITs again, from the new master.
     let first_hit = {
@@ -358,7 +372,7 @@ async fn failover_under_load(how: Failover) {
                 .lock()
                 .unwrap()
                 .iter()
-                .filter(|s| s.started > switched_at && s.x_cache.as_deref() == Some("HIT"))
+                .filter(|s| s.started > followed_at && s.x_cache.as_deref() == Some("HIT"))
                 .map(|s| s.at - killed_at)
                 .min();
             if let Some(hit) = hit {
@@ -377,8 +391,9 @@ async fn failover_under_load(how: Failover) {
         w.await.unwrap();
     }
     eprintln!(
-        "sentinel failover ({how:?}): -> sentinels name the new master {:.2} s, -> first HIT from it {:.2} s",
+        "sentinel failover ({how:?}): -> sentinels name the new master {:.2} s, -> folio follows {:.2} s, -> first HIT from it {:.2} s",
         switch_took.as_secs_f64(),
+        follow_took.as_secs_f64(),
         first_hit.as_secs_f64()
     );
 
@@ -413,7 +428,7 @@ async fn failover_under_load(how: Failover) {
     );
     let hits_after = log
         .iter()
-        .filter(|s| s.started > killed_at + first_hit && s.path == "/books/1")
+        .filter(|s| s.started > followed_at && s.path == "/books/1")
         .filter(|s| s.x_cache.as_deref() == Some("HIT"))
         .count();
     assert!(
@@ -423,12 +438,6 @@ async fn failover_under_load(how: Failover) {
 
     // Both instances counted the switch; the second one's in-process tier
     // hears an edit made on the first over the new master's channel.
-    let switches = |a: &crate::helpers::TestApp| {
-        a.cache
-            .render_metrics()
-            .lines()
-            .any(|l| l == "folio_redis_master_switches 1")
-    };
     assert!(switches(&app), "the first instance counts one switch");
     let started = Instant::now();
     loop {
