@@ -428,6 +428,7 @@ mod tests {
             ("FOLIO_UNCACHED_ROUTES", "yes"),
             ("FOLIO_CACHE_PREFIX", "has space"),
             ("REDIS_URL", "http://x"),
+            ("REDIS_URL", "redis+sentinel://127.0.0.1:26379"),
             ("FOLIO_SECURE_COOKIES", "true"),
             ("FOLIO_SESSION_TTL", "0"),
             ("FOLIO_RATINGS_PER_HOUR", "1000000"),

@@ -14,7 +14,7 @@ use redis::Script;
 use super::metrics::CacheMetrics;
 use super::policy::Tag;
 use super::store::{CacheStore, KeyInfo, Lookup, StoreError};
-use crate::redis::{millis as ttl_ms, KeySpace, Redis};
+use crate::redis::{millis, KeySpace, Redis};
 
 /// Reads an entry and compares the tag versions on its second line with the
 /// current ones, in one round trip. Returns nil, or {1|0, entry}.
@@ -197,7 +197,7 @@ async fn bump(
     for key in keys {
         invocation.key(key);
     }
-    invocation.arg(ttl_ms(tag_ttl)).arg(channel).arg(nonce);
+    invocation.arg(millis(tag_ttl)).arg(channel).arg(nonce);
     for name in names {
         invocation.arg(name);
     }
@@ -278,7 +278,7 @@ impl CacheStore for RedisStore {
                     .arg(key)
                     .arg(value.as_ref())
                     .arg("PX")
-                    .arg(ttl_ms(ttl))
+                    .arg(millis(ttl))
                     .query_async::<()>(&mut c)
                     .await
             })
@@ -301,7 +301,7 @@ impl CacheStore for RedisStore {
                     .arg(key)
                     .arg(value.as_ref())
                     .arg("PX")
-                    .arg(ttl_ms(*ttl))
+                    .arg(millis(*ttl))
                     .ignore();
             }
             self.with_conn(|mut c| async move { pipe.query_async::<()>(&mut c).await })
@@ -322,7 +322,7 @@ impl CacheStore for RedisStore {
                     for key in &keys {
                         invocation.key(key);
                     }
-                    invocation.arg(ttl_ms(self.tag_ttl));
+                    invocation.arg(millis(self.tag_ttl));
                     invocation.invoke_async(&mut c).await
                 })
                 .await?;
@@ -386,7 +386,7 @@ impl CacheStore for RedisStore {
                             .arg(token)
                             .arg("NX")
                             .arg("PX")
-                            .arg(ttl_ms(ttl))
+                            .arg(millis(ttl))
                             .query_async(&mut c)
                             .await
                     }

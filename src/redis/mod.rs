@@ -356,3 +356,54 @@ impl Redis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_absent_redis_opens_the_breaker_and_then_costs_nothing() {
+        // Nothing listens on port 1: every call fails at once.
+        let redis = Redis::open(
+            "redis://127.0.0.1:1/",
+            KeySpace::new("t"),
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap();
+        for _ in 0..BREAKER_THRESHOLD {
+            let failed = redis.query::<()>(::redis::pipe()).await;
+            assert!(failed.is_err());
+            assert!(!matches!(failed, Err(RedisError::BreakerOpen)));
+        }
+        assert_eq!(redis.breaker().state(), BreakerState::Open);
+        assert!(matches!(
+            redis.query::<()>(::redis::pipe()).await,
+            Err(RedisError::BreakerOpen)
+        ));
+        // The probe goes past the breaker (and fails: Redis is still away).
+        assert!(redis.probe().await.is_err());
+        assert_eq!(redis.master_switches(), 0);
+        assert!(redis.unsettled_switch().is_none());
+    }
+
+    #[tokio::test]
+    async fn sentinels_that_do_not_answer_leave_no_master_and_the_breaker_open() {
+        let redis = Redis::open(
+            "redis+sentinel://127.0.0.1:1,127.0.0.1:2/folio",
+            KeySpace::new("t"),
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap();
+        assert!(redis.master_url().is_none());
+        assert_eq!(redis.breaker().state(), BreakerState::Open);
+        assert!(matches!(
+            redis.run_unguarded(|mut c| async move {
+                ::redis::cmd("PING").query_async::<String>(&mut c).await
+            })
+            .await,
+            Err(RedisError::NoMaster(name)) if name == "folio"
+        ));
+    }
+}
