@@ -733,3 +733,25 @@ async fn a_form_from_one_instance_posts_to_another() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// Without Redis, what needs a session or a counter says Redis is away (not
+/// the database), and reading goes on.
+#[tokio::test]
+async fn a_redis_outage_is_answered_as_redis_unavailable() {
+    let mut redis = OwnRedis::start();
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory).with("REDIS_URL", redis.url()),
+    )
+    .await;
+    app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.seed(5, 20, 44).await;
+    redis.stop();
+    let response = app
+        .post_login(&app.browser(), ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    assert_eq!(response.status(), 503);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Redis is temporarily unavailable"), "{body}");
+    assert!(!body.contains("catalogue is temporarily unavailable"));
+    assert_eq!(app.fetch("/books/1").await.0, 200, "reading does not wait");
+}
