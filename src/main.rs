@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use std::io::IsTerminal;
@@ -23,19 +23,16 @@ use folio::startup::{self, Application};
     version,
     about = "A server-rendered book catalogue whose heart is caching done right.",
     long_about = "A server-rendered book catalogue whose heart is caching done right.\n\n\
-        Settings come from the environment and from a .env file: DATABASE_URL (default: the SQLite \
-        file folio.db), REDIS_URL (unset: an in-process cache; redis://… or redis+sentinel://host:port,…/master), FOLIO_CACHE_PREFIX, FOLIO_BIND, \
-        CACHE_TTL, TOP_BOOKS_TTL, FOLIO_UNCACHED_ROUTES, REDIS_TIMEOUT_MS, FOLIO_SESSION_TTL, \
-        FOLIO_SECURE_COOKIES, FOLIO_RATINGS_PER_HOUR, FOLIO_SEARCH_CACHE_SLOTS, FOLIO_PASSWORD_THREADS, \
-        FOLIO_PASSWORD_WAIT_MS, FOLIO_METRICS_TOKEN, FOLIO_HEADER_TIMEOUT_MS, FOLIO_BODY_TIMEOUT_MS, \
-        FOLIO_MAX_CONNECTIONS, FOLIO_CACHE_GRACE, FOLIO_EDGE_PURGE_URLS, FOLIO_EDGE_KEY_HEADER, FOLIO_EDGE_MAX_AGE, \
-        FOLIO_TRUSTED_PROXIES. \
-        See the README.\n\n\
+        Every setting below is read from its environment variable (or a .env file in the \
+        working directory; an empty value counts as unset), or given as the flag before the \
+        command. See the README for what each one trades.\n\n\
         With no command, folio serves the site."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Subcommand)]
@@ -119,7 +116,18 @@ const DEMO_RATINGS: u32 = 60_000;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
-    let cli = Cli::parse();
+    Settings::prepare_environment();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match folio::config::setting_error(&Cli::command(), &e) {
+            // "VAR=value is not valid: expected …", exit code 2 as clap's.
+            Some(setting) => {
+                eprintln!("folio: {setting}");
+                return ExitCode::from(2);
+            }
+            None => e.exit(),
+        },
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -127,13 +135,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("folio: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let settings = cli.settings;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -225,7 +227,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
                     let removed = cache.clear().await?;
                     println!(
                         "removed {removed} keys under {}:*",
-                        settings.cache_prefix.as_str()
+                        settings.redis.prefix.as_str()
                     );
                 }
             }
@@ -282,7 +284,7 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), AnyError> {
         }
     }
     let stores = startup::build_stores(&settings).await?;
-    let bind = settings.bind;
+    let bind = settings.http.bind;
     let app = Application::build(settings, db, stores).await?;
     tracing::info!("folio is serving at http://{}:{}", bind.ip(), app.port());
     app.run_until_stopped().await?;

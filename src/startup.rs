@@ -15,7 +15,7 @@ use crate::cache::{Cache, CacheConfig, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::changes::ChangeFeed;
-use crate::config::{redact_password, Settings};
+use crate::config::Settings;
 use crate::db::{DataError, Database};
 use crate::edge::{self, EdgePurger};
 use crate::kv::Kv;
@@ -40,7 +40,7 @@ pub enum StartupError {
 
 /// Connects to the database and applies pending migrations.
 pub async fn open_database(settings: &Settings) -> Result<Database, DataError> {
-    let url = settings.database_url.clone();
+    let url = settings.database.url.clone();
     tokio::task::spawn_blocking(move || {
         let db = Database::connect(&url)?;
         let applied = db.migrate()?;
@@ -67,14 +67,14 @@ pub struct Stores {
 }
 
 fn secret_key_name(settings: &Settings) -> String {
-    KeySpace::new(settings.cache_prefix.as_str()).secret()
+    KeySpace::new(settings.redis.prefix.as_str()).secret()
 }
 
 /// `FOLIO_SECRET_KEY`; else one kept in Redis, made by whichever instance
 /// starts first; else (no Redis) one made now.
 async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
-    if let Some(key) = &settings.secret_key {
-        return key.as_bytes().to_vec();
+    if let Some(key) = &settings.auth.secret_key {
+        return key.expose().as_bytes().to_vec();
     }
     let fresh = crate::token::random_token();
     if let Kv::Redis(_) = kv {
@@ -90,34 +90,35 @@ async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
 }
 
 pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
-    let keys = KeySpace::new(settings.cache_prefix.as_str());
+    let keys = KeySpace::new(settings.redis.prefix.as_str());
     let ttls = Ttls {
-        top_books: settings.top_books_ttl,
-        sample: settings.cache_ttl,
-        grace: settings.cache_grace,
+        top_books: settings.cache.top_books_ttl,
+        sample: settings.cache.ttl,
+        grace: settings.cache.grace,
     };
-    let stores = match &settings.redis_url {
+    let stores = match &settings.redis.url {
         Some(url) => {
             // One Redis layer (one pool, one breaker) for every Redis call:
             // cache, coherence, sessions, counters.
-            let redis = Arc::new(Redis::open(url, keys.clone(), settings.redis_timeout).await?);
+            let redis =
+                Arc::new(Redis::open(url.expose(), keys.clone(), settings.redis.timeout).await?);
             redis.start();
             let config = CacheConfig {
-                local_bytes: settings.local_cache_bytes,
+                local_bytes: settings.cache.local_cache_bytes(),
                 ..CacheConfig::default()
             };
             let cache = Cache::with_redis(redis.clone(), ttls, config);
             let kv = Kv::Redis(redis.clone());
             match kv.get(&keys.ping()).await {
                 Ok(_) => tracing::info!(
-                    redis = %redact_password(url),
+                    redis = %url,
                     master = redis.master_url().as_deref().unwrap_or("none"),
-                    prefix = settings.cache_prefix.as_str(),
-                    local_tier_bytes = settings.local_cache_bytes,
+                    prefix = settings.redis.prefix.as_str(),
+                    local_tier_bytes = settings.cache.local_cache_bytes(),
                     "cache and sessions: Redis, with an in-process tier in front"
                 ),
                 Err(e) => tracing::warn!(
-                    redis = %redact_password(url), error = %e,
+                    redis = %url, error = %e,
                     "cache: Redis is unavailable; pages are computed from the database until it answers"
                 ),
             }
@@ -170,26 +171,26 @@ impl Application {
         stores: Stores,
     ) -> Result<Self, StartupError> {
         let bind_error = |source| StartupError::Bind {
-            addr: settings.bind.to_string(),
+            addr: settings.http.bind.to_string(),
             source,
         };
-        let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
+        let listener = TcpListener::bind(settings.http.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
-        let prefix = settings.cache_prefix.as_str();
+        let prefix = settings.redis.prefix.as_str();
         let accounts = Accounts::new(
             db.clone(),
-            Sessions::new(stores.kv.clone(), prefix, settings.session_ttl),
-            Limits::new(stores.kv.clone(), prefix, settings.ratings_per_hour),
+            Sessions::new(stores.kv.clone(), prefix, settings.auth.session_ttl),
+            Limits::new(stores.kv.clone(), prefix, settings.auth.ratings_per_hour),
             VisitorTokens::new(&stores.secret),
-            match (&settings.secret_key, &*stores.kv) {
+            match (&settings.auth.secret_key, &*stores.kv) {
                 (None, Kv::Redis(_)) => Some((stores.kv.clone(), secret_key_name(&settings))),
                 _ => None,
             },
             PasswordChecks::start(
-                settings.password_threads,
-                PASSWORD_QUEUE_PER_THREAD * settings.password_threads,
-                settings.password_wait,
+                settings.auth.password_threads,
+                PASSWORD_QUEUE_PER_THREAD * settings.auth.password_threads,
+                settings.auth.password_wait,
             ),
         );
         let feed = ChangeFeed::with_edge(
@@ -218,9 +219,9 @@ impl Application {
         let route_settings = settings.clone();
         let limits = routes::security::ConnectionLimits::of(&settings);
         let public_cache_control = edge::public_cache_control(
-            settings.public_max_age,
-            settings.stale_while_revalidate,
-            settings.cache_grace.as_secs(),
+            settings.http.public_max_age,
+            settings.http.stale_while_revalidate,
+            settings.cache.grace.as_secs(),
             &settings.edge,
         );
         let edge_headers = edge::EdgeHeaders::of(&settings.edge);

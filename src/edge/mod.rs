@@ -16,15 +16,6 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 
 use crate::cache::Fragment;
 
-/// A setting of the edge that does not parse (the settings turn it into
-/// their error; the edge does not import the settings, which import it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidSetting {
-    pub var: &'static str,
-    pub value: String,
-    pub expected: String,
-}
-
 pub use forwarded::TrustedProxies;
 pub use purge::{EdgePurger, PurgeError};
 
@@ -52,6 +43,10 @@ impl KeyHeader {
             "cache-tag" => Some(Self::CacheTag),
             _ => None,
         }
+    }
+
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).ok_or_else(|| "xkey, surrogate-key or cache-tag".into())
     }
 
     pub fn name(self) -> HeaderName {
@@ -83,88 +78,66 @@ impl KeyHeader {
 }
 
 /// The edge settings (`FOLIO_EDGE_*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+#[command(next_help_heading = "Edge (Varnish or a CDN in front)")]
 pub struct EdgeSettings {
-    /// Base URLs that take `PURGE` with the key header; empty: no edge.
-    pub purge_urls: Vec<String>,
+    /// Base URLs (comma-separated, 16 at most) that take `PURGE` with the
+    /// key header; public pages then get `s-maxage`. Unset: no edge keeps
+    /// anything.
+    #[arg(id = "FOLIO_EDGE_PURGE_URLS", long = "edge-purge-urls", env = "FOLIO_EDGE_PURGE_URLS",
+          value_name = "URLS", default_value = "", value_parser = PurgeUrls::parse)]
+    pub purge_urls: PurgeUrls,
+    /// The header of surrogate keys and purges: `xkey`, `surrogate-key` or
+    /// `cache-tag`.
+    #[arg(id = "FOLIO_EDGE_KEY_HEADER", long = "edge-key-header", env = "FOLIO_EDGE_KEY_HEADER",
+          value_name = "HEADER", default_value = "xkey", value_parser = KeyHeader::parse_setting)]
     pub key_header: KeyHeader,
-    /// `s-maxage` of public pages while edges are purged.
+    /// `s-maxage` of public pages while edges are purged (seconds).
+    #[arg(id = "FOLIO_EDGE_MAX_AGE", long = "edge-max-age", env = "FOLIO_EDGE_MAX_AGE",
+          value_name = "SECONDS", default_value = "3600", value_parser = edge_max_age)]
     pub max_age: u64,
 }
 
-impl EdgeSettings {
-    /// From the raw values of `FOLIO_EDGE_PURGE_URLS`,
-    /// `FOLIO_EDGE_KEY_HEADER` and `FOLIO_EDGE_MAX_AGE`.
-    pub fn parse(
-        purge_urls: Option<&str>,
-        key_header: Option<&str>,
-        max_age: Option<&str>,
-        max_secs: u64,
-    ) -> Result<Self, InvalidSetting> {
-        let invalid = |var: &'static str, value: &str, expected: String| InvalidSetting {
-            var,
-            value: value.to_owned(),
-            expected,
-        };
-        let mut urls = Vec::new();
-        if let Some(raw) = purge_urls {
-            for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
-                let parsed = reqwest::Url::parse(url).ok().filter(|u| {
-                    matches!(u.scheme(), "http" | "https")
-                        && u.host().is_some()
-                        && u.query().is_none()
-                });
-                if parsed.is_none() {
-                    return Err(invalid(
-                        "FOLIO_EDGE_PURGE_URLS",
-                        raw,
-                        "comma-separated http:// or https:// base URLs".into(),
-                    ));
-                }
-                urls.push(url.trim_end_matches('/').to_owned());
-            }
-            if urls.len() > MAX_EDGES {
-                return Err(invalid(
-                    "FOLIO_EDGE_PURGE_URLS",
-                    raw,
-                    format!("at most {MAX_EDGES} URLs"),
-                ));
-            }
-        }
-        let key_header = match key_header {
-            None => KeyHeader::Xkey,
-            Some(raw) => KeyHeader::parse(raw).ok_or_else(|| {
-                invalid(
-                    "FOLIO_EDGE_KEY_HEADER",
-                    raw,
-                    "xkey, surrogate-key or cache-tag".into(),
-                )
-            })?,
-        };
-        let max_age = match max_age {
-            None => DEFAULT_EDGE_MAX_AGE,
-            Some(raw) => raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=max_secs).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "FOLIO_EDGE_MAX_AGE",
-                        raw,
-                        format!("whole seconds from 1 to {max_secs}"),
-                    )
-                })?,
-        };
-        Ok(Self {
-            purge_urls: urls,
-            key_header,
-            max_age,
-        })
-    }
+/// The edges' base URLs, without a trailing slash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeUrls(pub Vec<String>);
 
+impl PurgeUrls {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut urls = Vec::new();
+        for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+            let parsed = reqwest::Url::parse(url).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none()
+            });
+            if parsed.is_none() {
+                return Err("comma-separated http:// or https:// base URLs".into());
+            }
+            urls.push(url.trim_end_matches('/').to_owned());
+        }
+        if urls.len() > MAX_EDGES {
+            return Err(format!("at most {MAX_EDGES} URLs"));
+        }
+        Ok(Self(urls))
+    }
+}
+
+/// The longest `s-maxage` folio sends: a year, the bound of every TTL
+/// setting (`config::MAX_TTL_SECS`, which the settings' tests compare; the
+/// edge does not import the settings, which import it).
+pub const MAX_EDGE_MAX_AGE: u64 = 366 * 24 * 3600;
+
+fn edge_max_age(raw: &str) -> Result<u64, String> {
+    let max = MAX_EDGE_MAX_AGE;
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("whole seconds from 1 to {max}"))
+}
+
+impl EdgeSettings {
     pub fn purged(&self) -> bool {
-        !self.purge_urls.is_empty()
+        !self.purge_urls.0.is_empty()
     }
 }
 
@@ -217,10 +190,20 @@ pub fn public_cache_control(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{ConfigError, Settings};
+
+    fn edge(vars: &[(&str, &str)]) -> Result<EdgeSettings, ConfigError> {
+        Settings::from_lookup(|k| {
+            vars.iter()
+                .find(|(var, _)| *var == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .map(|s| s.edge)
+    }
 
     #[test]
     fn edge_settings_default_to_xkey_and_no_edge() {
-        let s = EdgeSettings::parse(None, None, None, 1000).unwrap();
+        let s = edge(&[]).unwrap();
         assert!(!s.purged());
         assert_eq!(s.key_header, KeyHeader::Xkey);
         assert_eq!(s.max_age, DEFAULT_EDGE_MAX_AGE);
@@ -234,15 +217,17 @@ mod tests {
 
     #[test]
     fn configured_edges_keep_pages_while_browsers_revalidate() {
-        let s = EdgeSettings::parse(
-            Some("http://127.0.0.1:6081/, https://edge.example"),
-            Some("Cache-Tag"),
-            Some("7200"),
-            100_000,
-        )
+        let s = edge(&[
+            (
+                "FOLIO_EDGE_PURGE_URLS",
+                "http://127.0.0.1:6081/, https://edge.example",
+            ),
+            ("FOLIO_EDGE_KEY_HEADER", "Cache-Tag"),
+            ("FOLIO_EDGE_MAX_AGE", "7200"),
+        ])
         .unwrap();
         assert_eq!(
-            s.purge_urls,
+            s.purge_urls.0,
             vec!["http://127.0.0.1:6081", "https://edge.example"]
         );
         assert_eq!(s.key_header, KeyHeader::CacheTag);
@@ -260,18 +245,18 @@ mod tests {
 
     #[test]
     fn bad_edge_settings_name_the_variable() {
-        for (urls, header, age, var) in [
-            (Some("ftp://x"), None, None, "FOLIO_EDGE_PURGE_URLS"),
-            (Some("not a url"), None, None, "FOLIO_EDGE_PURGE_URLS"),
-            (Some("http://x/?a=b"), None, None, "FOLIO_EDGE_PURGE_URLS"),
-            (None, Some("etag"), None, "FOLIO_EDGE_KEY_HEADER"),
-            (None, None, Some("0"), "FOLIO_EDGE_MAX_AGE"),
-            (None, None, Some("soon"), "FOLIO_EDGE_MAX_AGE"),
+        let many = vec!["http://e"; MAX_EDGES + 1].join(",");
+        for (var, value) in [
+            ("FOLIO_EDGE_PURGE_URLS", "ftp://x"),
+            ("FOLIO_EDGE_PURGE_URLS", "not a url"),
+            ("FOLIO_EDGE_PURGE_URLS", "http://x/?a=b"),
+            ("FOLIO_EDGE_PURGE_URLS", many.as_str()),
+            ("FOLIO_EDGE_KEY_HEADER", "etag"),
+            ("FOLIO_EDGE_MAX_AGE", "0"),
+            ("FOLIO_EDGE_MAX_AGE", "soon"),
         ] {
-            let err = EdgeSettings::parse(urls, header, age, 1000).unwrap_err();
+            let err = edge(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);
         }
-        let many = vec!["http://e"; MAX_EDGES + 1].join(",");
-        assert!(EdgeSettings::parse(Some(&many), None, None, 1000).is_err());
     }
 }

@@ -69,7 +69,7 @@ impl EdgePurger {
         Some(Self {
             inner: Arc::new(Inner {
                 client,
-                urls: settings.purge_urls.clone(),
+                urls: settings.purge_urls.0.clone(),
                 header: settings.key_header,
                 requests: AtomicU64::new(0),
                 failures: AtomicU64::new(0),
@@ -179,7 +179,11 @@ mod tests {
 
     #[test]
     fn many_keys_are_cut_into_headers_an_edge_accepts() {
-        let settings = EdgeSettings::parse(Some("http://127.0.0.1:1"), None, None, 10).unwrap();
+        let settings = EdgeSettings {
+            purge_urls: super::super::PurgeUrls(vec!["http://127.0.0.1:1".into()]),
+            key_header: super::super::KeyHeader::Xkey,
+            max_age: 10,
+        };
         let purger = EdgePurger::new(&settings).unwrap();
         let tags: Vec<Tag> = (1..=2000).map(Tag::Ratings).collect();
         let chunks = purger.key_chunks(&tags);

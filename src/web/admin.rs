@@ -56,7 +56,7 @@ pub async fn dashboard(
             books: overview.books,
             ratings: overview.ratings,
             ratings_30_days: overview.ratings_30_days,
-            chart_ttl_days: state.settings.top_books_ttl.as_secs() / 86_400,
+            chart_ttl_days: state.settings.cache.top_books_ttl.as_secs() / 86_400,
         },
         recent: overview.recent,
     };

@@ -70,7 +70,7 @@ pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return peer;
     };
-    let trusted = &state.settings.trusted_proxies;
+    let trusted = &state.settings.http.trusted_proxies;
     if trusted.is_empty() {
         return peer;
     }
@@ -142,10 +142,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     );
     // These read the database on every request: anyone could load it through
     // them, so production turns them off.
-    if settings.bench_routes {
+    if settings.http.bench_routes {
         at(cfg, "/_bench/constant", [get(ops::constant)]);
     }
-    if settings.uncached_routes {
+    if settings.cache.uncached_routes {
         at(cfg, "/sample", [get(pages::sample_uncached)]);
         at(cfg, "/top/uncached", [get(pages::home_uncached)]);
     }

@@ -27,7 +27,7 @@ use crate::cache::{BreakerState, Tag};
 /// `Authorization: Bearer <token>`: what they show (memory, the breaker)
 /// would help an attacker tune a flood. Unset, they are public.
 fn operator_refused(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
-    let expected = state.settings.metrics_token.as_ref()?;
+    let expected = state.settings.auth.metrics_token.as_ref()?;
     let given = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -249,7 +249,7 @@ pub async fn sample_cached(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let catalogue = state.catalogue.clone();
-    let ttl = state.settings.cache_ttl.as_secs();
+    let ttl = state.settings.cache.ttl.as_secs();
     let cached = state
         .cache()
         .get_or_compute(Fragment::SampleList, move |_| async move {

@@ -55,7 +55,7 @@ pub async fn search(
     };
     // Keyed by the query as typed, which the page shows in its box.
     let marker = search_marker(query.typed());
-    let slot = search_slot(query.typed(), state.settings.search_cache_slots);
+    let slot = search_slot(query.typed(), state.settings.cache.search_slots);
     let catalogue = state.catalogue.clone();
     let (for_slot, stored_marker) = (query.clone(), marker.clone());
     let cached = state

@@ -52,8 +52,8 @@ impl ConnectionLimits {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             workers,
-            per_worker: settings.max_connections.div_ceil(workers).max(1),
-            header_timeout: settings.header_timeout,
+            per_worker: settings.http.max_connections.div_ceil(workers).max(1),
+            header_timeout: settings.http.header_timeout,
             disconnect_timeout: Duration::from_secs(1),
         }
     }
@@ -100,7 +100,7 @@ pub async fn bounded_body(
     }
     let deadline = req
         .app_data::<web::Data<AppState>>()
-        .map_or(Duration::from_secs(10), |s| s.settings.body_timeout);
+        .map_or(Duration::from_secs(10), |s| s.settings.http.body_timeout);
     let mut payload = req.take_payload();
     let read = async {
         let mut body = bytes::BytesMut::new();

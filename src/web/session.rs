@@ -29,7 +29,7 @@ fn cookie(
         .path("/")
         .http_only(true)
         .same_site(same_site)
-        .secure(state.settings.secure_cookies)
+        .secure(state.settings.auth.secure_cookies)
         .max_age(max_age)
         .finish()
 }

@@ -135,3 +135,39 @@ fn every_command_has_help() {
     let seed_help = String::from_utf8_lossy(&folio(&["seed", "--help"], &[]).stdout).to_string();
     assert!(seed_help.contains("--reset") && seed_help.contains("--seed"));
 }
+
+#[test]
+fn help_is_the_one_list_of_settings_and_never_shows_a_secret() {
+    let secret = "a-metrics-token-nobody-may-read";
+    let out = folio(&["--help"], &[("FOLIO_METRICS_TOKEN", secret)]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for var in folio::config::Settings::variables() {
+        assert!(text.contains(&format!("[env: {var}")), "--help lacks {var}");
+    }
+    assert!(!text.contains(secret), "--help printed the metrics token");
+}
+
+#[test]
+fn an_empty_variable_counts_as_unset_and_a_flag_works_like_its_variable() {
+    let db = TestDatabase::new(Backend::Sqlite);
+    let empty = folio(
+        &["migrate"],
+        &[("DATABASE_URL", db.url.as_str()), ("CACHE_TTL", "")],
+    );
+    assert!(
+        empty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+    let flag = folio(
+        &["--cache-ttl", "soon", "migrate"],
+        &[("DATABASE_URL", db.url.as_str())],
+    );
+    assert_eq!(flag.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&flag.stderr);
+    assert!(
+        stderr.contains("CACHE_TTL") && stderr.contains("expected"),
+        "{stderr}"
+    );
+}

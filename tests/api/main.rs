@@ -10,6 +10,7 @@ mod chart;
 mod cli;
 mod compression;
 mod edge;
+mod edge_vcl;
 mod grace;
 mod helpers;
 mod hostile;
