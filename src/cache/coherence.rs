@@ -25,6 +25,7 @@ use super::local::LocalTier;
 use super::metrics::CacheMetrics;
 use super::redis::run_with_timeout;
 use super::store::StoreError;
+use super::tag_versions::TagVersions;
 
 /// How long one heartbeat keeps the in-process tier usable.
 pub const LEASE: Duration = Duration::from_millis(1000);
@@ -120,13 +121,9 @@ impl Coherence {
                 if kind == "flush" {
                     self.local.reset();
                 } else {
-                    let bumped: Vec<(String, u64)> = parts
-                        .filter_map(|pair| {
-                            let (tag, v) = pair.split_once('=')?;
-                            Some((tag.to_owned(), v.parse().ok()?))
-                        })
-                        .collect();
-                    self.local.apply(&bumped);
+                    // `inv <nonce> <tag versions>`
+                    let versions = payload.splitn(3, ' ').nth(2).unwrap_or_default();
+                    self.local.apply(&TagVersions::parse_lenient(versions));
                 }
                 // Acknowledge after applying; off the message loop.
                 let (pool, key, id, timeout) = (

@@ -13,6 +13,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::encoding::Encodings;
+use super::tag_versions::TagVersions;
 
 const MAGIC: &str = "F3";
 const FLAG_LZ4: u32 = 1;
@@ -31,7 +32,7 @@ pub struct Entry {
     /// it for the grace period beyond).
     pub expires_at_ms: u64,
     /// Each tag the value depends on, with the version it was computed under.
-    pub deps: Vec<(String, u64)>,
+    pub deps: TagVersions,
     pub body: Bytes,
     /// Compressed copies of `body`, served as they are.
     pub encodings: Encodings,
@@ -47,15 +48,7 @@ impl Entry {
         } else {
             (0, self.body.clone())
         };
-        let mut deps = String::new();
-        for (i, (tag, version)) in self.deps.iter().enumerate() {
-            if i > 0 {
-                deps.push(' ');
-            }
-            deps.push_str(tag);
-            deps.push('=');
-            deps.push_str(&version.to_string());
-        }
+        let deps = &self.deps;
         let (gzip, br) = (
             self.encodings.gzip.as_deref().unwrap_or_default(),
             self.encodings.br.as_deref().unwrap_or_default(),
@@ -94,15 +87,7 @@ impl Entry {
         let expires_at_ms = fields.next()?.parse().ok()?;
         let gzip_len: usize = fields.next()?.parse().ok()?;
         let br_len: usize = fields.next()?.parse().ok()?;
-        let deps = std::str::from_utf8(&raw[first + 1..second])
-            .ok()?
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(|pair| {
-                let (tag, version) = pair.split_once('=')?;
-                Some((tag.to_owned(), version.parse().ok()?))
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let deps = TagVersions::parse(std::str::from_utf8(&raw[first + 1..second]).ok()?)?;
         let copies_at = raw.len().checked_sub(gzip_len + br_len)?;
         if copies_at < second + 1 {
             return None;
@@ -141,10 +126,10 @@ mod tests {
             stale_at_ms: 2,
             compute_us: 3,
             expires_at_ms: 4,
-            deps: vec![
+            deps: TagVersions::new(vec![
                 ("chart".into(), 0),
                 ("book:7".into(), 1_700_000_000_000_000),
-            ],
+            ]),
             body: Bytes::from_static(b"<p>\nhello</p>\n"),
             encodings: Encodings {
                 gzip: Some(Bytes::from_static(b"gz\nbytes")),
@@ -161,7 +146,7 @@ mod tests {
             stale_at_ms: 6,
             compute_us: 0,
             expires_at_ms: 7,
-            deps: vec![],
+            deps: TagVersions::default(),
             body: Bytes::new(),
             encodings: Encodings::default(),
         };
@@ -176,7 +161,7 @@ mod tests {
             stale_at_ms: 2,
             compute_us: 3,
             expires_at_ms: 4,
-            deps: vec![],
+            deps: TagVersions::default(),
             body: Bytes::from(page),
             encodings: Encodings::default(),
         };
@@ -199,7 +184,7 @@ mod tests {
             stale_at_ms: 2,
             compute_us: 3,
             expires_at_ms: 4,
-            deps: vec![],
+            deps: TagVersions::default(),
             body: Bytes::from_static(b"tiny"),
             encodings: Encodings::default(),
         };

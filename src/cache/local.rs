@@ -13,22 +13,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use moka::sync::Cache as Moka;
 use moka::Expiry;
 
-use super::encoding::Encodings;
 use super::entry::Entry;
+use super::tag_versions::TagVersions;
 
+/// A stored entry as this process keeps it: the entry itself, its
+/// validator, and how long it may stay here.
 pub struct LocalEntry {
-    pub body: Bytes,
-    pub encodings: Encodings,
-    pub deps: Vec<(String, u64)>,
-    pub created_ms: u64,
-    pub stale_at_ms: u64,
-    /// The end of the entry's TTL (Unix ms).
-    pub expires_at_ms: u64,
-    pub compute_us: u64,
+    pub entry: Entry,
     pub etag: Arc<str>,
     expires_at: Instant,
     /// Shared with the write record, for the "useless cache" report.
@@ -36,16 +30,10 @@ pub struct LocalEntry {
 }
 
 impl LocalEntry {
-    /// A copy of `entry`, kept here for `ttl`.
-    pub fn of(entry: &Entry, etag: Arc<str>, ttl: Duration, read: Option<Arc<AtomicBool>>) -> Self {
+    /// `entry`, kept here for `ttl`.
+    pub fn of(entry: Entry, etag: Arc<str>, ttl: Duration, read: Option<Arc<AtomicBool>>) -> Self {
         Self {
-            body: entry.body.clone(),
-            encodings: entry.encodings.clone(),
-            deps: entry.deps.clone(),
-            created_ms: entry.created_ms,
-            stale_at_ms: entry.stale_at_ms,
-            expires_at_ms: entry.expires_at_ms,
-            compute_us: entry.compute_us,
+            entry,
             etag,
             expires_at: Instant::now() + ttl,
             read,
@@ -92,7 +80,7 @@ impl LocalTier {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
             .weigher(|k: &String, v: &Arc<LocalEntry>| {
-                u32::try_from(k.len() + v.body.len() + v.encodings.bytes() + 128)
+                u32::try_from(k.len() + v.entry.body.len() + v.entry.encodings.bytes() + 128)
                     .unwrap_or(u32::MAX)
             })
             .expire_after(UntilExpiry)
@@ -136,9 +124,10 @@ impl LocalTier {
             return false;
         };
         entry
+            .entry
             .deps
             .iter()
-            .all(|(tag, v)| versions.get(tag) == Some(v))
+            .all(|(tag, v)| versions.get(tag) == Some(&v))
     }
 
     /// Keeps a copy known current at the time of a read that began in
@@ -150,21 +139,15 @@ impl LocalTier {
         if self.epoch() != epoch {
             return;
         }
-        for (tag, v) in &entry.deps {
-            let slot = versions.entry(tag.clone()).or_insert(0);
-            *slot = (*slot).max(*v);
-        }
+        raise(&mut versions, &entry.entry.deps);
         drop(versions);
         self.entries.insert(key, Arc::new(entry));
     }
 
     /// New tag versions, from an invalidation here or from the channel.
-    pub fn apply(&self, bumped: &[(String, u64)]) {
+    pub fn apply(&self, bumped: &TagVersions) {
         if let Ok(mut versions) = self.versions.write() {
-            for (tag, v) in bumped {
-                let slot = versions.entry(tag.clone()).or_insert(0);
-                *slot = (*slot).max(*v);
-            }
+            raise(&mut versions, bumped);
         }
     }
 
@@ -187,9 +170,19 @@ impl LocalTier {
     }
 }
 
+/// Takes in newer versions, never lowering one.
+fn raise(view: &mut HashMap<String, u64>, seen: &TagVersions) {
+    for (tag, v) in seen.iter() {
+        let slot = view.entry(tag.to_owned()).or_insert(0);
+        *slot = (*slot).max(v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::encoding::Encodings;
+    use bytes::Bytes;
 
     fn entry(deps: &[(&str, u64)]) -> LocalEntry {
         let stored = Entry {
@@ -197,24 +190,24 @@ mod tests {
             stale_at_ms: u64::MAX,
             compute_us: 0,
             expires_at_ms: u64::MAX,
-            deps: deps.iter().map(|(t, v)| (t.to_string(), *v)).collect(),
+            deps: TagVersions::new(deps.iter().map(|(t, v)| (t.to_string(), *v)).collect()),
             body: Bytes::from_static(b"x"),
             encodings: Encodings::default(),
         };
-        LocalEntry::of(&stored, Arc::from("\"e\""), Duration::from_secs(60), None)
+        LocalEntry::of(stored, Arc::from("\"e\""), Duration::from_secs(60), None)
     }
 
     #[test]
     fn a_newer_version_makes_a_copy_stale_in_either_order() {
         let tier = LocalTier::new(1 << 20);
         // The message first, then a copy read before it: never current.
-        tier.apply(&[("book:1".into(), 20)]);
+        tier.apply(&TagVersions::new(vec![("book:1".into(), 20)]));
         tier.insert("k".into(), entry(&[("book:1", 10)]), tier.epoch());
         assert!(!tier.is_current(&tier.get("k").unwrap()));
         // A copy first, then the message.
         tier.insert("j".into(), entry(&[("book:2", 10)]), tier.epoch());
         assert!(tier.is_current(&tier.get("j").unwrap()));
-        tier.apply(&[("book:2".into(), 11)]);
+        tier.apply(&TagVersions::new(vec![("book:2".into(), 11)]));
         assert!(!tier.is_current(&tier.get("j").unwrap()));
     }
 

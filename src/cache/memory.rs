@@ -110,7 +110,7 @@ impl CacheStore for MemoryStore {
     fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>> {
         let lookup = self.live(key).map(|stored| {
             let deps_current = Entry::decode(stored.raw.clone())
-                .map(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == *v))
+                .map(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == v))
                 .unwrap_or(false);
             Lookup {
                 raw: stored.raw,
