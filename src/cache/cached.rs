@@ -110,10 +110,7 @@ pub(super) fn etag_of(key: &str, created_ms: u64, compute_us: u64) -> Arc<str> {
     let mut bytes = key.as_bytes().to_vec();
     bytes.extend_from_slice(&created_ms.to_le_bytes());
     bytes.extend_from_slice(&compute_us.to_le_bytes());
-    Arc::from(format!(
-        "\"{:016x}\"",
-        super::template_digest::fnv1a64(&bytes)
-    ))
+    Arc::from(format!("\"{:016x}\"", super::fnv::fnv1a64(&bytes)))
 }
 
 #[cfg(test)]

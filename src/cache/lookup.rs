@@ -140,7 +140,10 @@ impl Cache {
 
         // 3. The shared store.
         let mut stand_in: Option<(Cached, Standing)> = None;
-        match self.in_shared_store(fragment, &key, now, started, usable).await {
+        match self
+            .in_shared_store(fragment, &key, now, started, usable)
+            .await
+        {
             Found::Fresh { copy, refresh } => {
                 finish(guard, &copy);
                 if refresh {

@@ -39,6 +39,7 @@ mod deps;
 pub(crate) mod encoding;
 mod engine;
 mod entry;
+mod fnv;
 mod freshness;
 mod grace;
 mod invalidate;
@@ -53,7 +54,9 @@ mod requested;
 mod single_flight;
 mod store;
 mod tag_versions;
-pub mod template_digest;
+#[cfg(test)]
+#[path = "../../build/template_digest.rs"]
+mod template_digest;
 mod usage;
 
 pub use self::breaker::{Breaker, BreakerState};
