@@ -32,7 +32,7 @@ impl Cache {
         }
         let epoch = local.map(|l| l.epoch());
         let wanted: Vec<String> = missing.iter().map(|&i| keys[i].clone()).collect();
-        match self.store.read_many(&wanted).await {
+        match self.backend.read_many(&wanted).await {
             Ok(values) => {
                 for (&i, raw) in missing.iter().zip(values) {
                     if let Some(entry) = raw.and_then(Entry::decode) {
@@ -78,7 +78,7 @@ impl Cache {
             self.keep_local(&key, &entry, etag_of(&key, now, 0), epoch, None);
             batch.push((key, entry.encode(), ttl));
         }
-        if let Err(e) = self.store.write_many(batch).await {
+        if let Err(e) = self.backend.write_many(batch).await {
             tracing::debug!(error = %e, "cache: could not store rows");
         }
     }

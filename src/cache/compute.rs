@@ -79,20 +79,20 @@ impl Cache {
         // Whoever computed just before us may have stored it since this
         // request looked: check again once it is our turn (here, after the
         // single-flight; with Redis, once the lock is ours).
-        if !self.store.is_shared() {
+        let Some(redis) = self.backend.redis() else {
             if let Ok(Some(found)) = self.read_fresh(key, usable).await {
                 return Ok(found);
             }
             return self.compute_and_store(fragment, key, compute).await;
-        }
+        };
         let lock = self.keys.lock(key);
-        match self.store.try_lock(&lock, self.config.lock_ttl).await {
+        match redis.store.try_lock(&lock, self.config.lock_ttl).await {
             Ok(Some(token)) => {
                 let result = match self.read_fresh(key, usable).await {
                     Ok(Some(found)) => Ok(found),
                     _ => self.compute_and_store(fragment, key, compute).await,
                 };
-                let _ = self.store.unlock(&lock, &token).await;
+                let _ = redis.store.unlock(&lock, &token).await;
                 result
             }
             Ok(None) => {
@@ -124,7 +124,7 @@ impl Cache {
     /// A fresh copy in the shared store, if there is one now.
     async fn read_fresh(&self, key: &str, usable: Usable) -> Result<Option<Cached>, StoreError> {
         let epoch = self.usable_local().map(|l| l.epoch());
-        let Some(lookup) = self.store.read(key).await? else {
+        let Some(lookup) = self.backend.read(key).await? else {
             return Ok(None);
         };
         if !lookup.deps_current {
@@ -154,7 +154,7 @@ impl Cache {
         compute: BoxedCompute<Bytes, E>,
     ) -> Result<Cached, E> {
         let epoch = self.usable_local().map(|l| l.epoch());
-        let deps = Deps::new(self.store.clone());
+        let deps = Deps::new(self.backend.clone());
         deps.depend_on_requested(&fragment.depends_on(), self.book_exists.get())
             .await;
         let started = Instant::now();
@@ -187,7 +187,7 @@ impl Cache {
         if recorded.is_some() {
             // Kept past its TTL for the grace period: a last good copy.
             let kept = lifetimes.hard + self.ttls.grace;
-            match self.store.write(key, entry.encode(), kept).await {
+            match self.backend.write(key, entry.encode(), kept).await {
                 Ok(()) => {
                     let read = self.written.record(key, fragment);
                     self.keep_local(key, &entry, etag.clone(), epoch, Some(read));

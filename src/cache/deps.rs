@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use super::cached::{unix_ms, Cached, Outcome};
 use super::policy::Tag;
-use super::store::CacheStore;
+use super::store::Backend;
 use super::tag_versions::TagVersions;
 
 /// Collects the tags a computation depends on, each with the version it had
 /// before the computation read the database.
 #[derive(Clone)]
 pub struct Deps {
-    pub(super) store: Arc<dyn CacheStore>,
+    pub(super) store: Arc<Backend>,
     recorded: Arc<Mutex<DepState>>,
 }
 
@@ -29,7 +29,7 @@ struct DepState {
 }
 
 impl Deps {
-    pub(super) fn new(store: Arc<dyn CacheStore>) -> Self {
+    pub(super) fn new(store: Arc<Backend>) -> Self {
         Self {
             store,
             recorded: Arc::new(Mutex::new(DepState::default())),

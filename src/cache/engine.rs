@@ -20,7 +20,7 @@ use super::policy::{self, Ttls};
 use super::redis::RedisStore;
 use super::requested::BookExists;
 use super::single_flight::Flights;
-use super::store::CacheStore;
+use super::store::{Backend, RedisTier};
 use super::usage::Writes;
 
 /// Tuning knobs; the defaults suit folio.
@@ -51,20 +51,11 @@ impl Default for CacheConfig {
 /// do its work) keeps the breaker open.
 pub type RecoveryHook = Arc<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
 
-/// The parts that exist only with Redis.
-pub(super) struct Shared {
-    pub(super) redis: Arc<RedisStore>,
-    pub(super) breaker: Arc<Breaker>,
-    pub(super) local: Option<Arc<LocalTier>>,
-    pub(super) coherence: Option<Arc<Coherence>>,
-}
-
 /// The engine: get-or-compute by fragment over the tiers, invalidation by
 /// tag. Its work is spread over the files named for it (`lookup.rs`,
 /// `compute.rs`, `invalidate.rs`, ...).
 pub struct Cache {
-    pub(super) store: Arc<dyn CacheStore>,
-    pub(super) shared: Option<Shared>,
+    pub(super) backend: Arc<Backend>,
     pub(super) keys: KeySpace,
     pub(super) ttls: Ttls,
     pub(super) config: CacheConfig,
@@ -80,8 +71,7 @@ impl Cache {
     pub fn in_memory(keys: KeySpace, ttls: Ttls, max_bytes: u64) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
         Self {
-            store: Arc::new(MemoryStore::new(max_bytes)),
-            shared: None,
+            backend: Arc::new(Backend::Memory(MemoryStore::new(max_bytes))),
             keys,
             ttls,
             config: CacheConfig::default(),
@@ -106,14 +96,14 @@ impl Cache {
     ) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
         let tag_ttl = policy::tag_ttl(&ttls);
-        let redis = Arc::new(RedisStore::new(
+        let store = RedisStore::new(
             pool.clone(),
             keys.clone(),
             timeout,
             tag_ttl,
             breaker.clone(),
             metrics.clone(),
-        ));
+        );
         let local = (config.local_bytes > 0).then(|| Arc::new(LocalTier::new(config.local_bytes)));
         let coherence = local.as_ref().map(|l| {
             Arc::new(Coherence::new(
@@ -126,13 +116,12 @@ impl Cache {
             ))
         });
         Self {
-            store: redis.clone(),
-            shared: Some(Shared {
-                redis,
+            backend: Arc::new(Backend::Redis(RedisTier {
+                store,
                 breaker,
                 local,
                 coherence,
-            }),
+            })),
             keys,
             ttls,
             config,
@@ -150,8 +139,8 @@ impl Cache {
     /// recorded meanwhile).
     pub fn start(self: &Arc<Self>, on_recovery: RecoveryHook) {
         let _ = self.recovery.set(on_recovery);
-        if let Some(shared) = &self.shared {
-            if let Some(coherence) = &shared.coherence {
+        if let Some(redis) = self.backend.redis() {
+            if let Some(coherence) = &redis.coherence {
                 coherence.start();
             }
             tokio::spawn(self.clone().watch_breaker());
@@ -161,7 +150,9 @@ impl Cache {
     /// While the breaker is open, probes Redis; once it answers, runs the
     /// recovery hook, forgets the in-process tier, and closes the breaker.
     async fn watch_breaker(self: Arc<Self>) {
-        let Some(shared) = &self.shared else { return };
+        let Some(shared) = self.backend.redis() else {
+            return;
+        };
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             if shared.breaker.state() != BreakerState::Open
@@ -169,7 +160,7 @@ impl Cache {
             {
                 continue;
             }
-            if shared.redis.probe().await.is_err() {
+            if shared.store.probe().await.is_err() {
                 continue;
             }
             if !shared
@@ -199,7 +190,7 @@ impl Cache {
     }
 
     pub fn backend_name(&self) -> &'static str {
-        self.store.name()
+        self.backend.name()
     }
 
     pub fn keys(&self) -> &KeySpace {
@@ -211,12 +202,12 @@ impl Cache {
     }
 
     pub fn breaker(&self) -> Option<&Arc<Breaker>> {
-        self.shared.as_ref().map(|s| &s.breaker)
+        self.backend.redis().map(|r| &r.breaker)
     }
 
     /// (entries, bytes) of the in-process tier, if there is one.
     pub fn local_size(&self) -> Option<(u64, u64)> {
-        let local = self.shared.as_ref()?.local.as_ref()?;
+        let local = self.backend.redis()?.local.as_ref()?;
         Some((local.entry_count(), local.weighted_size()))
     }
 
@@ -226,9 +217,7 @@ impl Cache {
     }
 
     pub(super) fn usable_local(&self) -> Option<&Arc<LocalTier>> {
-        let shared = self.shared.as_ref()?;
-        let local = shared.local.as_ref()?;
-        (shared.breaker.allows() && local.leased()).then_some(local)
+        self.backend.redis()?.usable_local()
     }
 
     /// Keeps a copy in the in-process tier, if there is one and the read

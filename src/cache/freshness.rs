@@ -72,17 +72,19 @@ impl Cache {
                 return;
             };
             let lock = this.keys.lock(&key);
-            let token = if this.store.is_shared() {
-                match this.store.try_lock(&lock, this.config.lock_ttl).await {
+            // With Redis, once across instances; in memory, the flight is
+            // the lock.
+            let redis = this.backend.redis();
+            let token = match redis {
+                Some(redis) => match redis.store.try_lock(&lock, this.config.lock_ttl).await {
                     Ok(Some(token)) => Some(token),
                     _ => return,
-                }
-            } else {
-                None
+                },
+                None => None,
             };
             let result = this.compute_and_store(fragment, &key, compute).await;
-            if let Some(token) = token {
-                let _ = this.store.unlock(&lock, &token).await;
+            if let (Some(redis), Some(token)) = (redis, token) {
+                let _ = redis.store.unlock(&lock, &token).await;
             }
             guard.finish(result.ok());
         });

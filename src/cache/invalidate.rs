@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::coherence;
 use super::engine::Cache;
 use super::policy::{Change, Tag};
-use super::store::StoreError;
+use super::store::{Backend, StoreError};
 use super::tag_versions::TagVersions;
 
 impl Cache {
@@ -20,11 +20,11 @@ impl Cache {
     /// Opens the Redis breaker until the recovery hook has run (the change
     /// log could not be applied at start). Without Redis: nothing to do.
     pub fn hold_until_recovered(&self) {
-        if let Some(shared) = &self.shared {
-            if let Some(local) = &shared.local {
+        if let Some(redis) = self.backend.redis() {
+            if let Some(local) = &redis.local {
                 local.reset();
             }
-            shared.breaker.trip();
+            redis.breaker.trip();
         }
     }
 
@@ -41,12 +41,12 @@ impl Cache {
 
     async fn bump(&self, tags: &[Tag], guarded: bool) -> Result<(), StoreError> {
         let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
-        let result = match &self.shared {
-            Some(shared) => {
+        let result = match self.backend.as_ref() {
+            Backend::Redis(shared) => {
                 // Bump and announcement are one atomic script: no bump can
                 // go unannounced.
                 let nonce = crate::auth::session::random_token()[..20].to_owned();
-                let mut attempt = shared.redis.bump_announced(tags, &nonce, guarded).await;
+                let mut attempt = shared.store.bump_announced(tags, &nonce, guarded).await;
                 // A passing hiccup (a timeout) is retried a little before the
                 // change stays in the database's change log; an open breaker
                 // is not.
@@ -55,7 +55,7 @@ impl Cache {
                         Err(StoreError::BreakerOpen) | Ok(_) => break,
                         Err(_) => {
                             tokio::time::sleep(Duration::from_millis(100)).await;
-                            attempt = shared.redis.bump_announced(tags, &nonce, guarded).await;
+                            attempt = shared.store.bump_announced(tags, &nonce, guarded).await;
                         }
                     }
                 }
@@ -75,7 +75,10 @@ impl Cache {
                     Err(e) => Err(e),
                 }
             }
-            None => self.store.bump(tags).await.map(|_| ()),
+            Backend::Memory(memory) => {
+                memory.bump(tags);
+                Ok(())
+            }
         };
         match result {
             Ok(()) => {
@@ -99,7 +102,7 @@ impl Cache {
     /// cannot be told, so the write waits until their leases, which need
     /// the same Redis, must have lapsed.
     async fn bump_failed(&self) {
-        if let Some(local) = self.shared.as_ref().and_then(|s| s.local.as_ref()) {
+        if let Some(local) = self.backend.redis().and_then(|r| r.local.as_ref()) {
             local.reset();
             tokio::time::sleep(coherence::LEASE).await;
         }
@@ -107,12 +110,12 @@ impl Cache {
 
     /// Removes every cache entry of this namespace (any format version).
     pub async fn clear(&self) -> Result<u64, StoreError> {
-        let removed = self.store.clear(&self.keys.namespace_pattern()).await?;
-        if let Some(shared) = &self.shared {
-            if let Some(local) = &shared.local {
+        let removed = self.backend.clear(&self.keys.namespace_pattern()).await?;
+        if let Some(redis) = self.backend.redis() {
+            if let Some(local) = &redis.local {
                 local.reset();
             }
-            if let Some(coherence) = &shared.coherence {
+            if let Some(coherence) = &redis.coherence {
                 // Other instances keep their copies until told: say so.
                 coherence.broadcast_flush().await?;
             }

@@ -240,7 +240,7 @@ impl Cache {
         usable: Usable,
     ) -> Found {
         let epoch = self.usable_local().map(|l| l.epoch());
-        let lookup = match self.store.read(key).await {
+        let lookup = match self.backend.read(key).await {
             Ok(Some(lookup)) => lookup,
             Ok(None) => return Found::Nothing,
             Err(e) => {

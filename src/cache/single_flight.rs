@@ -170,7 +170,7 @@ impl Cache {
         let Some(tags) = deps.tags() else {
             return false;
         };
-        match self.store.tag_versions(&tags).await {
+        match self.backend.tag_versions(&tags).await {
             Ok(now) => now
                 .iter()
                 .zip(deps.iter())

@@ -88,12 +88,12 @@ impl Cache {
 
     /// Time left on a fragment's entry (for tests and the admin page).
     pub async fn ttl_of(&self, fragment: Fragment) -> Result<Option<Duration>, StoreError> {
-        self.store.ttl(&self.keys.fragment(&fragment)).await
+        self.backend.ttl(&self.keys.fragment(&fragment)).await
     }
 
     /// Up to `limit` current keys, with TTL and size.
     pub async fn list_keys(&self, limit: usize) -> Result<Vec<KeyInfo>, StoreError> {
-        self.store.list(&self.keys.current_pattern(), limit).await
+        self.backend.list(&self.keys.current_pattern(), limit).await
     }
 
     /// Per-fragment computations since start (tests and the admin page).
@@ -109,7 +109,7 @@ impl Cache {
     pub fn render_metrics(&self) -> String {
         self.written.settle();
         let mut gauges: Vec<(&str, &str, f64)> = Vec::new();
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = self.backend.redis() {
             gauges.push((
                 "folio_cache_breaker_state",
                 "Redis circuit breaker: 0 closed, 1 open, 2 recovering.",
