@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::compute::{BoxedCompute, MayServeStale};
 use super::engine::Cache;
-use super::policy::{self, Fragment};
+use super::policy::Fragment;
 use super::single_flight::Join;
 
 /// The lifetimes of an entry computed now.
@@ -24,18 +24,30 @@ impl Lifetimes {
     /// For a value of TTL `ttl` made at `created_ms`, never fresher than the
     /// nested fragments it was built from (`stale_by_ms`).
     pub(super) fn of_new(ttl: Duration, created_ms: u64, stale_by_ms: Option<u64>) -> Self {
-        let jitter_ms = policy::max_jitter(ttl).as_millis() as f64 * rand::random::<f64>();
+        let jitter_ms = max_jitter(ttl).as_millis() as f64 * rand::random::<f64>();
         let hard = ttl
             .saturating_sub(Duration::from_millis(jitter_ms as u64))
             .max(Duration::from_millis(1));
-        let own_stale_at =
-            created_ms + hard.saturating_sub(policy::stale_window(ttl)).as_millis() as u64;
+        let own_stale_at = created_ms + hard.saturating_sub(stale_window(ttl)).as_millis() as u64;
         Self {
             hard,
             stale_at_ms: stale_by_ms.map_or(own_stale_at, |s| s.min(own_stale_at)),
             expires_at_ms: created_ms + hard.as_millis() as u64,
         }
     }
+}
+
+/// How long before its TTL ends an entry counts as expired: from then on it
+/// is served stale while one request refreshes it, and it stays available
+/// as a last resort should the database be down.
+pub(super) fn stale_window(ttl: Duration) -> Duration {
+    (ttl / 10).min(Duration::from_secs(3600))
+}
+
+/// Up to this much is taken off each TTL at random, so that entries written
+/// together do not all expire together.
+pub(super) fn max_jitter(ttl: Duration) -> Duration {
+    (ttl / 20).min(Duration::from_secs(3600))
 }
 
 /// XFetch: refresh early with a chance that grows as expiry nears and with
