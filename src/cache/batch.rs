@@ -16,7 +16,7 @@ use super::tag_versions::TagVersions;
 impl Cache {
     /// Tag-free fragments (catalogue rows) by many keys in one round trip:
     /// the bodies found, in order.
-    pub async fn get_many(&self, fragments: &[Fragment]) -> Vec<Option<Bytes>> {
+    pub(crate) async fn get_many(&self, fragments: &[Fragment]) -> Vec<Option<Bytes>> {
         let keys: Vec<String> = fragments.iter().map(|f| self.keys.fragment(f)).collect();
         let mut found: Vec<Option<Bytes>> = vec![None; keys.len()];
         let local = self.usable_local();
@@ -58,7 +58,7 @@ impl Cache {
     }
 
     /// Stores tag-free fragments in one round trip.
-    pub async fn put_many(&self, items: Vec<(Fragment, Bytes)>) {
+    pub(crate) async fn put_many(&self, items: Vec<(Fragment, Bytes)>) {
         let now = unix_ms();
         let epoch = self.usable_local().map(|l| l.epoch());
         let mut batch = Vec::with_capacity(items.len());

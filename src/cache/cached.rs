@@ -21,7 +21,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Hit => "HIT",
             Outcome::Miss => "MISS",
@@ -41,7 +41,7 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Source::Local => "local",
             Source::Shared => "shared",
@@ -54,19 +54,19 @@ impl Source {
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub body: Bytes,
-    pub outcome: Outcome,
-    pub source: Source,
+    pub(crate) outcome: Outcome,
+    pub(crate) source: Source,
     /// A strong validator of this exact entry.
-    pub etag: Arc<str>,
+    pub(crate) etag: Arc<str>,
     /// When the entry was computed (Unix ms): its Last-Modified.
-    pub created_ms: u64,
+    pub(crate) created_ms: u64,
     /// Compressed copies of `body`, sent as they are.
-    pub encodings: Encodings,
+    pub(crate) encodings: Encodings,
     /// From when the entry counts as expired (Unix ms).
-    pub stale_at_ms: u64,
+    pub(crate) stale_at_ms: u64,
     /// Time spent answering, and in computing if this request computed.
-    pub elapsed: Duration,
-    pub compute: Option<Duration>,
+    pub(crate) elapsed: Duration,
+    pub(crate) compute: Option<Duration>,
     /// The tag versions a fresh computation recorded: callers who waited for
     /// it check them before taking its result.
     pub(super) deps: Option<Arc<TagVersions>>,

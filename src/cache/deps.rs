@@ -42,7 +42,7 @@ impl Deps {
 
     /// Records `tags` at their current versions. Call it before reading the
     /// data those tags stand for.
-    pub async fn depend_on(&self, tags: &[Tag]) {
+    pub(crate) async fn depend_on(&self, tags: &[Tag]) {
         match self.store.tag_versions(tags).await {
             Ok(versions) => self.record(tags, versions),
             Err(e) => {

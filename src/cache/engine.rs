@@ -27,13 +27,13 @@ use super::usage::Writes;
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
     /// Bytes of the in-process tier in front of Redis; 0 turns it off.
-    pub local_bytes: u64,
+    pub(crate) local_bytes: u64,
     /// How long a computing instance holds a fragment's lock.
-    pub lock_ttl: Duration,
+    pub(crate) lock_ttl: Duration,
     /// How long others wait for that instance's value before computing.
-    pub lock_wait: Duration,
+    pub(crate) lock_wait: Duration,
     /// XFetch's beta: larger refreshes earlier.
-    pub xfetch_beta: f64,
+    pub(crate) xfetch_beta: f64,
 }
 
 impl Default for CacheConfig {
@@ -68,7 +68,7 @@ pub struct Cache {
 
 impl Cache {
     /// Everything in process memory (no Redis configured).
-    pub fn in_memory(keys: KeySpace, ttls: Ttls, max_bytes: u64) -> Self {
+    pub(crate) fn in_memory(keys: KeySpace, ttls: Ttls, max_bytes: u64) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
         Self {
             backend: Arc::new(Backend::Memory(MemoryStore::new(max_bytes))),
@@ -85,7 +85,7 @@ impl Cache {
 
     /// Redis as the shared tier, with an in-process tier in front of it
     /// unless `config.local_bytes` is 0.
-    pub fn with_redis(
+    pub(crate) fn with_redis(
         url: &str,
         pool: deadpool_redis::Pool,
         keys: KeySpace,
@@ -137,7 +137,7 @@ impl Cache {
     /// and the breaker's recovery probe. `on_recovery` runs after an outage,
     /// before Redis is used again (folio applies the changes the database
     /// recorded meanwhile).
-    pub fn start(self: &Arc<Self>, on_recovery: RecoveryHook) {
+    pub(crate) fn start(self: &Arc<Self>, on_recovery: RecoveryHook) {
         let _ = self.recovery.set(on_recovery);
         if let Some(redis) = self.backend.redis() {
             if let Some(coherence) = &redis.coherence {
@@ -185,7 +185,7 @@ impl Cache {
 
     /// How the engine learns whether a book exists before it makes tag
     /// keys named by a request (see `requested`); set once, by the catalogue.
-    pub fn set_book_exists(&self, check: BookExists) {
+    pub(crate) fn set_book_exists(&self, check: BookExists) {
         let _ = self.book_exists.set(check);
     }
 
@@ -206,13 +206,13 @@ impl Cache {
     }
 
     /// (entries, bytes) of the in-process tier, if there is one.
-    pub fn local_size(&self) -> Option<(u64, u64)> {
+    pub(crate) fn local_size(&self) -> Option<(u64, u64)> {
         let local = self.backend.redis()?.local.as_ref()?;
         Some((local.entry_count(), local.weighted_size()))
     }
 
     /// Whether the in-process tier may answer now.
-    pub fn local_usable(&self) -> bool {
+    pub(crate) fn local_usable(&self) -> bool {
         self.usable_local().is_some()
     }
 

@@ -18,28 +18,28 @@ use super::tag_versions::TagVersions;
 const MAGIC: &str = "F3";
 const FLAG_LZ4: u32 = 1;
 /// Smaller bodies gain little from compression and cost a copy.
-pub const COMPRESS_MIN_BYTES: usize = 1024;
+pub(crate) const COMPRESS_MIN_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub created_ms: u64,
+pub(crate) struct Entry {
+    pub(crate) created_ms: u64,
     /// From this instant the entry is expired: served stale while one
     /// request refreshes it (the store keeps it a while longer).
-    pub stale_at_ms: u64,
+    pub(crate) stale_at_ms: u64,
     /// How long the value took to compute (for early refresh).
-    pub compute_us: u64,
+    pub(crate) compute_us: u64,
     /// The end of its TTL: from then on only a grace copy (the store keeps
     /// it for the grace period beyond).
-    pub expires_at_ms: u64,
+    pub(crate) expires_at_ms: u64,
     /// Each tag the value depends on, with the version it was computed under.
-    pub deps: TagVersions,
-    pub body: Bytes,
+    pub(crate) deps: TagVersions,
+    pub(crate) body: Bytes,
     /// Compressed copies of `body`, served as they are.
-    pub encodings: Encodings,
+    pub(crate) encodings: Encodings,
 }
 
 impl Entry {
-    pub fn encode(&self) -> Bytes {
+    pub(crate) fn encode(&self) -> Bytes {
         let (flags, body) = if self.body.len() >= COMPRESS_MIN_BYTES {
             (
                 FLAG_LZ4,
@@ -72,7 +72,7 @@ impl Entry {
 
     /// Parses a stored entry; `None` for anything not written by this format.
     /// An uncompressed body shares the input's memory.
-    pub fn decode(raw: Bytes) -> Option<Entry> {
+    pub(crate) fn decode(raw: Bytes) -> Option<Entry> {
         let first = raw.iter().position(|&b| b == b'\n')?;
         let second = first + 1 + raw[first + 1..].iter().position(|&b| b == b'\n')?;
         let header = std::str::from_utf8(&raw[..first]).ok()?;

@@ -19,7 +19,7 @@ impl Cache {
 
     /// Opens the Redis breaker until the recovery hook has run (the change
     /// log could not be applied at start). Without Redis: nothing to do.
-    pub fn hold_until_recovered(&self) {
+    pub(crate) fn hold_until_recovered(&self) {
         if let Some(redis) = self.backend.redis() {
             if let Some(local) = &redis.local {
                 local.reset();
@@ -35,7 +35,7 @@ impl Cache {
 
     /// The same, past the breaker: for the recovery hook, which runs before
     /// the breaker closes.
-    pub async fn invalidate_tags_recovering(&self, tags: &[Tag]) -> Result<(), StoreError> {
+    pub(crate) async fn invalidate_tags_recovering(&self, tags: &[Tag]) -> Result<(), StoreError> {
         self.bump(tags, false).await
     }
 

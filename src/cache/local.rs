@@ -21,17 +21,22 @@ use super::tag_versions::TagVersions;
 
 /// A stored entry as this process keeps it: the entry itself, its
 /// validator, and how long it may stay here.
-pub struct LocalEntry {
-    pub entry: Entry,
-    pub etag: Arc<str>,
+pub(crate) struct LocalEntry {
+    pub(crate) entry: Entry,
+    pub(crate) etag: Arc<str>,
     expires_at: Instant,
     /// Shared with the write record, for the "useless cache" report.
-    pub read: Option<Arc<AtomicBool>>,
+    pub(crate) read: Option<Arc<AtomicBool>>,
 }
 
 impl LocalEntry {
     /// `entry`, kept here for `ttl`.
-    pub fn of(entry: Entry, etag: Arc<str>, ttl: Duration, read: Option<Arc<AtomicBool>>) -> Self {
+    pub(crate) fn of(
+        entry: Entry,
+        etag: Arc<str>,
+        ttl: Duration,
+        read: Option<Arc<AtomicBool>>,
+    ) -> Self {
         Self {
             entry,
             etag,
@@ -64,7 +69,7 @@ impl Expiry<String, Arc<LocalEntry>> for UntilExpiry {
     }
 }
 
-pub struct LocalTier {
+pub(crate) struct LocalTier {
     entries: Moka<String, Arc<LocalEntry>>,
     versions: RwLock<HashMap<String, u64>>,
     /// Copies may be used until this instant (ms since `origin`).
@@ -76,7 +81,7 @@ pub struct LocalTier {
 }
 
 impl LocalTier {
-    pub fn new(max_bytes: u64) -> Self {
+    pub(crate) fn new(max_bytes: u64) -> Self {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
             .weigher(|k: &String, v: &Arc<LocalEntry>| {
@@ -99,27 +104,27 @@ impl LocalTier {
     }
 
     /// Whether copies may be served now.
-    pub fn leased(&self) -> bool {
+    pub(crate) fn leased(&self) -> bool {
         self.now_ms() < self.lease_until_ms.load(Ordering::Acquire)
     }
 
     /// Extends the lease to `sent + lease`, where `sent` is when this
     /// instance sent the heartbeat it just received.
-    pub fn renew(&self, sent: Instant, lease: Duration) {
+    pub(crate) fn renew(&self, sent: Instant, lease: Duration) {
         let until = (sent.saturating_duration_since(self.origin) + lease).as_millis() as u64;
         self.lease_until_ms.fetch_max(until, Ordering::AcqRel);
     }
 
-    pub fn epoch(&self) -> u64 {
+    pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<LocalEntry>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<LocalEntry>> {
         self.entries.get(key)
     }
 
     /// Whether every tag the entry recorded still has that version here.
-    pub fn is_current(&self, entry: &LocalEntry) -> bool {
+    pub(crate) fn is_current(&self, entry: &LocalEntry) -> bool {
         let Ok(versions) = self.versions.read() else {
             return false;
         };
@@ -132,7 +137,7 @@ impl LocalTier {
 
     /// Keeps a copy known current at the time of a read that began in
     /// `epoch`; its versions join the view (never lowering one).
-    pub fn insert(&self, key: String, entry: LocalEntry, epoch: u64) {
+    pub(crate) fn insert(&self, key: String, entry: LocalEntry, epoch: u64) {
         let Ok(mut versions) = self.versions.write() else {
             return;
         };
@@ -145,14 +150,14 @@ impl LocalTier {
     }
 
     /// New tag versions, from an invalidation here or from the channel.
-    pub fn apply(&self, bumped: &TagVersions) {
+    pub(crate) fn apply(&self, bumped: &TagVersions) {
         if let Ok(mut versions) = self.versions.write() {
             raise(&mut versions, bumped);
         }
     }
 
     /// Forgets everything: coherence was lost, messages may have been missed.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.lease_until_ms.store(0, Ordering::Release);
         if let Ok(mut versions) = self.versions.write() {
@@ -161,11 +166,11 @@ impl LocalTier {
         self.entries.invalidate_all();
     }
 
-    pub fn entry_count(&self) -> u64 {
+    pub(crate) fn entry_count(&self) -> u64 {
         self.entries.entry_count()
     }
 
-    pub fn weighted_size(&self) -> u64 {
+    pub(crate) fn weighted_size(&self) -> u64 {
         self.entries.weighted_size()
     }
 }

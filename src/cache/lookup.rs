@@ -49,7 +49,7 @@ impl Cache {
     /// A cached value that the caller decodes (JSON). A stored value that no
     /// longer decodes (written by a build that forgot to bump the format
     /// version) counts as a miss, not as an error.
-    pub async fn get_or_compute_json<T, E>(
+    pub(crate) async fn get_or_compute_json<T, E>(
         self: &Arc<Self>,
         fragment: Fragment,
         compute: impl Compute<T, E>,
@@ -64,7 +64,7 @@ impl Cache {
     /// The same for a fragment used inside another's computation (`outer`):
     /// the outer value expires no later than this one, and is not stored if
     /// this one was an old copy.
-    pub async fn get_nested_json<T, E>(
+    pub(crate) async fn get_nested_json<T, E>(
         self: &Arc<Self>,
         outer: &Deps,
         fragment: Fragment,

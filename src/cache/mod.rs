@@ -31,7 +31,7 @@
 //! and `coherence` for the in-process tier.
 
 mod batch;
-pub mod breaker;
+pub(crate) mod breaker;
 mod cached;
 mod coherence;
 mod compute;
@@ -43,7 +43,7 @@ mod fnv;
 mod freshness;
 mod grace;
 mod invalidate;
-pub mod key;
+pub(crate) mod key;
 mod local;
 mod lookup;
 mod memory;
@@ -64,11 +64,10 @@ pub(crate) use self::cached::unix_ms;
 pub use self::cached::{Cached, Outcome, Source};
 pub use self::compute::{Compute, MayServeStale};
 pub use self::deps::Deps;
-pub use self::encoding::{Coding, Encodings};
+pub(crate) use self::encoding::Coding;
+pub use self::encoding::Encodings;
 pub use self::engine::{Cache, CacheConfig, RecoveryHook};
-pub use self::entry::Entry;
 pub use self::key::KeySpace;
 pub use self::policy::{Change, Fragment, Tag, Ttls};
 pub use self::requested::BookExists;
-pub use self::store::{KeyInfo, Lookup, StoreError};
-pub use self::tag_versions::TagVersions;
+pub use self::store::{KeyInfo, StoreError};

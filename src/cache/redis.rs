@@ -104,18 +104,18 @@ pub(crate) struct RedisStore {
 }
 
 /// A bump announced on the invalidation channel.
-pub struct Announced {
-    pub versions: Vec<u64>,
+pub(crate) struct Announced {
+    pub(crate) versions: Vec<u64>,
     /// Subscribers that received the message (PUBLISH's answer).
-    pub receivers: i64,
+    pub(crate) receivers: i64,
     /// When Redis had processed it.
-    pub at: Instant,
+    pub(crate) at: Instant,
 }
 
 impl RedisStore {
     /// Uses `pool` (see `kv::redis_pool`); connections are made on first
     /// use, so folio starts even while Redis is down.
-    pub fn new(
+    pub(crate) fn new(
         pool: Pool,
         keys: KeySpace,
         timeout: Duration,
@@ -160,7 +160,7 @@ impl RedisStore {
     }
 
     /// PING, past the breaker: how the breaker learns Redis is back.
-    pub async fn probe(&self) -> Result<(), StoreError> {
+    pub(crate) async fn probe(&self) -> Result<(), StoreError> {
         run_with_timeout(&self.pool, self.timeout, |mut c| async move {
             redis::cmd("PING").query_async::<String>(&mut c).await
         })
@@ -170,7 +170,7 @@ impl RedisStore {
 
     /// Bumps tags and announces them on the channel, atomically. `guarded`
     /// false goes past the breaker (the recovery path runs before it closes).
-    pub async fn bump_announced(
+    pub(crate) async fn bump_announced(
         &self,
         tags: &[Tag],
         nonce: &str,

@@ -30,17 +30,17 @@ pub enum StoreError {
 /// An entry as read, with whether every tag it recorded still has the
 /// version it was computed under.
 #[derive(Debug, Clone)]
-pub struct Lookup {
-    pub raw: Bytes,
-    pub deps_current: bool,
+pub(crate) struct Lookup {
+    pub(crate) raw: Bytes,
+    pub(crate) deps_current: bool,
 }
 
 /// One key as `/admin/cache` lists it.
 #[derive(Debug, Clone)]
 pub struct KeyInfo {
-    pub key: String,
-    pub ttl: Option<Duration>,
-    pub bytes: u64,
+    pub(crate) key: String,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) bytes: u64,
 }
 
 /// Where entries and tag versions live. Keys handed in are complete

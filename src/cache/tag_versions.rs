@@ -8,27 +8,28 @@ use std::fmt;
 use super::policy::Tag;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TagVersions(Vec<(String, u64)>);
+pub(crate) struct TagVersions(Vec<(String, u64)>);
 
 impl TagVersions {
     /// Pairs of tag names and versions, as given.
-    pub fn new(pairs: Vec<(String, u64)>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(pairs: Vec<(String, u64)>) -> Self {
         Self(pairs)
     }
 
     /// `tags` at `versions`, in order.
-    pub fn of(tags: &[Tag], versions: impl IntoIterator<Item = u64>) -> Self {
+    pub(crate) fn of(tags: &[Tag], versions: impl IntoIterator<Item = u64>) -> Self {
         Self(tags.iter().map(Tag::to_string).zip(versions).collect())
     }
 
     /// Parses the text form; `None` if any pair is malformed.
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         Self::pairs(text).collect::<Option<Vec<_>>>().map(Self)
     }
 
     /// Parses the text form, skipping malformed pairs (an invalidation
     /// message: whatever it does say is applied).
-    pub fn parse_lenient(text: &str) -> Self {
+    pub(crate) fn parse_lenient(text: &str) -> Self {
         Self(Self::pairs(text).flatten().collect())
     }
 
@@ -39,31 +40,23 @@ impl TagVersions {
         })
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
         self.0.iter().map(|(tag, v)| (tag.as_str(), *v))
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn contains(&self, tag: &str) -> bool {
+    pub(crate) fn contains(&self, tag: &str) -> bool {
         self.0.iter().any(|(t, _)| t == tag)
     }
 
     /// Adds `tag` at `version` unless it is already recorded.
-    pub fn record(&mut self, tag: String, version: u64) {
+    pub(crate) fn record(&mut self, tag: String, version: u64) {
         if !self.contains(&tag) {
             self.0.push((tag, version));
         }
     }
 
     /// The tags as the policy names them; `None` if one is unknown to it.
-    pub fn tags(&self) -> Option<Vec<Tag>> {
+    pub(crate) fn tags(&self) -> Option<Vec<Tag>> {
         self.0.iter().map(|(name, _)| Tag::parse(name)).collect()
     }
 }

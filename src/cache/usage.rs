@@ -92,7 +92,7 @@ impl Cache {
     }
 
     /// Up to `limit` current keys, with TTL and size.
-    pub async fn list_keys(&self, limit: usize) -> Result<Vec<KeyInfo>, StoreError> {
+    pub(crate) async fn list_keys(&self, limit: usize) -> Result<Vec<KeyInfo>, StoreError> {
         self.backend.list(&self.keys.current_pattern(), limit).await
     }
 
