@@ -17,6 +17,11 @@ use super::metrics::Event;
 use super::policy::Fragment;
 use super::single_flight::FlightGuard;
 
+/// A value cached as JSON (see [`Cache::get_or_compute_json`]).
+pub trait JsonValue: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> JsonValue for T {}
+
 /// What one tier held for a key.
 enum Found {
     /// A hit; `refresh`: due for an early refresh (XFetch).
@@ -55,7 +60,7 @@ impl Cache {
         compute: impl Compute<T, E>,
     ) -> Result<T, E>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        T: JsonValue,
         E: MayServeStale + From<serde_json::Error>,
     {
         self.json(fragment, None, compute.boxed()).await
@@ -71,7 +76,7 @@ impl Cache {
         compute: impl Compute<T, E>,
     ) -> Result<T, E>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        T: JsonValue,
         E: MayServeStale + From<serde_json::Error>,
     {
         self.json(fragment, Some(outer), compute.boxed()).await
@@ -84,7 +89,7 @@ impl Cache {
         compute: BoxedCompute<T, E>,
     ) -> Result<T, E>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        T: JsonValue,
         E: MayServeStale + From<serde_json::Error>,
     {
         fn decodes<T: serde::de::DeserializeOwned>(body: &[u8]) -> bool {

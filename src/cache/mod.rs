@@ -68,6 +68,7 @@ pub(crate) use self::encoding::Coding;
 pub use self::encoding::Encodings;
 pub use self::engine::{Cache, CacheConfig, RecoveryHook};
 pub use self::key::KeySpace;
+pub use self::lookup::JsonValue;
 pub use self::policy::{Change, Fragment, Tag, Ttls};
 pub use self::requested::BookExists;
 pub use self::store::{KeyInfo, StoreError};
