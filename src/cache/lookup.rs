@@ -8,7 +8,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::cached::{etag_of, unix_ms, Cached, Outcome, Source};
-use super::compute::{BoxedCompute, Compute, MayServeStale, Usable};
+use super::compute::{Compute, MayServeStale, Usable};
 use super::deps::Deps;
 use super::engine::Cache;
 use super::entry::Entry;
@@ -48,7 +48,7 @@ impl Cache {
         fragment: Fragment,
         compute: impl Compute<Bytes, E>,
     ) -> Result<Cached, E> {
-        self.get_checked(fragment, |_| true, compute.boxed()).await
+        self.get_checked(fragment, |_| true, compute).await
     }
 
     /// A cached value that the caller decodes (JSON). A stored value that no
@@ -63,7 +63,7 @@ impl Cache {
         T: JsonValue,
         E: MayServeStale + From<serde_json::Error>,
     {
-        self.json(fragment, None, compute.boxed()).await
+        self.json(fragment, None, compute).await
     }
 
     /// The same for a fragment used inside another's computation (`outer`):
@@ -79,14 +79,14 @@ impl Cache {
         T: JsonValue,
         E: MayServeStale + From<serde_json::Error>,
     {
-        self.json(fragment, Some(outer), compute.boxed()).await
+        self.json(fragment, Some(outer), compute).await
     }
 
     async fn json<T, E>(
         self: &Arc<Self>,
         fragment: Fragment,
         outer: Option<&Deps>,
-        compute: BoxedCompute<T, E>,
+        compute: impl Compute<T, E>,
     ) -> Result<T, E>
     where
         T: JsonValue,
@@ -99,20 +99,20 @@ impl Cache {
             let value = compute(deps).await?;
             Ok::<_, E>(Bytes::from(serde_json::to_vec(&value)?))
         };
-        let cached = self
-            .get_checked(fragment, decodes::<T>, as_bytes.boxed())
-            .await?;
+        let cached = self.get_checked(fragment, decodes::<T>, as_bytes).await?;
         if let Some(outer) = outer {
             outer.nested(&cached);
         }
         Ok(serde_json::from_slice(&cached.body)?)
     }
 
+    /// The look-up. `compute` is boxed only once it is needed (a hit
+    /// allocates nothing for it).
     async fn get_checked<E: MayServeStale>(
         self: &Arc<Self>,
         fragment: Fragment,
         usable: Usable,
-        compute: BoxedCompute<Bytes, E>,
+        compute: impl Compute<Bytes, E>,
     ) -> Result<Cached, E> {
         let started = Instant::now();
         let key = self.keys.fragment(&fragment);
@@ -123,7 +123,7 @@ impl Cache {
         match self.in_local_tier(fragment, &key, now, started) {
             Found::Fresh { copy, refresh } => {
                 if refresh {
-                    self.spawn_refresh(fragment, key, compute);
+                    self.spawn_refresh(fragment, key, compute.boxed());
                 }
                 return Ok(copy);
             }
@@ -152,7 +152,7 @@ impl Cache {
             Found::Fresh { copy, refresh } => {
                 finish(guard, &copy);
                 if refresh {
-                    self.spawn_refresh(fragment, key, compute);
+                    self.spawn_refresh(fragment, key, compute.boxed());
                 }
                 return Ok(copy);
             }
@@ -168,14 +168,14 @@ impl Cache {
             copy.outcome = Outcome::Stale;
             copy.elapsed = started.elapsed();
             finish(guard, &copy);
-            self.spawn_refresh(fragment, key, compute);
+            self.spawn_refresh(fragment, key, compute.boxed());
             return Ok(copy);
         }
 
         // 5. Compute, once here and, with Redis, once across instances.
         self.metrics.record(fragment, Event::Miss);
         match self
-            .compute_across_instances(fragment, &key, usable, compute)
+            .compute_across_instances(fragment, &key, usable, compute.boxed())
             .await
         {
             Ok(mut cached) => {
