@@ -25,14 +25,15 @@ use super::local::LocalTier;
 use super::metrics::CacheMetrics;
 use super::redis::run_with_timeout;
 use super::store::StoreError;
+use super::tag_versions::TagVersions;
 
 /// How long one heartbeat keeps the in-process tier usable.
-pub const LEASE: Duration = Duration::from_millis(1000);
+pub(crate) const LEASE: Duration = Duration::from_millis(1000);
 const HEARTBEAT_EVERY: Duration = Duration::from_millis(200);
 /// Allowance for clock differences between machines.
 const CLOCK_MARGIN: Duration = Duration::from_millis(50);
 
-pub struct Coherence {
+pub(crate) struct Coherence {
     id: String,
     url: String,
     pool: Pool,
@@ -45,7 +46,7 @@ pub struct Coherence {
 }
 
 impl Coherence {
-    pub fn new(
+    pub(crate) fn new(
         url: &str,
         pool: Pool,
         keys: KeySpace,
@@ -66,7 +67,7 @@ impl Coherence {
     }
 
     /// Starts the subscriber and the heartbeat; both run for the process's life.
-    pub fn start(self: &Arc<Self>) {
+    pub(crate) fn start(self: &Arc<Self>) {
         tokio::spawn(self.clone().subscribe_forever());
         tokio::spawn(self.clone().beat_forever());
     }
@@ -120,13 +121,9 @@ impl Coherence {
                 if kind == "flush" {
                     self.local.reset();
                 } else {
-                    let bumped: Vec<(String, u64)> = parts
-                        .filter_map(|pair| {
-                            let (tag, v) = pair.split_once('=')?;
-                            Some((tag.to_owned(), v.parse().ok()?))
-                        })
-                        .collect();
-                    self.local.apply(&bumped);
+                    // `inv <nonce> <tag versions>`
+                    let versions = payload.splitn(3, ' ').nth(2).unwrap_or_default();
+                    self.local.apply(&TagVersions::parse_lenient(versions));
                 }
                 // Acknowledge after applying; off the message loop.
                 let (pool, key, id, timeout) = (
@@ -184,7 +181,7 @@ impl Coherence {
     }
 
     /// Tells every instance to drop its whole in-process tier, and waits.
-    pub async fn broadcast_flush(&self) -> Result<(), StoreError> {
+    pub(crate) async fn broadcast_flush(&self) -> Result<(), StoreError> {
         let nonce = crate::auth::session::random_token()[..20].to_owned();
         let message = format!("flush {nonce}");
         let channel = self.keys.channel();
@@ -203,7 +200,7 @@ impl Coherence {
     /// Waits until `receivers` instances acknowledged message `nonce`
     /// (published, atomically with its bump, at `published`), or until a
     /// silent instance's lease must have lapsed.
-    pub async fn await_acks(&self, nonce: &str, receivers: i64, published: Instant) {
+    pub(crate) async fn await_acks(&self, nonce: &str, receivers: i64, published: Instant) {
         // Redis had processed the message when it answered: a heartbeat sent
         // after `published` reaches every subscriber after it.
         let acks_key = self.keys.acks(nonce);

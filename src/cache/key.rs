@@ -7,7 +7,7 @@
 use super::policy::{Fragment, Tag};
 
 /// Bump when the stored entry format or any cached body's shape changes.
-pub const FORMAT_VERSION: &str = "v3";
+pub(crate) const FORMAT_VERSION: &str = "v3";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpace {
@@ -20,7 +20,7 @@ pub struct KeySpace {
 }
 
 impl KeySpace {
-    pub fn new(prefix: &str) -> Self {
+    pub(crate) fn new(prefix: &str) -> Self {
         Self {
             base: format!("{prefix}:{FORMAT_VERSION}:"),
             prefix: format!("{prefix}:"),
@@ -32,38 +32,38 @@ impl KeySpace {
     }
 
     /// Where a tag's version lives.
-    pub fn tag(&self, tag: &Tag) -> String {
+    pub(crate) fn tag(&self, tag: &Tag) -> String {
         format!("{}tag:{tag}", self.prefix)
     }
 
     /// What goes in front of a tag name to make its key (for the read script).
-    pub fn tag_prefix(&self) -> String {
+    pub(crate) fn tag_prefix(&self) -> String {
         format!("{}tag:", self.prefix)
     }
 
     /// A glob matching every cache entry of the prefix, whatever its format
     /// version (`{prefix}:v*`); tags, sessions and counters live beside them.
-    pub fn namespace_pattern(&self) -> String {
+    pub(crate) fn namespace_pattern(&self) -> String {
         format!("{}v*", self.prefix)
     }
 
     /// The glob of the current format's keys.
-    pub fn current_pattern(&self) -> String {
+    pub(crate) fn current_pattern(&self) -> String {
         format!("{}*", self.base)
     }
 
     /// The lock a computing instance holds on a fragment.
-    pub fn lock(&self, fragment_key: &str) -> String {
+    pub(crate) fn lock(&self, fragment_key: &str) -> String {
         format!("{fragment_key}:lock")
     }
 
     /// The Pub/Sub channel of invalidations and heartbeats.
-    pub fn channel(&self) -> String {
+    pub(crate) fn channel(&self) -> String {
         format!("{}invalidations", self.prefix)
     }
 
     /// Where instances acknowledge one invalidation.
-    pub fn acks(&self, nonce: &str) -> String {
+    pub(crate) fn acks(&self, nonce: &str) -> String {
         format!("{}ack:{nonce}", self.prefix)
     }
 }
