@@ -30,6 +30,7 @@ RUN mkdir src \
 
 # The crate itself: templates, the stylesheet and the migrations are compiled in.
 COPY build.rs ./
+COPY build ./build
 COPY src ./src
 COPY templates ./templates
 COPY static ./static

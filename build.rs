@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-#[path = "src/cache/template_digest.rs"]
+#[path = "src/cache/fnv.rs"]
+mod fnv;
+#[path = "build/template_digest.rs"]
 mod template_digest;
 
 fn main() {
@@ -15,7 +17,8 @@ fn main() {
     let templates = manifest_dir.join("templates");
 
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/cache/template_digest.rs");
+    println!("cargo:rerun-if-changed=build/template_digest.rs");
+    println!("cargo:rerun-if-changed=src/cache/fnv.rs");
     println!("cargo:rerun-if-changed=templates");
 
     let digests = template_digest::template_digests(&templates).unwrap_or_else(|e| {

@@ -23,15 +23,16 @@ use futures_util::StreamExt;
 use super::local::LocalTier;
 use super::metrics::CacheMetrics;
 use super::store::StoreError;
+use super::tag_versions::TagVersions;
 use crate::redis::{KeySpace, Redis};
 
 /// How long one heartbeat keeps the in-process tier usable.
-pub const LEASE: Duration = Duration::from_millis(1000);
+pub(crate) const LEASE: Duration = Duration::from_millis(1000);
 const HEARTBEAT_EVERY: Duration = Duration::from_millis(200);
 /// Allowance for clock differences between machines.
 const CLOCK_MARGIN: Duration = Duration::from_millis(50);
 
-pub struct Coherence {
+pub(crate) struct Coherence {
     id: String,
     redis: Arc<Redis>,
     keys: KeySpace,
@@ -42,7 +43,11 @@ pub struct Coherence {
 }
 
 impl Coherence {
-    pub fn new(redis: Arc<Redis>, local: Arc<LocalTier>, metrics: Arc<CacheMetrics>) -> Self {
+    pub(crate) fn new(
+        redis: Arc<Redis>,
+        local: Arc<LocalTier>,
+        metrics: Arc<CacheMetrics>,
+    ) -> Self {
         Self {
             id: crate::token::random_id(16),
             keys: redis.keys().clone(),
@@ -54,7 +59,7 @@ impl Coherence {
     }
 
     /// Starts the subscriber and the heartbeat; both run for the process's life.
-    pub fn start(self: &Arc<Self>) {
+    pub(crate) fn start(self: &Arc<Self>) {
         tokio::spawn(self.clone().subscribe_forever());
         tokio::spawn(self.clone().beat_forever());
     }
@@ -114,13 +119,9 @@ impl Coherence {
                 if kind == "flush" {
                     self.local.reset();
                 } else {
-                    let bumped: Vec<(String, u64)> = parts
-                        .filter_map(|pair| {
-                            let (tag, v) = pair.split_once('=')?;
-                            Some((tag.to_owned(), v.parse().ok()?))
-                        })
-                        .collect();
-                    self.local.apply(&bumped);
+                    // `inv <nonce> <tag versions>`
+                    let versions = payload.splitn(3, ' ').nth(2).unwrap_or_default();
+                    self.local.apply(&TagVersions::parse_lenient(versions));
                 }
                 // Acknowledge after applying; off the message loop.
                 let (redis, key, id) = (self.redis.clone(), self.keys.acks(nonce), self.id.clone());
@@ -174,7 +175,7 @@ impl Coherence {
     }
 
     /// Tells every instance to drop its whole in-process tier, and waits.
-    pub async fn broadcast_flush(&self) -> Result<(), StoreError> {
+    pub(crate) async fn broadcast_flush(&self) -> Result<(), StoreError> {
         let nonce = crate::token::random_id(20);
         let message = format!("flush {nonce}");
         let channel = self.keys.channel();
@@ -195,7 +196,7 @@ impl Coherence {
     /// Waits until `receivers` instances acknowledged message `nonce`
     /// (published, atomically with its bump, at `published`), or until a
     /// silent instance's lease must have lapsed.
-    pub async fn await_acks(&self, nonce: &str, receivers: i64, published: Instant) {
+    pub(crate) async fn await_acks(&self, nonce: &str, receivers: i64, published: Instant) {
         // Redis had processed the message when it answered: a heartbeat sent
         // after `published` reaches every subscriber after it.
         let acks_key = self.keys.acks(nonce);

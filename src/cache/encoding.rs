@@ -10,7 +10,7 @@ use std::io::Write;
 use bytes::Bytes;
 
 /// Bodies smaller than this gain too little to be worth a second copy.
-pub const MIN_BYTES: usize = 1024;
+pub(crate) const MIN_BYTES: usize = 1024;
 /// gzip's best: done once per computation, read many times.
 const GZIP_LEVEL: u32 = 9;
 /// brotli 9 gives most of 11's gain at a tenth of its time.
@@ -20,14 +20,14 @@ const BROTLI_WINDOW: u32 = 22;
 /// The compressed copies of one body (none for small ones).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Encodings {
-    pub gzip: Option<Bytes>,
-    pub br: Option<Bytes>,
+    pub(crate) gzip: Option<Bytes>,
+    pub(crate) br: Option<Bytes>,
 }
 
 impl Encodings {
     /// Compresses `body` both ways, unless it is small. CPU work: call it
     /// off the async executor.
-    pub fn of(body: &[u8]) -> Self {
+    pub(crate) fn of(body: &[u8]) -> Self {
         if body.len() < MIN_BYTES {
             return Self::default();
         }
@@ -51,7 +51,7 @@ impl Encodings {
     }
 
     /// The stored bytes for `coding`, if there are any.
-    pub fn get(&self, coding: Coding) -> Option<&Bytes> {
+    pub(crate) fn get(&self, coding: Coding) -> Option<&Bytes> {
         match coding {
             Coding::Identity => None,
             Coding::Gzip => self.gzip.as_ref(),
@@ -60,14 +60,14 @@ impl Encodings {
     }
 
     /// Bytes held, for the in-process tier's weigher.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.gzip.as_ref().map_or(0, Bytes::len) + self.br.as_ref().map_or(0, Bytes::len)
     }
 }
 
 /// A content coding folio stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
+pub(crate) enum Coding {
     Identity,
     Gzip,
     Brotli,
@@ -75,7 +75,7 @@ pub enum Coding {
 
 impl Coding {
     /// The `Content-Encoding` value (none for the plain body).
-    pub fn header(self) -> Option<&'static str> {
+    pub(crate) fn header(self) -> Option<&'static str> {
         match self {
             Coding::Identity => None,
             Coding::Gzip => Some("gzip"),
@@ -85,7 +85,7 @@ impl Coding {
 
     /// What sets this coding's ETag apart from the plain body's: each
     /// encoding is its own representation (RFC 9110 8.8.3).
-    pub fn etag_suffix(self) -> &'static str {
+    pub(crate) fn etag_suffix(self) -> &'static str {
         match self {
             Coding::Identity => "",
             Coding::Gzip => "-gz",
@@ -96,13 +96,13 @@ impl Coding {
     /// The best stored coding that `accept_encoding` allows: brotli, then
     /// gzip, then the plain body. Codings with `q=0` are refused; `*`
     /// stands for any coding not named.
-    pub fn choose(accept_encoding: &str, stored: &Encodings) -> Coding {
+    pub(crate) fn choose(accept_encoding: &str, stored: &Encodings) -> Coding {
         Self::pick(accept_encoding, stored.br.is_some(), stored.gzip.is_some())
     }
 
     /// The coding to compress a response with on the fly: brotli, then
     /// gzip, if `accept_encoding` allows one.
-    pub fn preferred(accept_encoding: &str) -> Coding {
+    pub(crate) fn preferred(accept_encoding: &str) -> Coding {
         Self::pick(accept_encoding, true, true)
     }
 

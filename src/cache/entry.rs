@@ -13,32 +13,33 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::encoding::Encodings;
+use super::tag_versions::TagVersions;
 
 const MAGIC: &str = "F3";
 const FLAG_LZ4: u32 = 1;
 /// Smaller bodies gain little from compression and cost a copy.
-pub const COMPRESS_MIN_BYTES: usize = 1024;
+pub(crate) const COMPRESS_MIN_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub created_ms: u64,
+pub(crate) struct Entry {
+    pub(crate) created_ms: u64,
     /// From this instant the entry is expired: served stale while one
     /// request refreshes it (the store keeps it a while longer).
-    pub stale_at_ms: u64,
+    pub(crate) stale_at_ms: u64,
     /// How long the value took to compute (for early refresh).
-    pub compute_us: u64,
+    pub(crate) compute_us: u64,
     /// The end of its TTL: from then on only a grace copy (the store keeps
     /// it for the grace period beyond).
-    pub expires_at_ms: u64,
+    pub(crate) expires_at_ms: u64,
     /// Each tag the value depends on, with the version it was computed under.
-    pub deps: Vec<(String, u64)>,
-    pub body: Bytes,
+    pub(crate) deps: TagVersions,
+    pub(crate) body: Bytes,
     /// Compressed copies of `body`, served as they are.
-    pub encodings: Encodings,
+    pub(crate) encodings: Encodings,
 }
 
 impl Entry {
-    pub fn encode(&self) -> Bytes {
+    pub(crate) fn encode(&self) -> Bytes {
         let (flags, body) = if self.body.len() >= COMPRESS_MIN_BYTES {
             (
                 FLAG_LZ4,
@@ -47,15 +48,7 @@ impl Entry {
         } else {
             (0, self.body.clone())
         };
-        let mut deps = String::new();
-        for (i, (tag, version)) in self.deps.iter().enumerate() {
-            if i > 0 {
-                deps.push(' ');
-            }
-            deps.push_str(tag);
-            deps.push('=');
-            deps.push_str(&version.to_string());
-        }
+        let deps = &self.deps;
         let (gzip, br) = (
             self.encodings.gzip.as_deref().unwrap_or_default(),
             self.encodings.br.as_deref().unwrap_or_default(),
@@ -79,7 +72,7 @@ impl Entry {
 
     /// Parses a stored entry; `None` for anything not written by this format.
     /// An uncompressed body shares the input's memory.
-    pub fn decode(raw: Bytes) -> Option<Entry> {
+    pub(crate) fn decode(raw: Bytes) -> Option<Entry> {
         let first = raw.iter().position(|&b| b == b'\n')?;
         let second = first + 1 + raw[first + 1..].iter().position(|&b| b == b'\n')?;
         let header = std::str::from_utf8(&raw[..first]).ok()?;
@@ -94,15 +87,7 @@ impl Entry {
         let expires_at_ms = fields.next()?.parse().ok()?;
         let gzip_len: usize = fields.next()?.parse().ok()?;
         let br_len: usize = fields.next()?.parse().ok()?;
-        let deps = std::str::from_utf8(&raw[first + 1..second])
-            .ok()?
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(|pair| {
-                let (tag, version) = pair.split_once('=')?;
-                Some((tag.to_owned(), version.parse().ok()?))
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let deps = TagVersions::parse(std::str::from_utf8(&raw[first + 1..second]).ok()?)?;
         let copies_at = raw.len().checked_sub(gzip_len + br_len)?;
         if copies_at < second + 1 {
             return None;
@@ -141,10 +126,10 @@ mod tests {
             stale_at_ms: 2,
             compute_us: 3,
             expires_at_ms: 4,
-            deps: vec![
+            deps: TagVersions::new(vec![
                 ("chart".into(), 0),
                 ("book:7".into(), 1_700_000_000_000_000),
-            ],
+            ]),
             body: Bytes::from_static(b"<p>\nhello</p>\n"),
             encodings: Encodings {
                 gzip: Some(Bytes::from_static(b"gz\nbytes")),
@@ -161,7 +146,7 @@ mod tests {
             stale_at_ms: 6,
             compute_us: 0,
             expires_at_ms: 7,
-            deps: vec![],
+            deps: TagVersions::default(),
             body: Bytes::new(),
             encodings: Encodings::default(),
         };
@@ -176,7 +161,7 @@ mod tests {
             stale_at_ms: 2,
             compute_us: 3,
             expires_at_ms: 4,
-            deps: vec![],
+            deps: TagVersions::default(),
             body: Bytes::from(page),
             encodings: Encodings::default(),
         };
@@ -199,7 +184,7 @@ mod tests {
             stale_at_ms: 2,
             compute_us: 3,
             expires_at_ms: 4,
-            deps: vec![],
+            deps: TagVersions::default(),
             body: Bytes::from_static(b"tiny"),
             encodings: Encodings::default(),
         };

@@ -11,13 +11,14 @@
 //! sees the switch (a bump only ever raises `all` further), and the bump is
 //! announced on the channel like any other, for instances already there.
 
+use super::engine::Cache;
 use super::policy::Tag;
-use super::{Cache, Shared};
+use super::store::RedisTier;
 
 impl Cache {
     /// True when there is no unsettled master switch, or it is settled now.
-    pub(super) async fn settle_master_switch(&self, shared: &Shared) -> bool {
-        let redis = shared.redis.redis();
+    pub(super) async fn settle_master_switch(&self, shared: &RedisTier) -> bool {
+        let redis = shared.store.redis();
         let Some(switch) = redis.unsettled_switch() else {
             return true;
         };

@@ -4,7 +4,7 @@
 
 use super::policy::Fragment;
 use crate::redis::keys::EntryName;
-pub use crate::redis::keys::{KeySpace, FORMAT_VERSION};
+pub use crate::redis::keys::KeySpace;
 
 impl EntryName for Fragment {
     fn entry_name(&self) -> String {

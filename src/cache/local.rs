@@ -13,39 +13,32 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use moka::sync::Cache as Moka;
 use moka::Expiry;
 
-use super::encoding::Encodings;
 use super::entry::Entry;
+use super::tag_versions::TagVersions;
 
-pub struct LocalEntry {
-    pub body: Bytes,
-    pub encodings: Encodings,
-    pub deps: Vec<(String, u64)>,
-    pub created_ms: u64,
-    pub stale_at_ms: u64,
-    /// The end of the entry's TTL (Unix ms).
-    pub expires_at_ms: u64,
-    pub compute_us: u64,
-    pub etag: Arc<str>,
+/// A stored entry as this process keeps it: the entry itself, its
+/// validator, and how long it may stay here.
+pub(crate) struct LocalEntry {
+    pub(crate) entry: Entry,
+    pub(crate) etag: Arc<str>,
     expires_at: Instant,
     /// Shared with the write record, for the "useless cache" report.
-    pub read: Option<Arc<AtomicBool>>,
+    pub(crate) read: Option<Arc<AtomicBool>>,
 }
 
 impl LocalEntry {
-    /// A copy of `entry`, kept here for `ttl`.
-    pub fn of(entry: &Entry, etag: Arc<str>, ttl: Duration, read: Option<Arc<AtomicBool>>) -> Self {
+    /// `entry`, kept here for `ttl`.
+    pub(crate) fn of(
+        entry: Entry,
+        etag: Arc<str>,
+        ttl: Duration,
+        read: Option<Arc<AtomicBool>>,
+    ) -> Self {
         Self {
-            body: entry.body.clone(),
-            encodings: entry.encodings.clone(),
-            deps: entry.deps.clone(),
-            created_ms: entry.created_ms,
-            stale_at_ms: entry.stale_at_ms,
-            expires_at_ms: entry.expires_at_ms,
-            compute_us: entry.compute_us,
+            entry,
             etag,
             expires_at: Instant::now() + ttl,
             read,
@@ -76,7 +69,7 @@ impl Expiry<String, Arc<LocalEntry>> for UntilExpiry {
     }
 }
 
-pub struct LocalTier {
+pub(crate) struct LocalTier {
     entries: Moka<String, Arc<LocalEntry>>,
     versions: RwLock<HashMap<String, u64>>,
     /// Copies may be used until this instant (ms since `origin`).
@@ -88,11 +81,11 @@ pub struct LocalTier {
 }
 
 impl LocalTier {
-    pub fn new(max_bytes: u64) -> Self {
+    pub(crate) fn new(max_bytes: u64) -> Self {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
             .weigher(|k: &String, v: &Arc<LocalEntry>| {
-                u32::try_from(k.len() + v.body.len() + v.encodings.bytes() + 128)
+                u32::try_from(k.len() + v.entry.body.len() + v.entry.encodings.bytes() + 128)
                     .unwrap_or(u32::MAX)
             })
             .expire_after(UntilExpiry)
@@ -111,65 +104,60 @@ impl LocalTier {
     }
 
     /// Whether copies may be served now.
-    pub fn leased(&self) -> bool {
+    pub(crate) fn leased(&self) -> bool {
         self.now_ms() < self.lease_until_ms.load(Ordering::Acquire)
     }
 
     /// Extends the lease to `sent + lease`, where `sent` is when this
     /// instance sent the heartbeat it just received.
-    pub fn renew(&self, sent: Instant, lease: Duration) {
+    pub(crate) fn renew(&self, sent: Instant, lease: Duration) {
         let until = (sent.saturating_duration_since(self.origin) + lease).as_millis() as u64;
         self.lease_until_ms.fetch_max(until, Ordering::AcqRel);
     }
 
-    pub fn epoch(&self) -> u64 {
+    pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<LocalEntry>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<LocalEntry>> {
         self.entries.get(key)
     }
 
     /// Whether every tag the entry recorded still has that version here.
-    pub fn is_current(&self, entry: &LocalEntry) -> bool {
+    pub(crate) fn is_current(&self, entry: &LocalEntry) -> bool {
         let Ok(versions) = self.versions.read() else {
             return false;
         };
         entry
+            .entry
             .deps
             .iter()
-            .all(|(tag, v)| versions.get(tag) == Some(v))
+            .all(|(tag, v)| versions.get(tag) == Some(&v))
     }
 
     /// Keeps a copy known current at the time of a read that began in
     /// `epoch`; its versions join the view (never lowering one).
-    pub fn insert(&self, key: String, entry: LocalEntry, epoch: u64) {
+    pub(crate) fn insert(&self, key: String, entry: LocalEntry, epoch: u64) {
         let Ok(mut versions) = self.versions.write() else {
             return;
         };
         if self.epoch() != epoch {
             return;
         }
-        for (tag, v) in &entry.deps {
-            let slot = versions.entry(tag.clone()).or_insert(0);
-            *slot = (*slot).max(*v);
-        }
+        raise(&mut versions, &entry.entry.deps);
         drop(versions);
         self.entries.insert(key, Arc::new(entry));
     }
 
     /// New tag versions, from an invalidation here or from the channel.
-    pub fn apply(&self, bumped: &[(String, u64)]) {
+    pub(crate) fn apply(&self, bumped: &TagVersions) {
         if let Ok(mut versions) = self.versions.write() {
-            for (tag, v) in bumped {
-                let slot = versions.entry(tag.clone()).or_insert(0);
-                *slot = (*slot).max(*v);
-            }
+            raise(&mut versions, bumped);
         }
     }
 
     /// Forgets everything: coherence was lost, messages may have been missed.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.lease_until_ms.store(0, Ordering::Release);
         if let Ok(mut versions) = self.versions.write() {
@@ -178,18 +166,28 @@ impl LocalTier {
         self.entries.invalidate_all();
     }
 
-    pub fn entry_count(&self) -> u64 {
+    pub(crate) fn entry_count(&self) -> u64 {
         self.entries.entry_count()
     }
 
-    pub fn weighted_size(&self) -> u64 {
+    pub(crate) fn weighted_size(&self) -> u64 {
         self.entries.weighted_size()
+    }
+}
+
+/// Takes in newer versions, never lowering one.
+fn raise(view: &mut HashMap<String, u64>, seen: &TagVersions) {
+    for (tag, v) in seen.iter() {
+        let slot = view.entry(tag.to_owned()).or_insert(0);
+        *slot = (*slot).max(v);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::encoding::Encodings;
+    use bytes::Bytes;
 
     fn entry(deps: &[(&str, u64)]) -> LocalEntry {
         let stored = Entry {
@@ -197,24 +195,24 @@ mod tests {
             stale_at_ms: u64::MAX,
             compute_us: 0,
             expires_at_ms: u64::MAX,
-            deps: deps.iter().map(|(t, v)| (t.to_string(), *v)).collect(),
+            deps: TagVersions::new(deps.iter().map(|(t, v)| (t.to_string(), *v)).collect()),
             body: Bytes::from_static(b"x"),
             encodings: Encodings::default(),
         };
-        LocalEntry::of(&stored, Arc::from("\"e\""), Duration::from_secs(60), None)
+        LocalEntry::of(stored, Arc::from("\"e\""), Duration::from_secs(60), None)
     }
 
     #[test]
     fn a_newer_version_makes_a_copy_stale_in_either_order() {
         let tier = LocalTier::new(1 << 20);
         // The message first, then a copy read before it: never current.
-        tier.apply(&[("book:1".into(), 20)]);
+        tier.apply(&TagVersions::new(vec![("book:1".into(), 20)]));
         tier.insert("k".into(), entry(&[("book:1", 10)]), tier.epoch());
         assert!(!tier.is_current(&tier.get("k").unwrap()));
         // A copy first, then the message.
         tier.insert("j".into(), entry(&[("book:2", 10)]), tier.epoch());
         assert!(tier.is_current(&tier.get("j").unwrap()));
-        tier.apply(&[("book:2".into(), 11)]);
+        tier.apply(&TagVersions::new(vec![("book:2".into(), 11)]));
         assert!(!tier.is_current(&tier.get("j").unwrap()));
     }
 

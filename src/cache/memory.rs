@@ -6,13 +6,12 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::future::{BoxFuture, FutureExt};
 use moka::sync::Cache as Moka;
 use moka::Expiry;
 
 use super::entry::Entry;
 use super::policy::Tag;
-use super::store::{CacheStore, KeyInfo, Lookup, StoreError};
+use super::store::{KeyInfo, Lookup};
 
 #[derive(Clone)]
 struct Stored {
@@ -38,7 +37,7 @@ impl Expiry<String, Stored> for UntilExpiry {
     }
 }
 
-pub struct MemoryStore {
+pub(crate) struct MemoryStore {
     entries: Moka<String, Stored>,
     versions: RwLock<HashMap<String, u64>>,
 }
@@ -53,7 +52,7 @@ fn matches(pattern: &str, key: &str) -> bool {
 
 impl MemoryStore {
     /// A store that holds at most `max_bytes` of keys and values.
-    pub fn new(max_bytes: u64) -> Self {
+    pub(crate) fn new(max_bytes: u64) -> Self {
         let entries = Moka::builder()
             .max_capacity(max_bytes)
             .weigher(|key: &String, value: &Stored| {
@@ -79,16 +78,6 @@ impl MemoryStore {
             .get(key)
             .filter(|s| s.expires_at > Instant::now())
     }
-
-    fn put(&self, key: String, raw: Bytes, ttl: Duration) {
-        self.entries.insert(
-            key,
-            Stored {
-                raw,
-                expires_at: Instant::now() + ttl,
-            },
-        );
-    }
 }
 
 fn now_micros() -> u64 {
@@ -98,62 +87,39 @@ fn now_micros() -> u64 {
         .unwrap_or(0)
 }
 
-impl CacheStore for MemoryStore {
-    fn name(&self) -> &'static str {
-        "memory"
-    }
-
-    fn is_shared(&self) -> bool {
-        false
-    }
-
-    fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>> {
-        let lookup = self.live(key).map(|stored| {
+impl MemoryStore {
+    pub(crate) fn read(&self, key: &str) -> Option<Lookup> {
+        self.live(key).map(|stored| {
             let deps_current = Entry::decode(stored.raw.clone())
-                .map(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == *v))
+                .map(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == v))
                 .unwrap_or(false);
             Lookup {
                 raw: stored.raw,
                 deps_current,
             }
-        });
-        async move { Ok(lookup) }.boxed()
+        })
     }
 
-    fn read_many<'a>(
-        &'a self,
-        keys: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<Option<Bytes>>, StoreError>> {
-        let found = keys.iter().map(|k| self.live(k).map(|s| s.raw)).collect();
-        async move { Ok(found) }.boxed()
+    pub(crate) fn read_many(&self, keys: &[String]) -> Vec<Option<Bytes>> {
+        keys.iter().map(|k| self.live(k).map(|s| s.raw)).collect()
     }
 
-    fn write<'a>(
-        &'a self,
-        key: &'a str,
-        value: Bytes,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.put(key.to_owned(), value, ttl);
-        async { Ok(()) }.boxed()
+    pub(crate) fn write(&self, key: String, raw: Bytes, ttl: Duration) {
+        self.entries.insert(
+            key,
+            Stored {
+                raw,
+                expires_at: Instant::now() + ttl,
+            },
+        );
     }
 
-    fn write_many(
-        &self,
-        entries: Vec<(String, Bytes, Duration)>,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        for (key, value, ttl) in entries {
-            self.put(key, value, ttl);
-        }
-        async { Ok(()) }.boxed()
+    pub(crate) fn tag_versions(&self, tags: &[Tag]) -> Vec<u64> {
+        tags.iter().map(|t| self.version(&t.to_string())).collect()
     }
 
-    fn tag_versions<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
-        let versions = tags.iter().map(|t| self.version(&t.to_string())).collect();
-        async move { Ok(versions) }.boxed()
-    }
-
-    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
+    /// Gives each tag a new version, larger than any it had before.
+    pub(crate) fn bump(&self, tags: &[Tag]) -> Vec<u64> {
         let mut bumped = Vec::with_capacity(tags.len());
         if let Ok(mut versions) = self.versions.write() {
             let now = now_micros();
@@ -163,39 +129,16 @@ impl CacheStore for MemoryStore {
                 bumped.push(*slot);
             }
         }
-        async move { Ok(bumped) }.boxed()
+        bumped
     }
 
-    /// One process: the single-flight inside the engine is the lock.
-    fn try_lock<'a>(
-        &'a self,
-        _key: &'a str,
-        _ttl: Duration,
-    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        async { Ok(Some(String::new())) }.boxed()
-    }
-
-    fn unlock<'a>(
-        &'a self,
-        _key: &'a str,
-        _token: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        async { Ok(()) }.boxed()
-    }
-
-    fn ttl<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Duration>, StoreError>> {
-        let left = self
-            .live(key)
+    pub(crate) fn ttl(&self, key: &str) -> Option<Duration> {
+        self.live(key)
             .map(|s| s.expires_at.saturating_duration_since(Instant::now()))
-            .filter(|d| !d.is_zero());
-        async move { Ok(left) }.boxed()
+            .filter(|d| !d.is_zero())
     }
 
-    fn list<'a>(
-        &'a self,
-        pattern: &'a str,
-        limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<KeyInfo>, StoreError>> {
+    pub(crate) fn list(&self, pattern: &str, limit: usize) -> Vec<KeyInfo> {
         let now = Instant::now();
         let mut keys: Vec<KeyInfo> = self
             .entries
@@ -209,10 +152,10 @@ impl CacheStore for MemoryStore {
             })
             .collect();
         keys.sort_by(|a, b| a.key.cmp(&b.key));
-        async move { Ok(keys) }.boxed()
+        keys
     }
 
-    fn clear<'a>(&'a self, pattern: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+    pub(crate) fn clear(&self, pattern: &str) -> u64 {
         let doomed: Vec<String> = self
             .entries
             .iter()
@@ -222,7 +165,6 @@ impl CacheStore for MemoryStore {
         for key in &doomed {
             self.entries.invalidate(key);
         }
-        let n = doomed.len() as u64;
-        async move { Ok(n) }.boxed()
+        doomed.len() as u64
     }
 }

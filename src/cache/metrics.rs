@@ -18,7 +18,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    pub fn new(bounds: &'static [f64]) -> Self {
+    pub(crate) fn new(bounds: &'static [f64]) -> Self {
         Self {
             bounds,
             counts: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
@@ -27,7 +27,7 @@ impl Histogram {
         }
     }
 
-    pub fn observe(&self, d: Duration) {
+    pub(crate) fn observe(&self, d: Duration) {
         let secs = d.as_secs_f64();
         if let Some(i) = self.bounds.iter().position(|b| secs <= *b) {
             self.counts[i].fetch_add(1, Ordering::Relaxed);
@@ -37,7 +37,7 @@ impl Histogram {
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn render(&self, out: &mut String, name: &str, labels: &str) {
+    pub(crate) fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
         for (bound, n) in self.bounds.iter().zip(&self.counts) {
@@ -117,12 +117,12 @@ impl FragmentMetrics {
         self.events[i].load(Ordering::Relaxed)
     }
 
-    pub fn computes(&self) -> u64 {
+    pub(crate) fn computes(&self) -> u64 {
         self.computes.load(Ordering::Relaxed)
     }
 
     /// Hits over all reads, if there were any.
-    pub fn hit_ratio(&self) -> Option<f64> {
+    pub(crate) fn hit_ratio(&self) -> Option<f64> {
         let hits = self.get(Event::HitLocal) + self.get(Event::HitShared) + self.get(Event::Stale);
         let all = hits + self.get(Event::Miss) + self.get(Event::StaleOnError);
         (all > 0).then(|| hits as f64 / all as f64)
@@ -132,17 +132,17 @@ impl FragmentMetrics {
 /// A stored entry that nobody read.
 #[derive(Debug, Clone)]
 pub struct UselessEntry {
-    pub key: String,
-    pub fragment: &'static str,
-    pub lived: Duration,
-    pub why: &'static str,
+    pub(crate) key: String,
+    pub(crate) fragment: &'static str,
+    pub(crate) lived: Duration,
+    pub(crate) why: &'static str,
 }
 
 pub struct CacheMetrics {
     fragments: Vec<FragmentMetrics>,
-    pub redis_rtt: Histogram,
-    pub invalidations: AtomicU64,
-    pub invalidation_wait: Histogram,
+    pub(crate) redis_rtt: Histogram,
+    pub(crate) invalidations: AtomicU64,
+    pub(crate) invalidation_wait: Histogram,
     useless_recent: Mutex<Vec<UselessEntry>>,
 }
 
@@ -162,7 +162,7 @@ impl Default for CacheMetrics {
 }
 
 impl CacheMetrics {
-    pub fn fragment(&self, fragment: Fragment) -> &FragmentMetrics {
+    pub(crate) fn fragment(&self, fragment: Fragment) -> &FragmentMetrics {
         &self.fragments[fragment.kind_index()]
     }
 
@@ -170,18 +170,18 @@ impl CacheMetrics {
         FRAGMENT_NAMES.iter().copied().zip(self.fragments.iter())
     }
 
-    pub fn record(&self, fragment: Fragment, event: Event) {
+    pub(crate) fn record(&self, fragment: Fragment, event: Event) {
         let i = EVENTS.iter().position(|(e, _)| *e == event).unwrap_or(0);
         self.fragment(fragment).events[i].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn computed(&self, fragment: Fragment, took: Duration) {
+    pub(crate) fn computed(&self, fragment: Fragment, took: Duration) {
         let m = self.fragment(fragment);
         m.computes.fetch_add(1, Ordering::Relaxed);
         m.compute_time.observe(took);
     }
 
-    pub fn useless(&self, entry: UselessEntry, fragment: Fragment) {
+    pub(crate) fn useless(&self, entry: UselessEntry, fragment: Fragment) {
         self.record(fragment, Event::Useless);
         let mut recent = self
             .useless_recent
@@ -194,7 +194,7 @@ impl CacheMetrics {
     }
 
     /// The latest entries written but never read, newest last.
-    pub fn useless_recent(&self) -> Vec<UselessEntry> {
+    pub(crate) fn useless_recent(&self) -> Vec<UselessEntry> {
         self.useless_recent
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -203,7 +203,7 @@ impl CacheMetrics {
 
     /// The Prometheus text exposition of everything above, plus `extra`
     /// gauges the engine knows (breaker state, local tier size).
-    pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+    pub(crate) fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
         let mut out = String::with_capacity(8 * 1024);
         out.push_str("# HELP folio_cache_requests_total Cache reads by fragment and outcome.\n");
         out.push_str("# TYPE folio_cache_requests_total counter\n");

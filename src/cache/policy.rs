@@ -62,7 +62,8 @@
 //! still ([`tag_ttl`]). A stored copy is served:
 //!
 //! * before its stale point: as a hit;
-//! * in the last part of its TTL ([`stale_window`]): as `STALE` while one
+//! * in the last part of its TTL (the engine's stale window, a tenth of it
+//!   and an hour at most: `freshness.rs`): as `STALE` while one
 //!   request refreshes it;
 //! * past its TTL, within the grace period: only when computing it failed
 //!   because the database could not answer (unreachable, or every pooled
@@ -78,6 +79,10 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::domain::CatalogueSort;
+
+mod digests;
+use self::digests::hex;
+pub use self::digests::{author_digest, search_marker, search_slot};
 
 /// Catalogue and book pages are invalidated exactly; their TTL only bounds
 /// how long an entry nobody asks for keeps memory, and how old the "last 30
@@ -368,49 +373,6 @@ impl Fragment {
         }
         keys
     }
-}
-
-/// The slot of a search (its text as typed, trimmed) among `slots`: the
-/// same on every instance, so instances share their entries.
-pub fn search_slot(query: &str, slots: u32) -> u32 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(query.as_bytes());
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % slots.max(1)
-}
-
-/// The key of an author's page: a digest of the name (any length in, 16
-/// bytes out; two names never meet in practice).
-pub fn author_digest(name: &str) -> [u8; 16] {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(name.as_bytes());
-    let mut out = [0; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A comment in a stored search page: which query it answers (a
-/// digest, so nothing a reader typed is matched or logged by it).
-pub fn search_marker(query: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(query.as_bytes());
-    format!("<!--folio:search:{}-->", hex(&digest[..16]))
-}
-
-/// How long before its TTL ends an entry counts as expired: from then on it
-/// is served stale while one request refreshes it, and it stays available
-/// as a last resort should the database be down.
-pub fn stale_window(ttl: Duration) -> Duration {
-    (ttl / 10).min(Duration::from_secs(3600))
-}
-
-/// Up to this much is taken off each TTL at random, so that entries written
-/// together do not all expire together.
-pub fn max_jitter(ttl: Duration) -> Duration {
-    (ttl / 20).min(Duration::from_secs(3600))
 }
 
 /// A change the database recorded (a `cache_changes.subject`), whoever made

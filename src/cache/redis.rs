@@ -8,12 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::future::{BoxFuture, FutureExt};
 use redis::Script;
 
 use super::metrics::CacheMetrics;
 use super::policy::Tag;
-use super::store::{CacheStore, KeyInfo, Lookup, StoreError};
+use super::store::{KeyInfo, Lookup, StoreError};
 use crate::redis::{millis, KeySpace, Redis};
 
 /// Reads an entry and compares the tag versions on its second line with the
@@ -87,7 +86,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 "#;
 
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     redis: Arc<Redis>,
     keys: KeySpace,
     /// How long a tag key lives: longer than any entry.
@@ -100,16 +99,16 @@ pub struct RedisStore {
 }
 
 /// A bump announced on the invalidation channel.
-pub struct Announced {
-    pub versions: Vec<u64>,
+pub(crate) struct Announced {
+    pub(crate) versions: Vec<u64>,
     /// Subscribers that received the message (PUBLISH's answer).
-    pub receivers: i64,
+    pub(crate) receivers: i64,
     /// When Redis had processed it.
-    pub at: Instant,
+    pub(crate) at: Instant,
 }
 
 impl RedisStore {
-    pub fn new(redis: Arc<Redis>, tag_ttl: Duration, metrics: Arc<CacheMetrics>) -> Self {
+    pub(crate) fn new(redis: Arc<Redis>, tag_ttl: Duration, metrics: Arc<CacheMetrics>) -> Self {
         Self {
             keys: redis.keys().clone(),
             redis,
@@ -122,7 +121,7 @@ impl RedisStore {
         }
     }
 
-    pub fn redis(&self) -> &Arc<Redis> {
+    pub(crate) fn redis(&self) -> &Arc<Redis> {
         &self.redis
     }
 
@@ -142,13 +141,13 @@ impl RedisStore {
     }
 
     /// Past the breaker: how the breaker learns Redis is back.
-    pub async fn probe(&self) -> Result<(), StoreError> {
+    pub(crate) async fn probe(&self) -> Result<(), StoreError> {
         self.redis.probe().await
     }
 
     /// Bumps tags and announces them on the channel, atomically. `guarded`
     /// false goes past the breaker (the recovery path runs before it closes).
-    pub async fn bump_announced(
+    pub(crate) async fn bump_announced(
         &self,
         tags: &[Tag],
         nonce: &str,
@@ -219,268 +218,205 @@ async fn bump(
     Ok((receivers, versions))
 }
 
-impl CacheStore for RedisStore {
-    fn name(&self) -> &'static str {
-        "redis"
+impl RedisStore {
+    pub(crate) async fn read(&self, key: &str) -> Result<Option<Lookup>, StoreError> {
+        let tag_prefix = self.keys.tag_prefix();
+        let found: Option<(i64, Vec<u8>)> = self
+            .with_conn(|mut c| async move {
+                self.read_script
+                    .key(key)
+                    .arg(tag_prefix)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(found.map(|(current, raw)| Lookup {
+            raw: Bytes::from(raw),
+            deps_current: current == 1,
+        }))
     }
 
-    fn is_shared(&self) -> bool {
-        true
-    }
-
-    fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>> {
-        async move {
-            let tag_prefix = self.keys.tag_prefix();
-            let found: Option<(i64, Vec<u8>)> = self
-                .with_conn(|mut c| async move {
-                    self.read_script
-                        .key(key)
-                        .arg(tag_prefix)
-                        .invoke_async(&mut c)
-                        .await
-                })
-                .await?;
-            Ok(found.map(|(current, raw)| Lookup {
-                raw: Bytes::from(raw),
-                deps_current: current == 1,
-            }))
+    pub(crate) async fn read_many(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Bytes>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        .boxed()
+        let raw: Vec<Option<Vec<u8>>> = self
+            .with_conn(
+                |mut c| async move { redis::cmd("MGET").arg(keys).query_async(&mut c).await },
+            )
+            .await?;
+        Ok(raw.into_iter().map(|v| v.map(Bytes::from)).collect())
     }
 
-    fn read_many<'a>(
-        &'a self,
-        keys: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<Option<Bytes>>, StoreError>> {
-        async move {
-            if keys.is_empty() {
-                return Ok(Vec::new());
-            }
-            let raw: Vec<Option<Vec<u8>>> = self
-                .with_conn(
-                    |mut c| async move { redis::cmd("MGET").arg(keys).query_async(&mut c).await },
-                )
-                .await?;
-            Ok(raw.into_iter().map(|v| v.map(Bytes::from)).collect())
-        }
-        .boxed()
-    }
-
-    fn write<'a>(
-        &'a self,
-        key: &'a str,
+    pub(crate) async fn write(
+        &self,
+        key: &str,
         value: Bytes,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        async move {
-            self.with_conn(|mut c| async move {
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value.as_ref())
-                    .arg("PX")
-                    .arg(millis(ttl))
-                    .query_async::<()>(&mut c)
-                    .await
-            })
-            .await
-        }
-        .boxed()
+    ) -> Result<(), StoreError> {
+        self.with_conn(|mut c| async move {
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value.as_ref())
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
     }
 
-    fn write_many(
+    pub(crate) async fn write_many(
         &self,
         entries: Vec<(String, Bytes, Duration)>,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        async move {
-            if entries.is_empty() {
-                return Ok(());
-            }
-            let mut pipe = redis::pipe();
-            for (key, value, ttl) in &entries {
-                pipe.cmd("SET")
-                    .arg(key)
-                    .arg(value.as_ref())
-                    .arg("PX")
-                    .arg(millis(*ttl))
-                    .ignore();
-            }
-            self.with_conn(|mut c| async move { pipe.query_async::<()>(&mut c).await })
-                .await
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
         }
-        .boxed()
-    }
-
-    fn tag_versions<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
-        async move {
-            if tags.is_empty() {
-                return Ok(Vec::new());
-            }
-            let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-            let raw: Vec<String> = self
-                .with_conn(|mut c| async move {
-                    let mut invocation = self.versions_script.prepare_invoke();
-                    for key in &keys {
-                        invocation.key(key);
-                    }
-                    invocation.arg(millis(self.tag_ttl));
-                    invocation.invoke_async(&mut c).await
-                })
-                .await?;
-            Ok(raw.iter().map(|v| v.parse().unwrap_or(0)).collect())
+        let mut pipe = redis::pipe();
+        for (key, value, ttl) in &entries {
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(value.as_ref())
+                .arg("PX")
+                .arg(millis(*ttl))
+                .ignore();
         }
-        .boxed()
-    }
-
-    fn peek_versions<'a>(
-        &'a self,
-        tags: &'a [Tag],
-    ) -> BoxFuture<'a, Result<Vec<Option<u64>>, StoreError>> {
-        async move {
-            if tags.is_empty() {
-                return Ok(Vec::new());
-            }
-            let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-            let raw: Vec<Option<String>> = self
-                .with_conn(|mut c| async move {
-                    redis::cmd("MGET").arg(&keys).query_async(&mut c).await
-                })
-                .await?;
-            Ok(raw
-                .into_iter()
-                .map(|v| v.and_then(|v| v.parse().ok()))
-                .collect())
-        }
-        .boxed()
-    }
-
-    /// A bump without announcement (the in-process tier is off).
-    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
-        async move {
-            if tags.is_empty() {
-                return Ok(Vec::new());
-            }
-            let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-            let (_, versions) = self
-                .with_conn(|mut c| async move {
-                    bump(&self.bump_script, &keys, self.tag_ttl, "", "", &[], &mut c).await
-                })
-                .await?;
-            Ok(versions)
-        }
-        .boxed()
-    }
-
-    fn try_lock<'a>(
-        &'a self,
-        key: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        async move {
-            let token = crate::token::random_token();
-            let got: Option<String> = self
-                .with_conn(|mut c| {
-                    let token = token.clone();
-                    async move {
-                        redis::cmd("SET")
-                            .arg(key)
-                            .arg(token)
-                            .arg("NX")
-                            .arg("PX")
-                            .arg(millis(ttl))
-                            .query_async(&mut c)
-                            .await
-                    }
-                })
-                .await?;
-            Ok(got.map(|_| token))
-        }
-        .boxed()
-    }
-
-    fn unlock<'a>(&'a self, key: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        async move {
-            self.with_conn(|mut c| async move {
-                self.unlock_script
-                    .key(key)
-                    .arg(token)
-                    .invoke_async::<i64>(&mut c)
-                    .await
-            })
+        self.with_conn(|mut c| async move { pipe.query_async::<()>(&mut c).await })
             .await
-            .map(|_| ())
-        }
-        .boxed()
     }
 
-    fn ttl<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Duration>, StoreError>> {
-        async move {
-            let ms: i64 = self
-                .with_conn(
-                    |mut c| async move { redis::cmd("PTTL").arg(key).query_async(&mut c).await },
-                )
-                .await?;
-            // -2: no such key; -1: no expiry (never written by folio).
-            Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    pub(crate) async fn tag_versions(&self, tags: &[Tag]) -> Result<Vec<u64>, StoreError> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
         }
-        .boxed()
+        let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
+        let raw: Vec<String> = self
+            .with_conn(|mut c| async move {
+                let mut invocation = self.versions_script.prepare_invoke();
+                for key in &keys {
+                    invocation.key(key);
+                }
+                invocation.arg(millis(self.tag_ttl));
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(raw.iter().map(|v| v.parse().unwrap_or(0)).collect())
     }
 
-    fn list<'a>(
-        &'a self,
-        pattern: &'a str,
+    pub(crate) async fn peek_versions(&self, tags: &[Tag]) -> Result<Vec<Option<u64>>, StoreError> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
+        let raw: Vec<Option<String>> = self
+            .with_conn(
+                |mut c| async move { redis::cmd("MGET").arg(&keys).query_async(&mut c).await },
+            )
+            .await?;
+        Ok(raw
+            .into_iter()
+            .map(|v| v.and_then(|v| v.parse().ok()))
+            .collect())
+    }
+
+    pub(crate) async fn try_lock(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let token = crate::token::random_token();
+        let got: Option<String> = self
+            .with_conn(|mut c| {
+                let token = token.clone();
+                async move {
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(token)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(millis(ttl))
+                        .query_async(&mut c)
+                        .await
+                }
+            })
+            .await?;
+        Ok(got.map(|_| token))
+    }
+
+    pub(crate) async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        self.with_conn(|mut c| async move {
+            self.unlock_script
+                .key(key)
+                .arg(token)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub(crate) async fn ttl(&self, key: &str) -> Result<Option<Duration>, StoreError> {
+        let ms: i64 = self
+            .with_conn(|mut c| async move { redis::cmd("PTTL").arg(key).query_async(&mut c).await })
+            .await?;
+        // -2: no such key; -1: no expiry (never written by folio).
+        Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    }
+
+    pub(crate) async fn list(
+        &self,
+        pattern: &str,
         limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<KeyInfo>, StoreError>> {
-        async move {
-            let keys = self.scan(pattern, limit).await?;
-            if keys.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut pipe = redis::pipe();
-            for key in &keys {
-                pipe.cmd("PTTL").arg(key).cmd("STRLEN").arg(key);
-            }
-            let raw: Vec<i64> = self
-                .with_conn(|mut c| async move { pipe.query_async(&mut c).await })
-                .await?;
-            let mut infos: Vec<KeyInfo> = keys
-                .into_iter()
-                .zip(raw.chunks(2))
-                .map(|(key, pair)| KeyInfo {
-                    key,
-                    ttl: u64::try_from(pair[0]).ok().map(Duration::from_millis),
-                    bytes: u64::try_from(pair[1]).unwrap_or(0),
-                })
-                .collect();
-            infos.sort_by(|a, b| a.key.cmp(&b.key));
-            Ok(infos)
+    ) -> Result<Vec<KeyInfo>, StoreError> {
+        let keys = self.scan(pattern, limit).await?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        .boxed()
+        let mut pipe = redis::pipe();
+        for key in &keys {
+            pipe.cmd("PTTL").arg(key).cmd("STRLEN").arg(key);
+        }
+        let raw: Vec<i64> = self
+            .with_conn(|mut c| async move { pipe.query_async(&mut c).await })
+            .await?;
+        let mut infos: Vec<KeyInfo> = keys
+            .into_iter()
+            .zip(raw.chunks(2))
+            .map(|(key, pair)| KeyInfo {
+                key,
+                ttl: u64::try_from(pair[0]).ok().map(Duration::from_millis),
+                bytes: u64::try_from(pair[1]).unwrap_or(0),
+            })
+            .collect();
+        infos.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(infos)
     }
 
-    fn clear<'a>(&'a self, pattern: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
-        async move {
-            // SCAN in pages (never KEYS, which blocks Redis), UNLINK each page.
-            let mut cursor: u64 = 0;
-            let mut removed = 0u64;
-            loop {
-                let (next, keys) = self.scan_page(pattern, cursor).await?;
-                if !keys.is_empty() {
-                    removed += self
-                        .with_conn(|mut c| async move {
-                            redis::cmd("UNLINK")
-                                .arg(keys)
-                                .query_async::<u64>(&mut c)
-                                .await
-                        })
-                        .await?;
-                }
-                if next == 0 {
-                    return Ok(removed);
-                }
-                cursor = next;
+    pub(crate) async fn clear(&self, pattern: &str) -> Result<u64, StoreError> {
+        // SCAN in pages (never KEYS, which blocks Redis), UNLINK each page.
+        let mut cursor: u64 = 0;
+        let mut removed = 0u64;
+        loop {
+            let (next, keys) = self.scan_page(pattern, cursor).await?;
+            if !keys.is_empty() {
+                removed += self
+                    .with_conn(|mut c| async move {
+                        redis::cmd("UNLINK")
+                            .arg(keys)
+                            .query_async::<u64>(&mut c)
+                            .await
+                    })
+                    .await?;
             }
+            if next == 0 {
+                return Ok(removed);
+            }
+            cursor = next;
         }
-        .boxed()
     }
 }
 

@@ -31,8 +31,8 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+use super::deps::Deps;
 use super::policy::Tag;
-use super::Deps;
 
 /// Whether the book with this id exists; false when that cannot be known.
 pub type BookExists = Arc<dyn Fn(i32) -> BoxFuture<'static, bool> + Send + Sync>;
@@ -67,24 +67,5 @@ impl Deps {
             }
         }
         self.depend_on(tags).await;
-    }
-}
-
-impl Deps {
-    fn record(&self, tags: &[Tag], versions: Vec<u64>) {
-        let mut state = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
-        for (tag, version) in tags.iter().zip(versions) {
-            let name = tag.to_string();
-            if !state.tags.iter().any(|(t, _)| *t == name) {
-                state.tags.push((name, version));
-            }
-        }
-    }
-
-    fn mark_unknown(&self) {
-        self.recorded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unknown = true;
     }
 }

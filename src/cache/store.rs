@@ -1,11 +1,17 @@
-//! The storage behind the cache engine: Redis or process memory.
+//! The storage behind the cache engine: Redis or process memory, one enum
+//! ("is this Redis?" has one answer: [`Backend::redis`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 
+use super::coherence::Coherence;
+use super::local::LocalTier;
+use super::memory::MemoryStore;
 use super::policy::Tag;
+use super::redis::RedisStore;
+use crate::redis::Breaker;
 
 /// What a store's call can fail with: only Redis fails (process memory
 /// always answers), so it is the Redis layer's error.
@@ -14,96 +20,158 @@ pub use crate::redis::RedisError as StoreError;
 /// An entry as read, with whether every tag it recorded still has the
 /// version it was computed under.
 #[derive(Debug, Clone)]
-pub struct Lookup {
-    pub raw: Bytes,
-    pub deps_current: bool,
+pub(crate) struct Lookup {
+    pub(crate) raw: Bytes,
+    pub(crate) deps_current: bool,
 }
 
 /// One key as `/admin/cache` lists it.
 #[derive(Debug, Clone)]
 pub struct KeyInfo {
-    pub key: String,
-    pub ttl: Option<Duration>,
-    pub bytes: u64,
+    pub(crate) key: String,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) bytes: u64,
 }
 
-/// A cache backend. Keys handed in are complete (prefix and format version
-/// included). Implementations are cheap to share (`Arc<dyn CacheStore>`).
-pub trait CacheStore: Send + Sync + 'static {
-    /// A name for logs and metrics ("redis", "memory").
-    fn name(&self) -> &'static str;
+/// Where entries and tag versions live. Keys handed in are complete
+/// (prefix and format version included).
+pub(crate) enum Backend {
+    /// One process: no locks, no messages; the engine's single-flight is
+    /// the lock.
+    Memory(MemoryStore),
+    /// Shared by every instance, with what only Redis has.
+    Redis(RedisTier),
+}
 
-    /// Whether several processes share this store (then they coordinate
-    /// with locks and invalidation messages).
-    fn is_shared(&self) -> bool;
+/// Redis and what comes with it: the breaker, and the in-process tier in
+/// front of it with the channel that keeps that tier exact.
+pub(crate) struct RedisTier {
+    pub(crate) store: RedisStore,
+    pub(crate) breaker: Arc<Breaker>,
+    pub(crate) local: Option<Arc<LocalTier>>,
+    pub(crate) coherence: Option<Arc<Coherence>>,
+}
 
-    /// Reads an entry and checks its recorded tag versions, at once.
-    fn read<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Lookup>, StoreError>>;
-
-    /// Reads many tag-free entries in one round trip (MGET).
-    fn read_many<'a>(
-        &'a self,
-        keys: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<Option<Bytes>>, StoreError>>;
-
-    fn write<'a>(
-        &'a self,
-        key: &'a str,
-        value: Bytes,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-
-    /// Writes many entries in one round trip (a pipeline).
-    fn write_many(
-        &self,
-        entries: Vec<(String, Bytes, Duration)>,
-    ) -> BoxFuture<'_, Result<(), StoreError>>;
-
-    /// The current version of each tag (0 for one never bumped).
-    fn tag_versions<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
-
-    /// The version of each tag that has one, creating none (`None`: the tag
-    /// has no key, so reading its version would create one). A store that
-    /// never loses a version has one for every tag.
-    fn peek_versions<'a>(
-        &'a self,
-        tags: &'a [Tag],
-    ) -> BoxFuture<'a, Result<Vec<Option<u64>>, StoreError>> {
-        Box::pin(async move {
-            Ok(self
-                .tag_versions(tags)
-                .await?
-                .into_iter()
-                .map(Some)
-                .collect())
-        })
+impl Backend {
+    /// The Redis tier, if this is Redis (then instances coordinate with
+    /// locks and invalidation messages).
+    pub(crate) fn redis(&self) -> Option<&RedisTier> {
+        match self {
+            Backend::Memory(_) => None,
+            Backend::Redis(redis) => Some(redis),
+        }
     }
 
-    /// Gives each tag a new version, larger than any it had before, even
-    /// across a Redis restart (versions are at least the server's clock in
-    /// µs); returns the new versions.
-    fn bump<'a>(&'a self, tags: &'a [Tag]) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
+    /// A name for logs and metrics.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Backend::Memory(_) => "memory",
+            Backend::Redis(_) => "redis",
+        }
+    }
 
-    /// Takes a short lock (SET NX PX); returns its token if this caller got it.
-    fn try_lock<'a>(
-        &'a self,
-        key: &'a str,
+    /// Reads an entry and checks its recorded tag versions, at once.
+    pub(crate) async fn read(&self, key: &str) -> Result<Option<Lookup>, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.read(key)),
+            Backend::Redis(r) => r.store.read(key).await,
+        }
+    }
+
+    /// Reads many tag-free entries in one round trip (MGET).
+    pub(crate) async fn read_many(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Bytes>>, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.read_many(keys)),
+            Backend::Redis(r) => r.store.read_many(keys).await,
+        }
+    }
+
+    pub(crate) async fn write(
+        &self,
+        key: &str,
+        value: Bytes,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
+    ) -> Result<(), StoreError> {
+        match self {
+            Backend::Memory(m) => {
+                m.write(key.to_owned(), value, ttl);
+                Ok(())
+            }
+            Backend::Redis(r) => r.store.write(key, value, ttl).await,
+        }
+    }
 
-    /// Releases a lock if it still holds `token`.
-    fn unlock<'a>(&'a self, key: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Writes many entries in one round trip (a pipeline).
+    pub(crate) async fn write_many(
+        &self,
+        entries: Vec<(String, Bytes, Duration)>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Backend::Memory(m) => {
+                for (key, value, ttl) in entries {
+                    m.write(key, value, ttl);
+                }
+                Ok(())
+            }
+            Backend::Redis(r) => r.store.write_many(entries).await,
+        }
+    }
+
+    /// The current version of each tag (0 for one never bumped in memory;
+    /// in Redis, one is made now for a tag that has none).
+    pub(crate) async fn tag_versions(&self, tags: &[Tag]) -> Result<Vec<u64>, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.tag_versions(tags)),
+            Backend::Redis(r) => r.store.tag_versions(tags).await,
+        }
+    }
+
+    /// The version of each tag that has one, creating none (`None`: the tag
+    /// has no key, so reading its version would create one). Memory never
+    /// loses a version: it has one for every tag.
+    pub(crate) async fn peek_versions(&self, tags: &[Tag]) -> Result<Vec<Option<u64>>, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.tag_versions(tags).into_iter().map(Some).collect()),
+            Backend::Redis(r) => r.store.peek_versions(tags).await,
+        }
+    }
 
     /// The time an entry has left, if it exists.
-    fn ttl<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Duration>, StoreError>>;
+    pub(crate) async fn ttl(&self, key: &str) -> Result<Option<Duration>, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.ttl(key)),
+            Backend::Redis(r) => r.store.ttl(key).await,
+        }
+    }
 
     /// Up to `limit` keys matching `pattern` (a glob), with TTL and size.
-    fn list<'a>(
-        &'a self,
-        pattern: &'a str,
+    pub(crate) async fn list(
+        &self,
+        pattern: &str,
         limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<KeyInfo>, StoreError>>;
+    ) -> Result<Vec<KeyInfo>, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.list(pattern, limit)),
+            Backend::Redis(r) => r.store.list(pattern, limit).await,
+        }
+    }
 
     /// Removes every key matching `pattern`; returns how many.
-    fn clear<'a>(&'a self, pattern: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
+    pub(crate) async fn clear(&self, pattern: &str) -> Result<u64, StoreError> {
+        match self {
+            Backend::Memory(m) => Ok(m.clear(pattern)),
+            Backend::Redis(r) => r.store.clear(pattern).await,
+        }
+    }
+}
+
+impl RedisTier {
+    /// The in-process tier, while it may answer.
+    pub(crate) fn usable_local(&self) -> Option<&Arc<LocalTier>> {
+        let local = self.local.as_ref()?;
+        (self.breaker.allows() && local.leased()).then_some(local)
+    }
 }

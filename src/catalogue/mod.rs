@@ -55,6 +55,26 @@ impl crate::cache::MayServeStale for CatalogueError {
     }
 }
 
+/// A data error as the cache sees it (may an old copy stand in?): mapped
+/// here, at the boundary, so that `db` knows nothing of the cache.
+struct DataForCache(DataError);
+
+impl crate::cache::MayServeStale for DataForCache {
+    fn may_serve_stale(&self) -> bool {
+        self.0.is_unavailable()
+    }
+
+    fn database_down(&self) -> bool {
+        self.0.is_unreachable()
+    }
+}
+
+impl From<serde_json::Error> for DataForCache {
+    fn from(e: serde_json::Error) -> Self {
+        Self(DataError::from(e))
+    }
+}
+
 #[derive(Clone)]
 pub struct Catalogue {
     db: Database,
@@ -90,9 +110,11 @@ impl Catalogue {
         let db = self.db.clone();
         let compute = |_| async move {
             let now = Utc::now().naive_utc();
-            db.run(move |c| q::chart_ranking(c, now)).await
+            db.run(move |c| q::chart_ranking(c, now))
+                .await
+                .map_err(DataForCache)
         };
-        match outer {
+        let ranking = match outer {
             Some(outer) => {
                 self.cache
                     .get_nested_json(outer, Fragment::ChartRanking, compute)
@@ -103,7 +125,8 @@ impl Catalogue {
                     .get_or_compute_json(Fragment::ChartRanking, compute)
                     .await
             }
-        }
+        };
+        ranking.map_err(|DataForCache(e)| e)
     }
 
     /// The chart with titles, for a fragment that shows it: records the

@@ -75,16 +75,6 @@ impl DataError {
     }
 }
 
-impl crate::cache::MayServeStale for DataError {
-    fn may_serve_stale(&self) -> bool {
-        self.is_unavailable()
-    }
-
-    fn database_down(&self) -> bool {
-        self.is_unreachable()
-    }
-}
-
 /// Queries sent to the database through one pool, counted by the
 /// connections themselves (diesel instrumentation) for `/metrics`.
 #[derive(Debug, Default)]

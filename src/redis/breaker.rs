@@ -25,7 +25,7 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    pub fn new(threshold: u32) -> Self {
+    pub(crate) fn new(threshold: u32) -> Self {
         Self {
             state: AtomicU8::new(BreakerState::Closed as u8),
             failures: AtomicU32::new(0),
@@ -36,7 +36,7 @@ impl Breaker {
         }
     }
 
-    pub fn state(&self) -> BreakerState {
+    pub(crate) fn state(&self) -> BreakerState {
         match self.state.load(Ordering::Acquire) {
             0 => BreakerState::Closed,
             1 => BreakerState::Open,
@@ -45,15 +45,15 @@ impl Breaker {
     }
 
     /// Whether a call may go to Redis now.
-    pub fn allows(&self) -> bool {
+    pub(crate) fn allows(&self) -> bool {
         self.state() == BreakerState::Closed
     }
 
-    pub fn on_success(&self) {
+    pub(crate) fn on_success(&self) {
         self.failures.store(0, Ordering::Relaxed);
     }
 
-    pub fn on_failure(&self) {
+    pub(crate) fn on_failure(&self) {
         let n = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
         if n >= self.threshold && self.transition(BreakerState::Closed, BreakerState::Open) {
             self.opened_at_ms
@@ -67,12 +67,12 @@ impl Breaker {
     }
 
     /// How long the breaker has been open.
-    pub fn open_for(&self) -> Duration {
+    pub(crate) fn open_for(&self) -> Duration {
         let opened = self.opened_at_ms.load(Ordering::Acquire);
         Duration::from_millis((self.epoch.elapsed().as_millis() as u64).saturating_sub(opened))
     }
 
-    pub fn transition(&self, from: BreakerState, to: BreakerState) -> bool {
+    pub(crate) fn transition(&self, from: BreakerState, to: BreakerState) -> bool {
         self.state
             .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
@@ -80,12 +80,12 @@ impl Breaker {
 
     /// Opens at once, from any state: work that must run before Redis is
     /// used again (the change log) could not be done; the probe retries it.
-    pub fn trip(&self) {
+    pub(crate) fn trip(&self) {
         self.trip_because("pending changes must be applied first");
     }
 
     /// Opens at once, from any state, saying why in the log.
-    pub fn trip_because(&self, why: &'static str) {
+    pub(crate) fn trip_because(&self, why: &'static str) {
         let was = self.state.swap(BreakerState::Open as u8, Ordering::AcqRel);
         self.opened_at_ms
             .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
@@ -98,7 +98,7 @@ impl Breaker {
     /// Closes after recovery, unless something opened it again meanwhile
     /// (a failure during recovery, a Sentinel master switch): that must be
     /// recovered from first. Returns whether it closed.
-    pub fn close(&self) -> bool {
+    pub(crate) fn close(&self) -> bool {
         self.failures.store(0, Ordering::Relaxed);
         let closed = self.transition(BreakerState::Recovering, BreakerState::Closed);
         if closed {

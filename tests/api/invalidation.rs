@@ -92,7 +92,7 @@ async fn a_reader_cannot_put_an_old_value_back_after_invalidation() {
                             .unwrap();
                         read_done_tx.send(()).unwrap();
                         write_done_rx.await.unwrap();
-                        Ok::<_, folio::db::DataError>(Bytes::from(format!(
+                        Ok::<_, folio::catalogue::CatalogueError>(Bytes::from(format!(
                             "<h1>{}</h1>",
                             old.title
                         )))
@@ -238,7 +238,7 @@ async fn a_computation_from_before_a_write_is_not_shared_after_it() {
                             .unwrap();
                         read_done_tx.send(()).unwrap();
                         release_rx.await.unwrap();
-                        Ok::<_, folio::db::DataError>(Bytes::from(old.title))
+                        Ok::<_, folio::catalogue::CatalogueError>(Bytes::from(old.title))
                     })
                     .await
                     .unwrap()
@@ -257,7 +257,7 @@ async fn a_computation_from_before_a_write_is_not_shared_after_it() {
                             .run(move |c| folio::db::books::find_book(c, id))
                             .await?
                             .unwrap();
-                        Ok::<_, folio::db::DataError>(Bytes::from(now.title))
+                        Ok::<_, folio::catalogue::CatalogueError>(Bytes::from(now.title))
                     })
                     .await
                     .unwrap()

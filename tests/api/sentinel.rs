@@ -451,7 +451,11 @@ async fn failover_under_load(how: Failover) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        other.cache.local_usable(),
+        other
+            .cache
+            .render_metrics()
+            .lines()
+            .any(|l| l == "folio_cache_local_usable 1"),
         "its in-process tier is on again"
     );
     app.retitle(2, "Heard On The New Master").await;

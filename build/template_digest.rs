@@ -6,21 +6,15 @@
 //! digest of every page built on it, editing `home.html` changes only
 //! `home.html`'s.
 //!
-//! Pure std, without `crate::` paths: `build.rs` includes this file with
-//! `#[path]` and computes the digests at build time.
+//! Build-time code: `build.rs` includes this file (and `src/cache/fnv.rs`,
+//! the hash it shares with the engine) with `#[path]` and computes the
+//! digests into `$OUT_DIR`; the engine includes it only for its tests.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-/// FNV-1a, 64 bits.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET_BASIS, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(PRIME)
-    })
-}
+use super::fnv::fnv1a64;
 
 /// The digest of every `*.html` file under `dir`, keyed by its path relative
 /// to `dir` with `/` separators (`"home.html"`, `"admin/login.html"`).

@@ -1,0 +1,181 @@
+//! One look-up per key per process: the first request for a key looks it up
+//! (and computes it if need be); requests that arrive meanwhile wait for its
+//! result instead of asking the store and the database themselves.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use super::cached::{Cached, Outcome, Source};
+use super::engine::Cache;
+use super::metrics::Event;
+use super::policy::Fragment;
+
+/// A finished computation, and whether its versions were still current
+/// when the first waiter checked.
+#[derive(Clone)]
+pub(super) struct FlightDone {
+    cached: Cached,
+    current: Arc<tokio::sync::OnceCell<bool>>,
+}
+
+pub(super) type FlightResult = Option<Option<FlightDone>>;
+
+/// In-flight computations: the first caller for a key computes, later ones
+/// wait for its result.
+#[derive(Default)]
+pub(super) struct Flights {
+    map: Mutex<HashMap<String, (u64, watch::Receiver<FlightResult>)>>,
+    /// The number the next flight gets: a request that notes it on arrival
+    /// knows which flights began after it did.
+    next: AtomicU64,
+}
+
+pub(super) enum Join {
+    Leader(FlightGuard),
+    /// The flight's number, and where its result will come.
+    Follower(u64, watch::Receiver<FlightResult>),
+}
+
+/// The leader's duty to hand over a result; dropping it hands over none.
+pub(super) struct FlightGuard {
+    flights: Arc<Flights>,
+    key: String,
+    tx: Option<watch::Sender<FlightResult>>,
+}
+
+impl FlightGuard {
+    /// Hands the result to the waiters (`None`: they must try themselves).
+    pub(super) fn finish(mut self, result: Option<Cached>) {
+        self.end(result);
+    }
+
+    fn end(&mut self, result: Option<Cached>) {
+        if let Some(tx) = self.tx.take() {
+            let mut map = self.flights.map.lock().unwrap_or_else(|p| p.into_inner());
+            map.remove(&self.key);
+            let _ = tx.send(Some(result.map(|cached| FlightDone {
+                cached,
+                current: Arc::default(),
+            })));
+        }
+    }
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        self.end(None);
+    }
+}
+
+impl Flights {
+    /// Flights numbered from this one on begin after now.
+    fn arrival(&self) -> u64 {
+        self.next.load(Ordering::Acquire)
+    }
+
+    pub(super) fn join(self: &Arc<Self>, key: &str) -> Join {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((number, rx)) = map.get(key) {
+            return Join::Follower(*number, rx.clone());
+        }
+        let (tx, rx) = watch::channel(None);
+        let number = self.next.fetch_add(1, Ordering::AcqRel);
+        map.insert(key.to_owned(), (number, rx));
+        Join::Leader(FlightGuard {
+            flights: self.clone(),
+            key: key.to_owned(),
+            tx: Some(tx),
+        })
+    }
+
+    pub(super) fn active(&self, key: &str) -> bool {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(key)
+    }
+}
+
+impl Cache {
+    /// Waits for the request of this process that is already looking `key`
+    /// up, and takes what it found; or, if there is none, makes this request
+    /// that one (`Err(Some(guard))`). `Err(None)`: look it up alone.
+    pub(super) async fn join_flight(
+        &self,
+        fragment: Fragment,
+        key: &str,
+        started: Instant,
+    ) -> Result<Cached, Option<FlightGuard>> {
+        let arrival = self.flights.arrival();
+        let mut rounds = 0;
+        loop {
+            let (number, mut rx) = match self.flights.join(key) {
+                Join::Leader(guard) => return Err(Some(guard)),
+                Join::Follower(number, rx) => (number, rx),
+            };
+            let done = rx
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|d| d.clone())
+                .flatten();
+            if let Some(shared) = done {
+                // A flight that began after this request arrived read the
+                // store and the database after it: good for this request as
+                // it is. One that began before may have read them before a
+                // write that has returned since: checked once per flight,
+                // after every follower had joined. A check that cannot be
+                // made counts as failed; the next flight needs none.
+                let current = number >= arrival
+                    || shared.cached.outcome == Outcome::StaleOnError
+                    || *shared
+                        .current
+                        .get_or_init(|| self.still_current(&shared.cached))
+                        .await;
+                if current {
+                    let mut cached = shared.cached.clone();
+                    let event = match cached.outcome {
+                        Outcome::Hit => Event::HitShared,
+                        Outcome::Miss => {
+                            cached.source = Source::Coalesced;
+                            cached.compute = None;
+                            Event::Miss
+                        }
+                        Outcome::Stale => Event::Stale,
+                        Outcome::StaleOnError => Event::StaleOnError,
+                    };
+                    self.metrics.record(fragment, event);
+                    cached.elapsed = started.elapsed();
+                    return Ok(cached);
+                }
+            }
+            // The leader found nothing it could hand over (it failed): try
+            // again, as a bounded number of flights, then alone.
+            rounds += 1;
+            if rounds >= 3 {
+                return Err(None);
+            }
+        }
+    }
+
+    /// Whether a computed value's recorded tag versions are still current.
+    async fn still_current(&self, cached: &Cached) -> bool {
+        let Some(deps) = &cached.deps else {
+            return true;
+        };
+        let Some(tags) = deps.tags() else {
+            return false;
+        };
+        match self.backend.tag_versions(&tags).await {
+            Ok(now) => now
+                .iter()
+                .zip(deps.iter())
+                .all(|(v, (_, recorded))| *v == recorded),
+            Err(_) => false,
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! What the cache is worth: per-fragment counts and gauges for `/metrics`,
+//! the "useless cache" report (entries written but never read), and the
+//! admin page's view of the keys.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::engine::Cache;
+use super::metrics::{CacheMetrics, Event, UselessEntry};
+use super::policy::Fragment;
+use super::store::{KeyInfo, StoreError};
+
+/// A write this process made, for the "useless cache" report.
+struct Written {
+    fragment: Fragment,
+    at: Instant,
+    read: Arc<AtomicBool>,
+}
+
+/// The writes of the last day, each reported as useless should it be
+/// replaced or expire before anyone read it.
+pub(super) struct Writes {
+    entries: moka::sync::Cache<String, Arc<Written>>,
+}
+
+impl Writes {
+    pub(super) fn new(metrics: Arc<CacheMetrics>) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(20_000)
+            .time_to_live(Duration::from_secs(24 * 3600))
+            .eviction_listener(move |key: Arc<String>, w: Arc<Written>, cause| {
+                let why = match cause {
+                    moka::notification::RemovalCause::Replaced => "replaced before anyone read it",
+                    moka::notification::RemovalCause::Expired => "expired before anyone read it",
+                    _ => return,
+                };
+                if !w.read.load(Ordering::Relaxed) {
+                    metrics.useless(
+                        UselessEntry {
+                            key: key.to_string(),
+                            fragment: w.fragment.name(),
+                            lived: w.at.elapsed(),
+                            why,
+                        },
+                        w.fragment,
+                    );
+                }
+            })
+            .build();
+        Self { entries }
+    }
+
+    /// Notes a write of `key`; the flag turns true once the entry is read.
+    pub(super) fn record(&self, key: &str, fragment: Fragment) -> Arc<AtomicBool> {
+        let read = Arc::new(AtomicBool::new(false));
+        self.entries.insert(
+            key.to_owned(),
+            Arc::new(Written {
+                fragment,
+                at: Instant::now(),
+                read: read.clone(),
+            }),
+        );
+        read
+    }
+
+    /// Runs the evictions due, so that the report is up to date.
+    fn settle(&self) {
+        self.entries.run_pending_tasks();
+    }
+
+    pub(super) fn mark_read(&self, key: &str) {
+        if let Some(w) = self.entries.get(key) {
+            w.read.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Cache {
+    pub(super) fn store_failed(&self, fragment: Fragment, key: &str, e: &StoreError) {
+        self.metrics.record(fragment, Event::StoreError);
+        match e {
+            StoreError::BreakerOpen => {}
+            _ => tracing::warn!(key, error = %e, "cache store failed; serving from the database"),
+        }
+    }
+
+    /// Time left on a fragment's entry (for tests and the admin page).
+    pub async fn ttl_of(&self, fragment: Fragment) -> Result<Option<Duration>, StoreError> {
+        self.backend.ttl(&self.keys.fragment(&fragment)).await
+    }
+
+    /// Up to `limit` current keys, with TTL and size.
+    pub(crate) async fn list_keys(&self, limit: usize) -> Result<Vec<KeyInfo>, StoreError> {
+        self.backend.list(&self.keys.current_pattern(), limit).await
+    }
+
+    /// Per-fragment computations since start (tests and the admin page).
+    pub fn computes(&self, fragment_name: &str) -> u64 {
+        self.metrics
+            .by_name()
+            .find(|(name, _)| *name == fragment_name)
+            .map(|(_, m)| m.computes())
+            .unwrap_or(0)
+    }
+
+    /// `/metrics` in the Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        self.written.settle();
+        let mut gauges: Vec<(&str, &str, f64)> = Vec::new();
+        if let Some(shared) = self.backend.redis() {
+            gauges.push((
+                "folio_cache_breaker_state",
+                "Redis circuit breaker: 0 closed, 1 open, 2 recovering.",
+                shared.breaker.state() as u8 as f64,
+            ));
+            gauges.push((
+                "folio_cache_breaker_opens",
+                "Times the breaker opened since start.",
+                shared.breaker.opens() as f64,
+            ));
+            gauges.push((
+                "folio_redis_master_switches",
+                "Redis Sentinel master switches followed since start.",
+                shared.store.redis().master_switches() as f64,
+            ));
+            gauges.push((
+                "folio_cache_local_usable",
+                "1 while the in-process tier may answer.",
+                f64::from(u8::from(self.local_usable())),
+            ));
+        }
+        if let Some((entries, bytes)) = self.local_size() {
+            gauges.push((
+                "folio_cache_local_entries",
+                "Entries in the in-process tier.",
+                entries as f64,
+            ));
+            gauges.push((
+                "folio_cache_local_bytes",
+                "Bytes in the in-process tier.",
+                bytes as f64,
+            ));
+        }
+        self.metrics.render(&gauges)
+    }
+}
