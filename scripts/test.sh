@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_packages=()
+# redis-server also runs the Sentinel test's sentinels (`redis-server … --sentinel`).
 command -v redis-server >/dev/null || need_packages+=(redis-server)
 command -v pg_ctlcluster >/dev/null || need_packages+=(postgresql)
 command -v pg_isready >/dev/null || need_packages+=(postgresql-client)

@@ -7,22 +7,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use deadpool_redis::{Config, Pool, Runtime};
+use crate::redis::{millis, Redis, RedisError};
 
-use crate::cache::{Breaker, StoreError};
-
-/// A Redis pool whose every wait is bounded by `timeout`.
-pub fn redis_pool(url: &str, timeout: Duration) -> Result<Pool, StoreError> {
-    Config::from_url(url)
-        .builder()
-        .map_err(|e| StoreError::Pool(e.to_string()))?
-        .max_size(16)
-        .wait_timeout(Some(timeout))
-        .create_timeout(Some(timeout.max(Duration::from_millis(200))))
-        .recycle_timeout(Some(timeout))
-        .runtime(Runtime::Tokio1)
-        .build()
-        .map_err(|e| StoreError::Pool(e.to_string()))
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+    #[error("the in-process store is full")]
+    Full,
 }
 
 /// Memory holds at most this many keys and bytes; past either, expired
@@ -64,12 +56,12 @@ impl MemoryMap {
 
     /// Stores `value` if the bounds allow it (purging expired entries first
     /// when they would not).
-    fn insert(&mut self, key: &str, value: Vec<u8>, expires: Instant) -> Result<(), StoreError> {
+    fn insert(&mut self, key: &str, value: Vec<u8>, expires: Instant) -> Result<(), KvError> {
         let cost = entry_cost(key, &value);
         if !self.fits(key, cost) {
             self.purge_expired();
             if !self.fits(key, cost) {
-                return Err(StoreError::Full);
+                return Err(KvError::Full);
             }
         }
         self.remove(key);
@@ -104,11 +96,7 @@ impl MemoryMap {
 }
 
 pub enum Kv {
-    Redis {
-        pool: Pool,
-        timeout: Duration,
-        breaker: Arc<Breaker>,
-    },
+    Redis(Arc<Redis>),
     Memory(Mutex<MemoryMap>),
 }
 
@@ -150,68 +138,26 @@ impl Kv {
         }
     }
 
-    /// One Redis round trip, within the timeout and through the breaker.
-    async fn redis<T>(
-        pool: &Pool,
-        timeout: Duration,
-        breaker: &Breaker,
-        pipe: redis::Pipeline,
-    ) -> Result<T, StoreError>
-    where
-        T: redis::FromRedisValue,
-    {
-        if !breaker.allows() {
-            return Err(StoreError::BreakerOpen);
-        }
-        let work = async {
-            let mut conn = pool
-                .get()
-                .await
-                .map_err(|e| StoreError::Pool(e.to_string()))?;
-            pipe.query_async::<T>(&mut conn)
-                .await
-                .map_err(StoreError::from)
-        };
-        let result = tokio::time::timeout(timeout, work)
-            .await
-            .map_err(|_| StoreError::Timeout(timeout))
-            .and_then(|r| r);
-        match &result {
-            Ok(_) => breaker.on_success(),
-            Err(_) => breaker.on_failure(),
-        }
-        result
-    }
-
     fn with_map<T>(map: &Mutex<MemoryMap>, f: impl FnOnce(&mut MemoryMap) -> T) -> T {
         let mut guard = map.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         match self {
-            Kv::Redis {
-                pool,
-                timeout,
-                breaker,
-            } => {
+            Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
                 pipe.cmd("GET").arg(key);
-                let (value,): (Option<Vec<u8>>,) =
-                    Self::redis(pool, *timeout, breaker, pipe).await?;
+                let (value,): (Option<Vec<u8>>,) = redis.query(pipe).await?;
                 Ok(value)
             }
             Kv::Memory(map) => Ok(Self::with_map(map, |m| m.get(key, Instant::now()).cloned())),
         }
     }
 
-    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
         match self {
-            Kv::Redis {
-                pool,
-                timeout,
-                breaker,
-            } => {
+            Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
                 pipe.cmd("SET")
                     .arg(key)
@@ -219,7 +165,7 @@ impl Kv {
                     .arg("PX")
                     .arg(millis(ttl))
                     .ignore();
-                Self::redis(pool, *timeout, breaker, pipe).await
+                Ok(redis.query(pipe).await?)
             }
             Kv::Memory(map) => {
                 Self::with_map(map, |m| m.insert(key, value.to_vec(), Instant::now() + ttl))
@@ -227,16 +173,12 @@ impl Kv {
         }
     }
 
-    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    pub async fn delete(&self, key: &str) -> Result<(), KvError> {
         match self {
-            Kv::Redis {
-                pool,
-                timeout,
-                breaker,
-            } => {
+            Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
                 pipe.cmd("DEL").arg(key).ignore();
-                Self::redis(pool, *timeout, breaker, pipe).await
+                Ok(redis.query(pipe).await?)
             }
             Kv::Memory(map) => {
                 Self::with_map(map, |m| m.remove(key));
@@ -248,17 +190,9 @@ impl Kv {
     /// Counts one in every counter of `counters` (key, limit) below its
     /// limit; true when all were (the attempt is allowed). A counter lives
     /// for `window` from its first count (a fixed window).
-    pub async fn take(
-        &self,
-        counters: &[(&str, u64)],
-        window: Duration,
-    ) -> Result<bool, StoreError> {
+    pub async fn take(&self, counters: &[(&str, u64)], window: Duration) -> Result<bool, KvError> {
         match self {
-            Kv::Redis {
-                pool,
-                timeout,
-                breaker,
-            } => {
+            Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
                 let cmd = pipe.cmd("EVAL").arg(TAKE_SCRIPT).arg(counters.len());
                 for (key, _) in counters {
@@ -268,7 +202,7 @@ impl Kv {
                 for (_, limit) in counters {
                     cmd.arg(*limit);
                 }
-                let (counted,): (i64,) = Self::redis(pool, *timeout, breaker, pipe).await?;
+                let (counted,): (i64,) = redis.query(pipe).await?;
                 Ok(counted == 1)
             }
             Kv::Memory(map) => Self::with_map(map, |m| {
@@ -297,16 +231,12 @@ impl Kv {
     }
 
     /// Stores `value` unless the key exists (no expiry).
-    pub async fn set_if_absent(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    pub async fn set_if_absent(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
         match self {
-            Kv::Redis {
-                pool,
-                timeout,
-                breaker,
-            } => {
+            Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
                 pipe.cmd("SET").arg(key).arg(value).arg("NX").ignore();
-                Self::redis(pool, *timeout, breaker, pipe).await
+                Ok(redis.query(pipe).await?)
             }
             Kv::Memory(map) => Self::with_map(map, |m| {
                 if m.get(key, Instant::now()).is_some() {
@@ -322,20 +252,16 @@ impl Kv {
     }
 
     /// Takes one off a counter (never below zero, never creating one).
-    pub async fn decr(&self, key: &str) -> Result<(), StoreError> {
+    pub async fn decr(&self, key: &str) -> Result<(), KvError> {
         match self {
-            Kv::Redis {
-                pool,
-                timeout,
-                breaker,
-            } => {
+            Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
                 pipe.cmd("EVAL")
                     .arg("local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then redis.call('DECR', KEYS[1]) end return 0")
                     .arg(1)
                     .arg(key)
                     .ignore();
-                Self::redis(pool, *timeout, breaker, pipe).await
+                Ok(redis.query(pipe).await?)
             }
             Kv::Memory(map) => Self::with_map(map, |m| {
                 let Some((v, exp)) = m.entries.get(key).cloned() else {
@@ -349,10 +275,6 @@ impl Kv {
             }),
         }
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 #[cfg(test)]
@@ -370,7 +292,7 @@ mod tests {
         }
         assert!(matches!(
             kv.set("k3", &big, Duration::from_secs(60)).await,
-            Err(StoreError::Full)
+            Err(KvError::Full)
         ));
         let (keys, bytes) = kv.memory_usage().unwrap();
         assert_eq!(keys, 3);

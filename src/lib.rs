@@ -3,6 +3,8 @@
 //! * `cache`     — the cache engine, its policy and its backends
 //! * `auth`      — admin accounts, sessions, rate limits
 //! * `kv`        — the shared store for sessions and counters
+//! * `redis`     — the one Redis layer: pool, timeouts, breaker, key space, Sentinel
+//! * `token`     — random tokens (sessions, CSRF, locks, nonces)
 //! * `db`        — the data layer (diesel; SQLite or PostgreSQL)
 //! * `catalogue` — what the pages show, read through the cache
 //! * `domain`    — values from outside, parsed
@@ -19,5 +21,7 @@ pub mod db;
 pub mod domain;
 pub mod edge;
 pub mod kv;
+pub mod redis;
 pub mod startup;
+pub mod token;
 pub mod web;

@@ -11,14 +11,15 @@ use crate::auth::password::PasswordChecks;
 use crate::auth::session::Sessions;
 use crate::auth::visitor::VisitorTokens;
 use crate::auth::Accounts;
-use crate::cache::{Breaker, Cache, CacheConfig, KeySpace, StoreError, Ttls};
+use crate::cache::{Cache, CacheConfig, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::changes::ChangeFeed;
 use crate::config::Settings;
 use crate::db::{DataError, Database};
 use crate::edge::{self, EdgePurger};
-use crate::kv::{self, Kv};
+use crate::kv::Kv;
+use crate::redis::{KeySpace, Redis};
 use crate::web::{self as routes, AppState};
 
 /// The in-process backend's bound.
@@ -66,7 +67,7 @@ pub struct Stores {
 }
 
 fn secret_key_name(settings: &Settings) -> String {
-    format!("{}:secret", settings.redis.prefix.as_str())
+    KeySpace::new(settings.redis.prefix.as_str()).secret()
 }
 
 /// `FOLIO_SECRET_KEY`; else one kept in Redis, made by whichever instance
@@ -75,8 +76,8 @@ async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
     if let Some(key) = &settings.auth.secret_key {
         return key.expose().as_bytes().to_vec();
     }
-    let fresh = crate::auth::session::random_token();
-    if let Kv::Redis { .. } = kv {
+    let fresh = crate::token::random_token();
+    if let Kv::Redis(_) = kv {
         let key = secret_key_name(settings);
         if kv.set_if_absent(&key, fresh.as_bytes()).await.is_ok() {
             if let Ok(Some(shared)) = kv.get(&key).await {
@@ -97,42 +98,34 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
     };
     let stores = match &settings.redis.url {
         Some(url) => {
-            let pool = kv::redis_pool(url.expose(), settings.redis.timeout)?;
-            // One breaker for every Redis call: cache, sessions, counters.
-            let breaker = Arc::new(Breaker::new(BREAKER_THRESHOLD));
+            // One Redis layer (one pool, one breaker) for every Redis call:
+            // cache, coherence, sessions, counters.
+            let redis =
+                Arc::new(Redis::open(url.expose(), keys.clone(), settings.redis.timeout).await?);
+            redis.start();
             let config = CacheConfig {
                 local_bytes: settings.cache.local_cache_bytes(),
                 ..CacheConfig::default()
             };
-            let cache = Cache::with_redis(
-                url.expose(),
-                pool.clone(),
-                keys,
-                ttls,
-                settings.redis.timeout,
-                breaker.clone(),
-                config,
-            );
-            let probe = kv::Kv::Redis {
-                pool,
-                timeout: settings.redis.timeout,
-                breaker,
-            };
-            match probe.get("folio:ping").await {
+            let cache = Cache::with_redis(redis.clone(), ttls, config);
+            let kv = Kv::Redis(redis.clone());
+            match kv.get(&keys.ping()).await {
                 Ok(_) => tracing::info!(
-                    redis = %url, prefix = settings.redis.prefix.as_str(),
+                    redis = %url,
+                    master = redis.master_url().as_deref().unwrap_or("none"),
+                    prefix = settings.redis.prefix.as_str(),
                     local_tier_bytes = settings.cache.local_cache_bytes(),
                     "cache and sessions: Redis, with an in-process tier in front"
                 ),
                 Err(e) => tracing::warn!(
                     redis = %url, error = %e,
-                    "cache: Redis is not answering; pages are computed from the database until it is"
+                    "cache: Redis is unavailable; pages are computed from the database until it answers"
                 ),
             }
-            let secret = visitor_secret(settings, &probe).await;
+            let secret = visitor_secret(settings, &kv).await;
             Stores {
                 cache: Arc::new(cache),
-                kv: Arc::new(probe),
+                kv: Arc::new(kv),
                 secret,
             }
         }
@@ -161,9 +154,6 @@ const PASSWORD_QUEUE_PER_THREAD: usize = 8;
 
 /// How long a stopping instance finishes requests in flight.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Redis failures in a row that open the circuit breaker.
-const BREAKER_THRESHOLD: u32 = 3;
 
 pub struct Application {
     port: u16,
@@ -194,7 +184,7 @@ impl Application {
             Limits::new(stores.kv.clone(), prefix, settings.auth.ratings_per_hour),
             VisitorTokens::new(&stores.secret),
             match (&settings.auth.secret_key, &*stores.kv) {
-                (None, Kv::Redis { .. }) => Some((stores.kv.clone(), secret_key_name(&settings))),
+                (None, Kv::Redis(_)) => Some((stores.kv.clone(), secret_key_name(&settings))),
                 _ => None,
             },
             PasswordChecks::start(

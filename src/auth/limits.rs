@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::StoreError;
 use crate::domain::Email;
-use crate::kv::Kv;
+use crate::kv::{Kv, KvError};
+use crate::redis::KeySpace;
 
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const LOGIN_FAILURES_PER_ACCOUNT: u64 = 5;
@@ -23,7 +23,7 @@ pub const RATING_WINDOW: Duration = Duration::from_secs(3600);
 
 pub struct Limits {
     kv: Arc<Kv>,
-    key_prefix: String,
+    keys: KeySpace,
     ratings_per_hour: u64,
 }
 
@@ -57,13 +57,13 @@ impl Limits {
     pub fn new(kv: Arc<Kv>, cache_prefix: &str, ratings_per_hour: u64) -> Self {
         Self {
             kv,
-            key_prefix: format!("{cache_prefix}:limit:"),
+            keys: KeySpace::new(cache_prefix),
             ratings_per_hour,
         }
     }
 
     fn key(&self, kind: &str, input: &str) -> String {
-        format!("{}{kind}:{}", self.key_prefix, digest(kind, input))
+        self.keys.limit(kind, &digest(kind, input))
     }
 
     fn account_key(&self, email: &Email) -> String {
@@ -82,7 +82,7 @@ impl Limits {
         &self,
         email: Option<&Email>,
         ip: IpAddr,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, KvError> {
         let address = self.address_key(ip);
         let account = email.map(|e| self.account_key(e));
         let mut counters = vec![(address.as_str(), LOGIN_FAILURES_PER_ADDRESS)];
@@ -93,13 +93,13 @@ impl Limits {
     }
 
     /// A successful sign-in gives its attempt back: only failures count.
-    pub async fn login_succeeded(&self, email: &Email, ip: IpAddr) -> Result<(), StoreError> {
+    pub async fn login_succeeded(&self, email: &Email, ip: IpAddr) -> Result<(), KvError> {
         self.kv.decr(&self.account_key(email)).await?;
         self.kv.decr(&self.address_key(ip)).await
     }
 
     /// Counts a rating from `ip`; false once the hour's allowance is spent.
-    pub async fn take_rating(&self, ip: IpAddr) -> Result<bool, StoreError> {
+    pub async fn take_rating(&self, ip: IpAddr) -> Result<bool, KvError> {
         let key = self.key("rating:address", &client_network(ip));
         self.kv
             .take(&[(key.as_str(), self.ratings_per_hour)], RATING_WINDOW)

@@ -8,10 +8,9 @@ pub mod visitor;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::cache::StoreError;
 use crate::db::{admins, DataError, Database};
 use crate::domain::{Email, NewPassword};
-use crate::kv::Kv;
+use crate::kv::{Kv, KvError};
 use limits::Limits;
 use password::{Busy, PasswordChecks};
 use session::{AdminIdentity, Sessions};
@@ -28,7 +27,7 @@ pub enum AuthError {
     #[error(transparent)]
     Busy(#[from] Busy),
     #[error("sign-in is unavailable: {0}")]
-    Store(#[from] StoreError),
+    Store(#[from] KvError),
     #[error(transparent)]
     Data(#[from] DataError),
 }

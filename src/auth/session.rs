@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::StoreError;
-use crate::kv::Kv;
+use crate::kv::{Kv, KvError};
+use crate::redis::KeySpace;
+use crate::token::{looks_like_token, random_token};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminIdentity {
@@ -44,24 +44,13 @@ pub struct SessionData {
     pub expires_unix: i64,
 }
 
-/// 32 random bytes from the thread's CSPRNG (seeded by the OS), hex-encoded.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn looks_like_token(raw: &str) -> bool {
-    raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 pub struct Sessions {
     kv: Arc<Kv>,
-    key_prefix: String,
+    keys: KeySpace,
     ttl: Duration,
 }
 
@@ -69,16 +58,16 @@ impl Sessions {
     pub fn new(kv: Arc<Kv>, cache_prefix: &str, ttl: Duration) -> Self {
         Self {
             kv,
-            key_prefix: format!("{cache_prefix}:session:"),
+            keys: KeySpace::new(cache_prefix),
             ttl,
         }
     }
 
     fn key(&self, id: &str) -> String {
-        format!("{}{id}", self.key_prefix)
+        self.keys.session(id)
     }
 
-    pub async fn load(&self, id: &str) -> Result<Option<SessionData>, StoreError> {
+    pub async fn load(&self, id: &str) -> Result<Option<SessionData>, KvError> {
         if !looks_like_token(id) {
             return Ok(None);
         }
@@ -94,7 +83,7 @@ impl Sessions {
     pub async fn start(
         &self,
         admin: Option<AdminIdentity>,
-    ) -> Result<(String, SessionData), StoreError> {
+    ) -> Result<(String, SessionData), KvError> {
         let id = random_token();
         let data = SessionData {
             csrf_token: random_token(),
@@ -106,7 +95,7 @@ impl Sessions {
         Ok((id, data))
     }
 
-    pub async fn save(&self, id: &str, data: &SessionData) -> Result<(), StoreError> {
+    pub async fn save(&self, id: &str, data: &SessionData) -> Result<(), KvError> {
         let left = data.expires_unix - unix_now();
         if left <= 0 {
             return self.end(id).await;
@@ -117,7 +106,7 @@ impl Sessions {
             .await
     }
 
-    pub async fn end(&self, id: &str) -> Result<(), StoreError> {
+    pub async fn end(&self, id: &str) -> Result<(), KvError> {
         self.kv.delete(&self.key(id)).await
     }
 

@@ -13,7 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::session::random_token;
+use crate::token::random_token;
 
 pub struct VisitorTokens {
     secret: RwLock<Vec<u8>>,

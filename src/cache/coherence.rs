@@ -11,21 +11,20 @@
 //! * So a write that gets no acknowledgement from some instance still ends
 //!   safely: it waits `LEASE`, after which that instance either has
 //!   processed the message or holds no valid lease and reads through to
-//!   Redis. Any subscription loss resets the tier.
+//!   Redis. Any subscription loss resets the tier, and so does a Sentinel
+//!   master switch (the subscription moves to the new master).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use deadpool_redis::Pool;
 use futures_util::StreamExt;
 
-use super::key::KeySpace;
 use super::local::LocalTier;
 use super::metrics::CacheMetrics;
-use super::redis::run_with_timeout;
 use super::store::StoreError;
 use super::tag_versions::TagVersions;
+use crate::redis::{KeySpace, Redis};
 
 /// How long one heartbeat keeps the in-process tier usable.
 pub(crate) const LEASE: Duration = Duration::from_millis(1000);
@@ -35,10 +34,8 @@ const CLOCK_MARGIN: Duration = Duration::from_millis(50);
 
 pub(crate) struct Coherence {
     id: String,
-    url: String,
-    pool: Pool,
+    redis: Arc<Redis>,
     keys: KeySpace,
-    timeout: Duration,
     local: Arc<LocalTier>,
     metrics: Arc<CacheMetrics>,
     /// Heartbeats in flight: number -> when it was sent.
@@ -47,19 +44,14 @@ pub(crate) struct Coherence {
 
 impl Coherence {
     pub(crate) fn new(
-        url: &str,
-        pool: Pool,
-        keys: KeySpace,
-        timeout: Duration,
+        redis: Arc<Redis>,
         local: Arc<LocalTier>,
         metrics: Arc<CacheMetrics>,
     ) -> Self {
         Self {
-            id: crate::auth::session::random_token()[..16].to_owned(),
-            url: url.to_owned(),
-            pool,
-            keys,
-            timeout,
+            id: crate::token::random_id(16),
+            keys: redis.keys().clone(),
+            redis,
             local,
             metrics,
             beats: Mutex::new(HashMap::new()),
@@ -84,25 +76,31 @@ impl Coherence {
     }
 
     async fn subscribe(&self) -> Result<(), StoreError> {
-        let client = redis::Client::open(self.url.as_str())?;
-        let mut pubsub = tokio::time::timeout(
-            self.timeout.max(Duration::from_millis(500)),
-            client.get_async_pubsub(),
-        )
-        .await
-        .map_err(|_| StoreError::Timeout(self.timeout))??;
+        let mut switches = self.redis.switches();
+        switches.mark_unchanged();
+        let mut pubsub = self.redis.pubsub().await?;
         pubsub.subscribe(self.keys.channel()).await?;
         // Whatever happened before this subscription is unknown here.
         self.local.reset();
         tracing::info!(instance = %self.id, "cache coherence: subscribed; the in-process tier is on");
         let mut stream = pubsub.on_message();
-        while let Some(msg) = stream.next().await {
-            let Ok(payload) = msg.get_payload::<String>() else {
-                continue;
-            };
-            self.handle(&payload);
+        loop {
+            tokio::select! {
+                msg = stream.next() => {
+                    let Some(msg) = msg else { return Ok(()) };
+                    let Ok(payload) = msg.get_payload::<String>() else {
+                        continue;
+                    };
+                    self.handle(&payload);
+                }
+                // The old master may still be up (demoted): its channel
+                // hears nothing of the new one's writes.
+                _ = switches.changed() => {
+                    tracing::info!("cache coherence: the Redis master changed; subscribing there");
+                    return Ok(());
+                }
+            }
         }
-        Ok(())
     }
 
     fn handle(&self, payload: &str) {
@@ -126,12 +124,7 @@ impl Coherence {
                     self.local.apply(&TagVersions::parse_lenient(versions));
                 }
                 // Acknowledge after applying; off the message loop.
-                let (pool, key, id, timeout) = (
-                    self.pool.clone(),
-                    self.keys.acks(nonce),
-                    self.id.clone(),
-                    self.timeout,
-                );
+                let (redis, key, id) = (self.redis.clone(), self.keys.acks(nonce), self.id.clone());
                 tokio::spawn(async move {
                     let mut pipe = redis::pipe();
                     // A set: a message delivered twice (a retried bump) still
@@ -144,10 +137,9 @@ impl Coherence {
                         .arg(&key)
                         .arg(10_000)
                         .ignore();
-                    if let Err(e) = run_with_timeout(&pool, timeout, |mut c| async move {
-                        pipe.query_async::<()>(&mut c).await
-                    })
-                    .await
+                    if let Err(e) = redis
+                        .run_unguarded(|mut c| async move { pipe.query_async::<()>(&mut c).await })
+                        .await
                     {
                         tracing::debug!(error = %e, "cache coherence: could not acknowledge");
                     }
@@ -168,31 +160,35 @@ impl Coherence {
             }
             let message = format!("hb {} {n}", self.id);
             let channel = self.keys.channel();
-            let _ = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(message)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
-            .await;
+            let _ = self
+                .redis
+                .run_unguarded(|mut c| async move {
+                    redis::cmd("PUBLISH")
+                        .arg(channel)
+                        .arg(message)
+                        .query_async::<i64>(&mut c)
+                        .await
+                })
+                .await;
             tokio::time::sleep(HEARTBEAT_EVERY).await;
         }
     }
 
     /// Tells every instance to drop its whole in-process tier, and waits.
     pub(crate) async fn broadcast_flush(&self) -> Result<(), StoreError> {
-        let nonce = crate::auth::session::random_token()[..20].to_owned();
+        let nonce = crate::token::random_id(20);
         let message = format!("flush {nonce}");
         let channel = self.keys.channel();
-        let receivers: i64 = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
-            redis::cmd("PUBLISH")
-                .arg(channel)
-                .arg(message)
-                .query_async(&mut c)
-                .await
-        })
-        .await?;
+        let receivers: i64 = self
+            .redis
+            .run_unguarded(|mut c| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(message)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
         self.await_acks(&nonce, receivers, Instant::now()).await;
         Ok(())
     }
@@ -208,11 +204,13 @@ impl Coherence {
         let mut pause = Duration::from_micros(200);
         loop {
             let key = acks_key.clone();
-            let acked: i64 = run_with_timeout(&self.pool, self.timeout, |mut c| async move {
-                redis::cmd("SCARD").arg(key).query_async(&mut c).await
-            })
-            .await
-            .unwrap_or(0);
+            let acked: i64 = self
+                .redis
+                .run_unguarded(|mut c| async move {
+                    redis::cmd("SCARD").arg(key).query_async(&mut c).await
+                })
+                .await
+                .unwrap_or(0);
             if acked >= receivers {
                 break;
             }

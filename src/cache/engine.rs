@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::breaker::{Breaker, BreakerState};
 use super::cached::unix_ms;
 use super::coherence::Coherence;
 use super::entry::Entry;
@@ -22,6 +21,7 @@ use super::requested::BookExists;
 use super::single_flight::Flights;
 use super::store::{Backend, RedisTier};
 use super::usage::Writes;
+use crate::redis::{Breaker, BreakerState, Redis};
 
 /// Tuning knobs; the defaults suit folio.
 #[derive(Debug, Clone)]
@@ -85,36 +85,16 @@ impl Cache {
 
     /// Redis as the shared tier, with an in-process tier in front of it
     /// unless `config.local_bytes` is 0.
-    pub(crate) fn with_redis(
-        url: &str,
-        pool: deadpool_redis::Pool,
-        keys: KeySpace,
-        ttls: Ttls,
-        timeout: Duration,
-        breaker: Arc<Breaker>,
-        config: CacheConfig,
-    ) -> Self {
+    pub(crate) fn with_redis(redis: Arc<Redis>, ttls: Ttls, config: CacheConfig) -> Self {
         let metrics = Arc::new(CacheMetrics::default());
         let tag_ttl = policy::tag_ttl(&ttls);
-        let store = RedisStore::new(
-            pool.clone(),
-            keys.clone(),
-            timeout,
-            tag_ttl,
-            breaker.clone(),
-            metrics.clone(),
-        );
+        let keys = redis.keys().clone();
+        let breaker = redis.breaker().clone();
         let local = (config.local_bytes > 0).then(|| Arc::new(LocalTier::new(config.local_bytes)));
-        let coherence = local.as_ref().map(|l| {
-            Arc::new(Coherence::new(
-                url,
-                pool,
-                keys.clone(),
-                timeout,
-                l.clone(),
-                metrics.clone(),
-            ))
-        });
+        let coherence = local
+            .as_ref()
+            .map(|l| Arc::new(Coherence::new(redis.clone(), l.clone(), metrics.clone())));
+        let store = RedisStore::new(redis, tag_ttl, metrics.clone());
         Self {
             backend: Arc::new(Backend::Redis(RedisTier {
                 store,
@@ -170,6 +150,10 @@ impl Cache {
                 continue;
             }
             tracing::info!("Redis answers again: delivering pending invalidations before using it");
+            if !self.settle_master_switch(shared).await {
+                shared.breaker.trip();
+                continue;
+            }
             if let Some(hook) = self.recovery.get() {
                 if !hook().await {
                     shared.breaker.trip();

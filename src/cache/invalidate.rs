@@ -45,7 +45,7 @@ impl Cache {
             Backend::Redis(shared) => {
                 // Bump and announcement are one atomic script: no bump can
                 // go unannounced.
-                let nonce = crate::auth::session::random_token()[..20].to_owned();
+                let nonce = crate::token::random_id(20);
                 let mut attempt = shared.store.bump_announced(tags, &nonce, guarded).await;
                 // A passing hiccup (a timeout) is retried a little before the
                 // change stays in the database's change log; an open breaker

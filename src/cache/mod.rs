@@ -31,7 +31,6 @@
 //! and `coherence` for the in-process tier.
 
 mod batch;
-pub(crate) mod breaker;
 mod cached;
 mod coherence;
 mod compute;
@@ -39,6 +38,7 @@ mod deps;
 pub(crate) mod encoding;
 mod engine;
 mod entry;
+mod failover;
 mod fnv;
 mod freshness;
 mod grace;
@@ -59,7 +59,6 @@ mod tag_versions;
 mod template_digest;
 mod usage;
 
-pub use self::breaker::{Breaker, BreakerState};
 pub(crate) use self::cached::unix_ms;
 pub use self::cached::{Cached, Outcome, Source};
 pub use self::compute::{Compute, MayServeStale};
@@ -72,3 +71,4 @@ pub use self::lookup::JsonValue;
 pub use self::policy::{Change, Fragment, Tag, Ttls};
 pub use self::requested::BookExists;
 pub use self::store::{KeyInfo, StoreError};
+pub use crate::redis::{Breaker, BreakerState};

@@ -1,7 +1,6 @@
-//! The Redis backend (deadpool-redis; each pooled connection is multiplexed).
-//!
-//! Every command runs under a short timeout and through the circuit
-//! breaker: a slow or absent Redis costs a request at most the timeout, and
+//! The Redis backend: the cache's scripts and commands, run through the
+//! Redis layer (`crate::redis`: pool, timeout, breaker, key space), which
+//! makes a slow or absent Redis cost a request at most the timeout, and
 //! nothing at all once the breaker is open.
 
 use std::future::Future;
@@ -9,14 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use deadpool_redis::Pool;
 use redis::Script;
 
-use super::breaker::Breaker;
-use super::key::KeySpace;
 use super::metrics::CacheMetrics;
 use super::policy::Tag;
 use super::store::{KeyInfo, Lookup, StoreError};
+use crate::redis::{millis, KeySpace, Redis};
 
 /// Reads an entry and compares the tag versions on its second line with the
 /// current ones, in one round trip. Returns nil, or {1|0, entry}.
@@ -90,12 +87,10 @@ return 0
 "#;
 
 pub(crate) struct RedisStore {
-    pool: Pool,
+    redis: Arc<Redis>,
     keys: KeySpace,
-    timeout: Duration,
     /// How long a tag key lives: longer than any entry.
     tag_ttl: Duration,
-    breaker: Arc<Breaker>,
     metrics: Arc<CacheMetrics>,
     read_script: Script,
     versions_script: Script,
@@ -113,22 +108,11 @@ pub(crate) struct Announced {
 }
 
 impl RedisStore {
-    /// Uses `pool` (see `kv::redis_pool`); connections are made on first
-    /// use, so folio starts even while Redis is down.
-    pub(crate) fn new(
-        pool: Pool,
-        keys: KeySpace,
-        timeout: Duration,
-        tag_ttl: Duration,
-        breaker: Arc<Breaker>,
-        metrics: Arc<CacheMetrics>,
-    ) -> Self {
+    pub(crate) fn new(redis: Arc<Redis>, tag_ttl: Duration, metrics: Arc<CacheMetrics>) -> Self {
         Self {
-            pool,
-            keys,
-            timeout,
+            keys: redis.keys().clone(),
+            redis,
             tag_ttl,
-            breaker,
             metrics,
             read_script: Script::new(READ_SCRIPT),
             versions_script: Script::new(VERSIONS_SCRIPT),
@@ -137,35 +121,28 @@ impl RedisStore {
         }
     }
 
-    /// Runs `op` on a pooled connection, within the timeout, unless the
-    /// breaker is open; feeds the breaker and the round-trip histogram.
+    pub(crate) fn redis(&self) -> &Arc<Redis> {
+        &self.redis
+    }
+
+    /// Runs `op` through the Redis layer (timeout, breaker) and records its
+    /// round trip.
     async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
         F: FnOnce(deadpool_redis::Connection) -> Fut,
         Fut: Future<Output = Result<T, redis::RedisError>>,
     {
-        if !self.breaker.allows() {
-            return Err(StoreError::BreakerOpen);
-        }
         let started = Instant::now();
-        let result = run_with_timeout(&self.pool, self.timeout, op).await;
-        match &result {
-            Ok(_) => {
-                self.breaker.on_success();
-                self.metrics.redis_rtt.observe(started.elapsed());
-            }
-            Err(_) => self.breaker.on_failure(),
+        let result = self.redis.run(op).await;
+        if result.is_ok() {
+            self.metrics.redis_rtt.observe(started.elapsed());
         }
         result
     }
 
-    /// PING, past the breaker: how the breaker learns Redis is back.
+    /// Past the breaker: how the breaker learns Redis is back.
     pub(crate) async fn probe(&self) -> Result<(), StoreError> {
-        run_with_timeout(&self.pool, self.timeout, |mut c| async move {
-            redis::cmd("PING").query_async::<String>(&mut c).await
-        })
-        .await
-        .map(|_| ())
+        self.redis.probe().await
     }
 
     /// Bumps tags and announces them on the channel, atomically. `guarded`
@@ -194,7 +171,7 @@ impl RedisStore {
         let (receivers, versions) = if guarded {
             self.with_conn(op).await?
         } else {
-            run_with_timeout(&self.pool, self.timeout, op).await?
+            self.redis.run_unguarded(op).await?
         };
         Ok(Announced {
             versions,
@@ -202,27 +179,6 @@ impl RedisStore {
             at: Instant::now(),
         })
     }
-}
-
-pub(crate) async fn run_with_timeout<T, F, Fut>(
-    pool: &Pool,
-    timeout: Duration,
-    op: F,
-) -> Result<T, StoreError>
-where
-    F: FnOnce(deadpool_redis::Connection) -> Fut,
-    Fut: Future<Output = Result<T, redis::RedisError>>,
-{
-    let work = async {
-        let conn = pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Pool(e.to_string()))?;
-        op(conn).await.map_err(StoreError::from)
-    };
-    tokio::time::timeout(timeout, work)
-        .await
-        .map_err(|_| StoreError::Timeout(timeout))?
 }
 
 /// Runs the bump script; returns (receivers, new versions).
@@ -240,7 +196,7 @@ async fn bump(
     for key in keys {
         invocation.key(key);
     }
-    invocation.arg(ttl_ms(tag_ttl)).arg(channel).arg(nonce);
+    invocation.arg(millis(tag_ttl)).arg(channel).arg(nonce);
     for name in names {
         invocation.arg(name);
     }
@@ -306,7 +262,7 @@ impl RedisStore {
                 .arg(key)
                 .arg(value.as_ref())
                 .arg("PX")
-                .arg(ttl_ms(ttl))
+                .arg(millis(ttl))
                 .query_async::<()>(&mut c)
                 .await
         })
@@ -326,7 +282,7 @@ impl RedisStore {
                 .arg(key)
                 .arg(value.as_ref())
                 .arg("PX")
-                .arg(ttl_ms(*ttl))
+                .arg(millis(*ttl))
                 .ignore();
         }
         self.with_conn(|mut c| async move { pipe.query_async::<()>(&mut c).await })
@@ -344,7 +300,7 @@ impl RedisStore {
                 for key in &keys {
                     invocation.key(key);
                 }
-                invocation.arg(ttl_ms(self.tag_ttl));
+                invocation.arg(millis(self.tag_ttl));
                 invocation.invoke_async(&mut c).await
             })
             .await?;
@@ -372,7 +328,7 @@ impl RedisStore {
         key: &str,
         ttl: Duration,
     ) -> Result<Option<String>, StoreError> {
-        let token = crate::auth::session::random_token();
+        let token = crate::token::random_token();
         let got: Option<String> = self
             .with_conn(|mut c| {
                 let token = token.clone();
@@ -382,7 +338,7 @@ impl RedisStore {
                         .arg(token)
                         .arg("NX")
                         .arg("PX")
-                        .arg(ttl_ms(ttl))
+                        .arg(millis(ttl))
                         .query_async(&mut c)
                         .await
                 }
@@ -496,8 +452,4 @@ impl RedisStore {
             cursor = next;
         }
     }
-}
-
-fn ttl_ms(ttl: Duration) -> u64 {
-    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }

@@ -6,26 +6,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::breaker::Breaker;
 use super::coherence::Coherence;
 use super::local::LocalTier;
 use super::memory::MemoryStore;
 use super::policy::Tag;
 use super::redis::RedisStore;
+use crate::redis::Breaker;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("redis pool: {0}")]
-    Pool(String),
-    #[error("redis did not answer within {0:?}")]
-    Timeout(Duration),
-    #[error("redis is unavailable (circuit breaker open)")]
-    BreakerOpen,
-    #[error("the in-process store is full")]
-    Full,
-}
+/// What a store's call can fail with: only Redis fails (process memory
+/// always answers), so it is the Redis layer's error.
+pub use crate::redis::RedisError as StoreError;
 
 /// An entry as read, with whether every tag it recorded still has the
 /// version it was computed under.

@@ -121,6 +121,11 @@ impl Cache {
                 shared.breaker.opens() as f64,
             ));
             gauges.push((
+                "folio_redis_master_switches",
+                "Redis Sentinel master switches followed since start.",
+                shared.store.redis().master_switches() as f64,
+            ));
+            gauges.push((
                 "folio_cache_local_usable",
                 "1 while the in-process tier may answer.",
                 f64::from(u8::from(self.local_usable())),

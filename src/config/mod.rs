@@ -47,7 +47,9 @@ pub struct DatabaseSettings {
 #[command(next_help_heading = "Redis")]
 pub struct RedisSettings {
     /// Unset: cache, sessions and rate limits live in process memory (one
-    /// instance). Set: in Redis, shared by every instance.
+    /// instance). Set: in Redis, shared by every instance;
+    /// `redis+sentinel://host:port,…/master-name` follows the master Redis
+    /// Sentinel names.
     #[arg(id = "REDIS_URL", long = "redis-url", env = "REDIS_URL", value_name = "URL",
           hide_env_values = true, value_parser = RedisUrl::parse)]
     pub url: Option<RedisUrl>,
@@ -302,6 +304,17 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_bounds_its_max_age_as_every_ttl_setting() {
+        assert_eq!(crate::edge::MAX_EDGE_MAX_AGE, MAX_TTL_SECS);
+        let s = settings(&[(
+            "REDIS_URL",
+            "redis+sentinel://127.0.0.1:26379,h:26380/folio",
+        )])
+        .unwrap();
+        assert!(s.redis.url.is_some());
+    }
+
+    #[test]
     fn defaults_need_nothing() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.database.url, DatabaseUrl::Sqlite("folio.db".into()));
@@ -440,6 +453,7 @@ mod tests {
             ("FOLIO_UNCACHED_ROUTES", "yes"),
             ("FOLIO_CACHE_PREFIX", "has space"),
             ("REDIS_URL", "http://x"),
+            ("REDIS_URL", "redis+sentinel://127.0.0.1:26379"),
             ("FOLIO_SECURE_COOKIES", "true"),
             ("FOLIO_SESSION_TTL", "0"),
             ("FOLIO_RATINGS_PER_HOUR", "1000000"),

@@ -62,20 +62,17 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// A `redis://` (or `rediss://`, `redis+unix://`, `unix://`) URL; it may
-/// hold a password, so its Debug masks it.
+/// A `redis://` (or `rediss://`, `redis+unix://`, `unix://`) URL, or
+/// `redis+sentinel://host:port,…/master-name` (see `crate::redis::Target`);
+/// it may hold a password, so its Debug masks it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisUrl(String);
 
 impl RedisUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
-        let known = ["redis://", "rediss://", "redis+unix://", "unix://"];
-        if known.iter().any(|scheme| raw.starts_with(scheme)) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err("a redis:// or rediss:// URL, or unset for the in-process cache".into())
-        }
+        crate::redis::Target::parse(raw)?;
+        Ok(Self(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {

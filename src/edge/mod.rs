@@ -121,8 +121,13 @@ impl PurgeUrls {
     }
 }
 
+/// The longest `s-maxage` folio sends: a year, the bound of every TTL
+/// setting (`config::MAX_TTL_SECS`, which the settings' tests compare; the
+/// edge does not import the settings, which import it).
+pub const MAX_EDGE_MAX_AGE: u64 = 366 * 24 * 3600;
+
 fn edge_max_age(raw: &str) -> Result<u64, String> {
-    let max = crate::config::MAX_TTL_SECS;
+    let max = MAX_EDGE_MAX_AGE;
     raw.trim()
         .parse::<u64>()
         .ok()

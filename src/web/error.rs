@@ -37,10 +37,39 @@ pub enum ErrorKind {
     /// No admin session: browsers go to the login page, other clients get 401.
     #[error("sign in as an admin first")]
     LoginRequired { browser: bool },
-    #[error("the catalogue is temporarily unavailable")]
-    Unavailable(String),
+    /// A service folio needs is away; `what` says which, in the answer and
+    /// the log.
+    #[error("{}", what.message())]
+    Unavailable { what: Service, detail: String },
     #[error("something went wrong on our side")]
     Internal(String),
+}
+
+/// What can be unavailable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Database,
+    /// Sessions, rate limits and the cache's operator commands need it;
+    /// reading never does (the cache fails open).
+    Redis,
+}
+
+impl Service {
+    fn message(self) -> &'static str {
+        match self {
+            Service::Database => "the catalogue is temporarily unavailable",
+            Service::Redis => {
+                "Redis is temporarily unavailable: signing in and admin pages wait for it, reading does not"
+            }
+        }
+    }
+
+    fn log_line(self) -> &'static str {
+        match self {
+            Service::Database => "database unavailable",
+            Service::Redis => "Redis unavailable",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,12 +137,19 @@ pub fn login_required(browser: bool) -> WebError {
 /// The session store could not be reached (Redis down): the reader's pages
 /// still work, but nothing that needs a session does.
 pub fn sessions_unavailable(e: impl std::fmt::Display) -> WebError {
-    WebError::new(ErrorKind::Unavailable(format!("session store: {e}")))
+    redis_unavailable(format!("session store: {e}"))
 }
 
 /// Redis could not be reached for an operator's cache command.
 pub fn cache_unavailable(e: impl std::fmt::Display) -> WebError {
-    WebError::new(ErrorKind::Unavailable(format!("cache: {e}")))
+    redis_unavailable(format!("cache: {e}"))
+}
+
+fn redis_unavailable(detail: String) -> WebError {
+    WebError::new(ErrorKind::Unavailable {
+        what: Service::Redis,
+        detail,
+    })
 }
 
 pub fn internal(detail: impl Into<String>) -> WebError {
@@ -123,7 +159,10 @@ pub fn internal(detail: impl Into<String>) -> WebError {
 impl From<DataError> for WebError {
     fn from(e: DataError) -> Self {
         if e.is_unavailable() {
-            let mut error = WebError::new(ErrorKind::Unavailable(e.to_string()));
+            let mut error = WebError::new(ErrorKind::Unavailable {
+                what: Service::Database,
+                detail: e.to_string(),
+            });
             error.database_down = e.is_unreachable();
             error
         } else {
@@ -138,7 +177,7 @@ impl crate::cache::MayServeStale for WebError {
     fn may_serve_stale(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Unavailable(_) | ErrorKind::Internal(_)
+            ErrorKind::Unavailable { .. } | ErrorKind::Internal(_)
         )
     }
 
@@ -177,7 +216,7 @@ impl ResponseError for WebError {
             ErrorKind::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::LoginRequired { browser: true } => StatusCode::SEE_OTHER,
             ErrorKind::LoginRequired { browser: false } => StatusCode::UNAUTHORIZED,
-            ErrorKind::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -186,7 +225,9 @@ impl ResponseError for WebError {
         let status = self.status_code();
         match &self.kind {
             // Details may quote input: escaped (Debug), never raw.
-            ErrorKind::Unavailable(detail) => tracing::error!(?detail, "database unavailable"),
+            ErrorKind::Unavailable { what, detail } => {
+                tracing::error!(?detail, "{}", what.log_line());
+            }
             ErrorKind::Internal(detail) => tracing::error!(?detail, "internal error"),
             _ => {}
         }
@@ -212,7 +253,7 @@ impl ResponseError for WebError {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if matches!(self.kind, ErrorKind::Unavailable(_)) {
+        if matches!(self.kind, ErrorKind::Unavailable { .. }) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

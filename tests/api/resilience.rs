@@ -21,7 +21,7 @@ use crate::helpers::{
     ADMIN_PASSWORD,
 };
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -83,13 +83,13 @@ impl Drop for OwnRedis {
 
 /// A TCP proxy to the shared Redis that the test can cut and heal: a
 /// network partition in which Redis keeps its data.
-struct Partition {
+pub(crate) struct Partition {
     port: u16,
     up: Arc<AtomicBool>,
 }
 
 impl Partition {
-    async fn start(target: u16) -> Self {
+    pub(crate) async fn start(target: u16) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
@@ -132,7 +132,11 @@ impl Partition {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn cut(&self) {
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
     }
 
@@ -728,4 +732,26 @@ async fn a_form_from_one_instance_posts_to_another() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+/// Without Redis, what needs a session or a counter says Redis is away (not
+/// the database), and reading goes on.
+#[tokio::test]
+async fn a_redis_outage_is_answered_as_redis_unavailable() {
+    let mut redis = OwnRedis::start();
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Memory).with("REDIS_URL", redis.url()),
+    )
+    .await;
+    app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.seed(5, 20, 44).await;
+    redis.stop();
+    let response = app
+        .post_login(&app.browser(), ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    assert_eq!(response.status(), 503);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Redis is temporarily unavailable"), "{body}");
+    assert!(!body.contains("catalogue is temporarily unavailable"));
+    assert_eq!(app.fetch("/books/1").await.0, 200, "reading does not wait");
 }

@@ -2,6 +2,7 @@
 //! opens: every call fails at once instead of waiting for a timeout, so an
 //! outage costs requests nothing. A background probe closes it once Redis
 //! answers again (see `Cache::watch_breaker`).
+//! A Sentinel master switch opens it too (see `sentinel.rs`).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -80,21 +81,30 @@ impl Breaker {
     /// Opens at once, from any state: work that must run before Redis is
     /// used again (the change log) could not be done; the probe retries it.
     pub(crate) fn trip(&self) {
+        self.trip_because("pending changes must be applied first");
+    }
+
+    /// Opens at once, from any state, saying why in the log.
+    pub(crate) fn trip_because(&self, why: &'static str) {
         let was = self.state.swap(BreakerState::Open as u8, Ordering::AcqRel);
         self.opened_at_ms
             .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
         if was == BreakerState::Closed as u8 {
             self.opens.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!("Redis circuit breaker opened: pending changes must be applied first");
+            tracing::warn!("Redis circuit breaker opened: {why}");
         }
     }
 
-    /// Closes after recovery.
-    pub(crate) fn close(&self) {
+    /// Closes after recovery, unless something opened it again meanwhile
+    /// (a failure during recovery, a Sentinel master switch): that must be
+    /// recovered from first. Returns whether it closed.
+    pub(crate) fn close(&self) -> bool {
         self.failures.store(0, Ordering::Relaxed);
-        self.state
-            .store(BreakerState::Closed as u8, Ordering::Release);
-        tracing::info!("Redis circuit breaker closed: Redis is back");
+        let closed = self.transition(BreakerState::Recovering, BreakerState::Closed);
+        if closed {
+            tracing::info!("Redis circuit breaker closed: Redis is back");
+        }
+        closed
     }
 
     pub fn opens(&self) -> u64 {
@@ -122,7 +132,13 @@ mod tests {
         assert_eq!(b.opens(), 1);
         assert!(b.transition(BreakerState::Open, BreakerState::Recovering));
         assert!(!b.allows());
-        b.close();
+        assert!(b.close());
         assert!(b.allows());
+        // Opened again during recovery: closing waits for the next one.
+        b.trip();
+        assert!(b.transition(BreakerState::Open, BreakerState::Recovering));
+        b.trip();
+        assert!(!b.close());
+        assert!(!b.allows());
     }
 }

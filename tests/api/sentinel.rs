@@ -1,0 +1,481 @@
+//! Redis Sentinel: a primary, a replica and three sentinels of the test's
+//! own (`redis-server --sentinel`) on free loopback ports. The primary is
+//! killed under load: folio keeps answering, follows the new master within
+//! seconds, and serves nothing stale afterwards — even though the replica
+//! never received the tag bump of the edit made just before the kill.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{
+    spawn_app_with, unique_name, AppOptions, Backend, CacheKind, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
+use crate::resilience::{free_port, Partition};
+
+const SERVICE: &str = "folio";
+
+/// One redis-server process (a data server or a sentinel), killed on drop.
+struct Server {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start(port: u16, args: &[String]) -> Self {
+        let child = Command::new("redis-server")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server; scripts/test.sh does it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server on port {port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            port,
+            child: Some(child),
+        }
+    }
+
+    /// A data server keeping nothing on disk.
+    fn data(port: u16, extra: &[String]) -> Self {
+        let mut args: Vec<String> = [
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend_from_slice(extra);
+        Self::start(port, &args)
+    }
+
+    fn conn(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .unwrap()
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Polls `check` every 50 ms until it returns Some, for at most `limit`.
+async fn eventually<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Three sentinels watching `primary`, each with its own config file (a
+/// sentinel rewrites it).
+struct Sentinels {
+    servers: Vec<Server>,
+    dir: PathBuf,
+}
+
+impl Sentinels {
+    fn start(primary: u16) -> Self {
+        let dir = std::env::temp_dir().join(unique_name("folio-sentinel"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let servers = (0..3)
+            .map(|i| {
+                let port = free_port();
+                let conf = dir.join(format!("sentinel-{i}.conf"));
+                std::fs::write(
+                    &conf,
+                    format!(
+                        "port {port}\nbind 127.0.0.1\ndir {dir}\n\
+                         sentinel monitor {SERVICE} 127.0.0.1 {primary} 2\n\
+                         sentinel down-after-milliseconds {SERVICE} 1000\n\
+                         sentinel failover-timeout {SERVICE} 60000\n\
+                         sentinel parallel-syncs {SERVICE} 1\n",
+                        dir = dir.display()
+                    ),
+                )
+                .unwrap();
+                Server::start(port, &[conf.display().to_string(), "--sentinel".to_owned()])
+            })
+            .collect();
+        Self { servers, dir }
+    }
+
+    fn url(&self) -> String {
+        let hosts: Vec<String> = self
+            .servers
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect();
+        format!("redis+sentinel://{}/{SERVICE}", hosts.join(","))
+    }
+
+    /// The master's port as the first sentinel reports it.
+    fn master_port(&self) -> Option<u16> {
+        let mut conn = self.servers[0].conn();
+        let addr: Option<(String, String)> = redis::cmd("SENTINEL")
+            .arg("GET-MASTER-ADDR-BY-NAME")
+            .arg(SERVICE)
+            .query(&mut conn)
+            .ok()?;
+        addr?.1.parse().ok()
+    }
+
+    /// Every sentinel knows the replica and the two other sentinels: a
+    /// failover can be agreed on.
+    fn ready(&self) -> bool {
+        self.servers.iter().all(|s| {
+            let mut conn = s.conn();
+            let replicas: Vec<redis::Value> = redis::cmd("SENTINEL")
+                .arg("REPLICAS")
+                .arg(SERVICE)
+                .query(&mut conn)
+                .unwrap_or_default();
+            let others: Vec<redis::Value> = redis::cmd("SENTINEL")
+                .arg("SENTINELS")
+                .arg(SERVICE)
+                .query(&mut conn)
+                .unwrap_or_default();
+            replicas.len() == 1 && others.len() == 2
+        })
+    }
+}
+
+impl Drop for Sentinels {
+    fn drop(&mut self) {
+        for s in &mut self.servers {
+            s.kill();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn info_field(conn: &mut redis::Connection, field: &str) -> Option<String> {
+    let info: String = redis::cmd("INFO").arg("replication").query(conn).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .map(|v| v.trim().to_owned())
+}
+
+#[derive(Debug)]
+struct Sample {
+    path: &'static str,
+    started: Duration,
+    at: Duration,
+    status: u16,
+    x_cache: Option<String>,
+    /// Whether the body shows the edited title.
+    edited: bool,
+}
+
+const PATHS: [&str; 4] = ["/books/1", "/api/books/1", "/books", "/"];
+/// The edit made just before the primary dies.
+const TITLE: &str = "Survives The Failover";
+
+/// How the master goes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failover {
+    /// It dies (SIGKILL); the sentinels notice after `down-after-milliseconds`.
+    Kill,
+    /// `SENTINEL FAILOVER`: it stays up and is demoted to a replica of the
+    /// new master, whose data (without the last bump) it then takes.
+    Demote,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_failover_under_load_costs_no_errors_and_loses_no_edit() {
+    failover_under_load(Failover::Kill).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_master_is_left_at_once_and_loses_no_edit() {
+    failover_under_load(Failover::Demote).await;
+}
+
+/// Kills or demotes the master under load, right after an edit whose bump
+/// the replica never received.
+async fn failover_under_load(how: Failover) {
+    let primary = Server::data(free_port(), &[]);
+    // The replica reaches its primary through a link the test can cut, so
+    // that it misses the last bump before the primary dies.
+    let link = Partition::start(primary.port).await;
+    let replica = Server::data(
+        free_port(),
+        &[
+            "--replicaof".into(),
+            "127.0.0.1".into(),
+            link.port().to_string(),
+        ],
+    );
+    let mut primary = primary;
+    eventually("the replica is in sync", Duration::from_secs(20), || {
+        (info_field(&mut replica.conn(), "master_link_status")? == "up").then_some(())
+    })
+    .await;
+    let sentinels = Sentinels::start(primary.port);
+    eventually(
+        "the sentinels know the replica and each other",
+        Duration::from_secs(30),
+        || sentinels.ready().then_some(()),
+    )
+    .await;
+
+    let app = spawn_app_with(
+        AppOptions::new(Backend::Sqlite, CacheKind::Redis).with("REDIS_URL", sentinels.url()),
+    )
+    .await;
+    app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.seed(40, 600, 51).await;
+    // A second instance, which follows the sentinels on its own.
+    let other = spawn_app_with(AppOptions::sharing(&app).with("REDIS_URL", sentinels.url())).await;
+    for _ in 0..3 {
+        for path in PATHS {
+            app.fetch(path).await;
+        }
+    }
+    assert_eq!(app.fetch("/books/1").await.1.as_deref(), Some("HIT"));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let log: Arc<Mutex<Vec<Sample>>> = Arc::default();
+    let t0 = Instant::now();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (client, base) = (app.client.clone(), app.address.clone());
+            let (stop, log) = (stop.clone(), log.clone());
+            tokio::spawn(async move {
+                let mut i = w;
+                while !stop.load(Ordering::SeqCst) {
+                    let path = PATHS[i % PATHS.len()];
+                    i += 1;
+                    let started = t0.elapsed();
+                    let response = client.get(format!("{base}{path}")).send().await.unwrap();
+                    let status = response.status().as_u16();
+                    let x_cache = response
+                        .headers()
+                        .get("x-cache")
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    let edited = response.text().await.unwrap_or_default().contains(TITLE);
+                    log.lock().unwrap().push(Sample {
+                        path,
+                        started,
+                        at: t0.elapsed(),
+                        status,
+                        x_cache,
+                        edited,
+                    });
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Everything so far is on the replica; then its link goes, and the edit
+    // is bumped on the primary alone.
+    let synced: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(5000)
+        .query(&mut primary.conn())
+        .unwrap();
+    assert_eq!(synced, 1, "the replica did not catch up");
+    link.cut();
+    eventually("the replica lost its link", Duration::from_secs(10), || {
+        (info_field(&mut replica.conn(), "master_link_status")? == "down").then_some(())
+    })
+    .await;
+    app.retitle(1, TITLE).await;
+    let edited_at = t0.elapsed();
+    let tag = format!("{}:tag:book:1", app.prefix);
+    let on_primary: Option<String> = redis::cmd("GET")
+        .arg(&tag)
+        .query(&mut primary.conn())
+        .unwrap();
+    let on_replica: Option<String> = redis::cmd("GET")
+        .arg(&tag)
+        .query(&mut replica.conn())
+        .unwrap();
+    assert!(on_primary.is_some());
+    assert_ne!(
+        on_primary, on_replica,
+        "the replica must have missed the edit's bump for this test to mean anything"
+    );
+
+    let switches = |a: &crate::helpers::TestApp| {
+        a.cache
+            .render_metrics()
+            .lines()
+            .any(|l| l == "folio_redis_master_switches 1")
+    };
+    match how {
+        Failover::Kill => primary.kill(),
+        Failover::Demote => {
+            let _: String = redis::cmd("SENTINEL")
+                .arg("FAILOVER")
+                .arg(SERVICE)
+                .query(&mut sentinels.servers[0].conn())
+                .unwrap();
+        }
+    }
+    let killed = Instant::now();
+    let killed_at = t0.elapsed();
+    eventually("a sentinel failover", Duration::from_secs(30), || {
+        sentinels.master_port().filter(|p| *p == replica.port)
+    })
+    .await;
+    let switch_took = killed.elapsed();
+    // Until folio follows, its in-process tier may still answer (exactly:
+    // it heard every bump), so the HITs that count begin after folio
+    // counted the switch, when it holds Redis until `all` is bumped there.
+    eventually(
+        "folio follows the new master",
+        Duration::from_secs(10),
+        || switches(&app).then_some(()),
+    )
+    .await;
+    let follow_took = killed.elapsed();
+    let followed_at = killed_at + follow_took;
+
+    // HITs again, from the new master.
+    let first_hit = {
+        let started = Instant::now();
+        loop {
+            let hit = log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|s| s.started > followed_at && s.x_cache.as_deref() == Some("HIT"))
+                .map(|s| s.at - killed_at)
+                .min();
+            if let Some(hit) = hit {
+                break hit;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no HIT within 20 s of the kill"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.await.unwrap();
+    }
+    eprintln!(
+        "sentinel failover ({how:?}): -> sentinels name the new master {:.2} s, -> folio follows {:.2} s, -> first HIT from it {:.2} s",
+        switch_took.as_secs_f64(),
+        follow_took.as_secs_f64(),
+        first_hit.as_secs_f64()
+    );
+
+    let log = std::mem::take(&mut *log.lock().unwrap());
+    let errors: Vec<(&str, u16, Duration)> = log
+        .iter()
+        .filter(|s| s.status >= 500)
+        .map(|s| (s.path, s.status, s.at))
+        .collect();
+    assert!(errors.is_empty(), "5xx through the failover: {errors:?}");
+    assert!(
+        log.iter().filter(|s| s.at > killed_at).count() > 20,
+        "too little load after the kill"
+    );
+    assert!(
+        first_hit < Duration::from_secs(10),
+        "HITs again only {first_hit:?} after the kill"
+    );
+    // The edit shows in every answer begun after it: during the failover
+    // and after it, from the new master that never heard of the bump.
+    let stale: Vec<(&str, Duration, Option<&str>)> = log
+        .iter()
+        .filter(|s| s.started > edited_at && s.path.contains("/books/1"))
+        .filter(|s| s.status == 200 && !s.edited)
+        .map(|s| (s.path, s.at, s.x_cache.as_deref()))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "the old title after the edit, {} times; first: {:?}",
+        stale.len(),
+        &stale[..stale.len().min(5)]
+    );
+    let hits_after = log
+        .iter()
+        .filter(|s| s.started > followed_at && s.path == "/books/1")
+        .filter(|s| s.x_cache.as_deref() == Some("HIT"))
+        .count();
+    assert!(
+        hits_after > 0,
+        "the edited page is cached again on the new master"
+    );
+
+    // Both instances counted the switch; the second one's in-process tier
+    // hears an edit made on the first over the new master's channel.
+    assert!(switches(&app), "the first instance counts one switch");
+    let started = Instant::now();
+    loop {
+        if switches(&other) && other.fetch("/books/2").await.1.as_deref() == Some("HIT") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the second instance never followed the new master"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        other
+            .cache
+            .render_metrics()
+            .lines()
+            .any(|l| l == "folio_cache_local_usable 1"),
+        "its in-process tier is on again"
+    );
+    app.retitle(2, "Heard On The New Master").await;
+    let (status, _, body) = other.fetch("/books/2").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Heard On The New Master"),
+        "the second instance missed an edit made after the failover"
+    );
+
+    // Sessions follow the new master too.
+    let browser = app.browser();
+    let response = app.post_login(&browser, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 303, "signing in after the failover");
+    let session_keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:session:*", app.prefix))
+        .query(&mut replica.conn())
+        .unwrap();
+    assert!(
+        !session_keys.is_empty(),
+        "the session lives on the new master"
+    );
+}
