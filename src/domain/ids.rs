@@ -16,15 +16,15 @@ impl PageNumber {
         let raw = raw.trim();
         if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!(
-                "page must be a whole number from 1 to {}",
-                Self::MAX
+                "The page number must be a whole number from 1 to {}.",
+                "1,000,000"
             ));
         }
         match raw.parse::<u32>() {
             Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
             _ => Err(format!(
-                "page must be a whole number from 1 to {}",
-                Self::MAX
+                "The page number must be a whole number from 1 to {}.",
+                "1,000,000"
             )),
         }
     }

@@ -242,11 +242,24 @@ async fn an_admin_works_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let page = wait_for_text(&c, "Added “Aardvark Atlas”.").await;
+    wait_for_text(&c, "Added “Aardvark Atlas”.").await;
     snapshot(&c, "2-added").await;
-    assert!(page.contains("Browser Tester"));
+    // The admin stays in the admin, on the book's form, with a link to its page.
     let url = c.current_url().await.unwrap();
-    let id: i32 = url.path().trim_start_matches("/books/").parse().unwrap();
+    let id: i32 = url
+        .path()
+        .trim_start_matches("/admin/books/")
+        .trim_end_matches("/edit")
+        .parse()
+        .unwrap();
+    c.find(Locator::LinkText("See it on the site"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(&c, "Browser Tester").await;
+    assert!(page.contains("Aardvark Atlas"));
 
     // It is in the catalogue (first by title) and on its page.
     assert!(visit(&c, &app, "/books").await.contains("Aardvark Atlas"));

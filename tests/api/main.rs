@@ -2,6 +2,7 @@
 //! PostgreSQL and the local Redis, each test in its own namespace.
 
 mod admin;
+mod admin_list;
 mod browse;
 mod browser;
 mod cache;
