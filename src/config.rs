@@ -143,6 +143,8 @@ pub struct Settings {
     pub edge: crate::edge::EdgeSettings,
     /// Proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: crate::edge::TrustedProxies,
+    /// The site's address for absolute URLs (sitemap, robots.txt).
+    pub public_url: crate::domain::PublicUrl,
 }
 
 /// A setting that must never be printed: its Debug is a mask.
@@ -321,6 +323,11 @@ impl Settings {
                 .map_err(|e| invalid("FOLIO_TRUSTED_PROXIES", &v, &e))?,
             None => crate::edge::TrustedProxies::default(),
         };
+        let public_url = match get("FOLIO_PUBLIC_URL") {
+            Some(v) => crate::domain::PublicUrl::parse(&v)
+                .map_err(|e| invalid("FOLIO_PUBLIC_URL", &v, &e))?,
+            None => crate::domain::PublicUrl::from_bind(bind),
+        };
 
         Ok(Self {
             database_url,
@@ -349,6 +356,7 @@ impl Settings {
             max_connections,
             edge,
             trusted_proxies,
+            public_url,
         })
     }
 }

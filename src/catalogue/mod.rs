@@ -5,6 +5,7 @@ pub mod browse;
 pub mod editor;
 pub mod finder;
 pub mod search;
+pub mod sitemap;
 
 use std::sync::Arc;
 

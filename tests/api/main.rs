@@ -23,3 +23,4 @@ mod resilience;
 mod rolling_restart;
 mod search;
 mod stampede;
+mod web_basics;
