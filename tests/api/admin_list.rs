@@ -6,7 +6,11 @@ use crate::helpers::{
 };
 
 async fn signed_in(books: u32) -> (TestApp, reqwest::Client, String) {
-    let app = spawn_app(Backend::Sqlite, CacheKind::Memory).await;
+    signed_in_on(Backend::Sqlite, books).await
+}
+
+async fn signed_in_on(backend: Backend, books: u32) -> (TestApp, reqwest::Client, String) {
+    let app = spawn_app(backend, CacheKind::Memory).await;
     app.seed(books, books * 3, 5).await;
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = app.browser();
@@ -107,8 +111,17 @@ async fn the_admin_book_list_counts_pages_and_sorts() {
 }
 
 #[tokio::test]
-async fn the_finder_uses_the_readers_search_and_pages_past_a_hundred() {
-    let (app, client, _) = signed_in(20).await;
+async fn the_finder_uses_the_readers_search_and_pages_past_a_hundred_on_sqlite() {
+    the_finder_uses_the_readers_search_and_pages_past_a_hundred(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_finder_uses_the_readers_search_and_pages_past_a_hundred_on_postgres() {
+    the_finder_uses_the_readers_search_and_pages_past_a_hundred(Backend::Postgres).await;
+}
+
+async fn the_finder_uses_the_readers_search_and_pages_past_a_hundred(backend: Backend) {
+    let (app, client, _) = signed_in_on(backend, 20).await;
     let many: Vec<String> = (1..=130)
         .map(|i| format!("('Zephyrine Almanac {i}', 'Pat Pager', NULL)"))
         .collect();
