@@ -32,6 +32,9 @@ pub enum FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub text: String,
+    /// A link after the text: (href, words). Older sessions have none.
+    #[serde(default)]
+    pub link: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,14 @@
 //! | `SearchResults{slot}` (`/search?q=`) | `search:slot:{n}` | 10 minutes | `books`                |
 //! | `AuthorPage(digest)` (`/authors/{name}`) | `author:{digest}` | 1 hour | `books`                  |
 //! | `CatalogueSorted{sort, page}` (`/books?sort=`) | `books:{sort}:page:{n}` | 1 hour | `books`; by rating also `ratings` |
+//! | `CatalogueSortedJson{sort, page}` (`/api/books?sort=`) | `api:books:{sort}:page:{n}` | 1 hour | as `CatalogueSorted` |
+//! | `SampleJson` (`/api/cache`) | `api:sample:first-1000` | `CACHE_TTL`     | `books`                        |
+//! | `RobotsTxt` (`/robots.txt`) | `robots.txt`        | 1 day           | nothing but `all`: made from settings |
+//! | `SitemapIndex` (`/sitemap.xml`) | `sitemap:index` | 1 hour          | `books` (how many sitemaps)    |
+//! | `Sitemap(n)` (`/sitemaps/{n}.xml`) | `sitemap:{n}` | 1 hour         | `books` (which books, when edited) |
+//!
+//! Sitemaps hold at most `SITEMAP_URLS` (50,000) URLs each, as the
+//! protocol requires; the index lists as many as the catalogue needs.
 //!
 //! Search results are kept in a fixed number of slots
 //! (`FOLIO_SEARCH_CACHE_SLOTS`, 1,024 by default): a query's slot is a hash
@@ -97,6 +105,14 @@ const TAG_MARGIN: Duration = Duration::from_secs(24 * 3600);
 /// Search results are invalidated exactly too; their TTL bounds how long a
 /// query nobody repeats holds its slot.
 pub const SEARCH_TTL: Duration = Duration::from_secs(600);
+/// `robots.txt` changes only with a deploy (it is made from settings).
+pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// The most URLs one sitemap may hold (sitemaps.org).
+pub const SITEMAP_URLS: u32 = 50_000;
+/// The most sitemaps one index may list (sitemaps.org): with
+/// `SITEMAP_URLS`, 2.5 billion URLs, so any `/sitemaps/{n}.xml` past it is
+/// a 404 without a query.
+pub const MAX_SITEMAPS: u32 = 50_000;
 
 /// Something cached entries depend on; a write bumps the tags it touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -193,10 +209,21 @@ pub enum Fragment {
         sort: CatalogueSort,
         page: u32,
     },
+    /// `/api/books?sort=` in another order than by title.
+    CatalogueSortedJson {
+        sort: CatalogueSort,
+        page: u32,
+    },
+    /// `/api/cache`: the sample list as JSON.
+    SampleJson,
+    RobotsTxt,
+    SitemapIndex,
+    /// The n-th sitemap (from 1).
+    Sitemap(u32),
 }
 
 /// Fragment names, in `Fragment::kind_index` order.
-pub const FRAGMENT_NAMES: [&str; 12] = [
+pub const FRAGMENT_NAMES: [&str; 17] = [
     "chart_ranking",
     "home_page",
     "top_books_json",
@@ -209,6 +236,11 @@ pub const FRAGMENT_NAMES: [&str; 12] = [
     "search_results",
     "author_page",
     "catalogue_sorted",
+    "catalogue_sorted_json",
+    "sample_json",
+    "robots_txt",
+    "sitemap_index",
+    "sitemap",
 ];
 
 mod generated {
@@ -255,7 +287,12 @@ impl Fragment {
             Fragment::ChartRanking
             | Fragment::TopBooksJson
             | Fragment::CatalogueJson(_)
-            | Fragment::BookJson(_) => None,
+            | Fragment::BookJson(_)
+            | Fragment::CatalogueSortedJson { .. }
+            | Fragment::SampleJson
+            | Fragment::RobotsTxt
+            | Fragment::SitemapIndex
+            | Fragment::Sitemap(_) => None,
         }
     }
 
@@ -276,6 +313,14 @@ impl Fragment {
             Fragment::CatalogueSorted { sort, page } => {
                 format!("books:{}:page:{page}", sort.as_str())
             }
+            Fragment::CatalogueSortedJson { sort, page } => {
+                format!("api:books:{}:page:{page}", sort.as_str())
+            }
+            Fragment::SampleJson => "api:sample:first-1000".into(),
+            // Made without a template: a version of their format instead.
+            Fragment::RobotsTxt => "robots.txt:f1".into(),
+            Fragment::SitemapIndex => "sitemap:index:f1".into(),
+            Fragment::Sitemap(n) => format!("sitemap:{n}:f1"),
         };
         match self.template().and_then(generated::template_digest) {
             Some(digest) => format!("{base}:t{digest}"),
@@ -302,14 +347,23 @@ impl Fragment {
             Fragment::SearchResults { .. } => 9,
             Fragment::AuthorPage(_) => 10,
             Fragment::CatalogueSorted { .. } => 11,
+            Fragment::CatalogueSortedJson { .. } => 12,
+            Fragment::SampleJson => 13,
+            Fragment::RobotsTxt => 14,
+            Fragment::SitemapIndex => 15,
+            Fragment::Sitemap(_) => 16,
         }
     }
 
     pub fn ttl(&self, ttls: &Ttls) -> Duration {
         match self {
             Fragment::ChartRanking | Fragment::HomePage | Fragment::TopBooksJson => ttls.top_books,
-            Fragment::SampleList => ttls.sample,
+            Fragment::SampleList | Fragment::SampleJson => ttls.sample,
+            Fragment::RobotsTxt => ROBOTS_TTL,
             Fragment::CataloguePage(_)
+            | Fragment::CatalogueSortedJson { .. }
+            | Fragment::SitemapIndex
+            | Fragment::Sitemap(_)
             | Fragment::CatalogueJson(_)
             | Fragment::BookPage(_)
             | Fragment::BookJson(_)
@@ -333,7 +387,12 @@ impl Fragment {
             | Fragment::SampleList
             | Fragment::CatalogueSorted { .. }
             | Fragment::AuthorPage(_)
-            | Fragment::SearchResults { .. } => true,
+            | Fragment::SearchResults { .. }
+            | Fragment::CatalogueSortedJson { .. }
+            | Fragment::SampleJson
+            | Fragment::RobotsTxt
+            | Fragment::SitemapIndex
+            | Fragment::Sitemap(_) => true,
             Fragment::ChartRanking | Fragment::BookPage(_) | Fragment::BookRow { .. } => false,
         }
     }
@@ -349,12 +408,22 @@ impl Fragment {
             | Fragment::CatalogueJson(_)
             | Fragment::SampleList
             | Fragment::SearchResults { .. }
-            | Fragment::AuthorPage(_) => vec![Tag::All, Tag::Books],
+            | Fragment::AuthorPage(_)
+            | Fragment::SampleJson
+            | Fragment::SitemapIndex
+            | Fragment::Sitemap(_) => vec![Tag::All, Tag::Books],
             Fragment::CatalogueSorted {
                 sort: CatalogueSort::Rating,
                 ..
+            }
+            | Fragment::CatalogueSortedJson {
+                sort: CatalogueSort::Rating,
+                ..
             } => vec![Tag::All, Tag::Books, Tag::AnyRatings],
-            Fragment::CatalogueSorted { .. } => vec![Tag::All, Tag::Books],
+            Fragment::CatalogueSorted { .. } | Fragment::CatalogueSortedJson { .. } => {
+                vec![Tag::All, Tag::Books]
+            }
+            Fragment::RobotsTxt => vec![Tag::All],
             Fragment::BookPage(id) | Fragment::BookJson(id) => {
                 vec![Tag::All, Tag::Book(*id), Tag::Ratings(*id)]
             }
@@ -464,6 +533,15 @@ mod tests {
                 sort: CatalogueSort::Rating,
                 page: 1,
             },
+            Fragment::CatalogueSortedJson {
+                sort: CatalogueSort::Rating,
+                page: 1,
+            },
+            Fragment::SampleJson,
+            Fragment::RobotsTxt,
+            Fragment::SitemapIndex,
+            Fragment::Sitemap(1),
+            Fragment::Sitemap(2),
         ];
         let keys: std::collections::HashSet<String> = all.iter().map(Fragment::key).collect();
         assert_eq!(keys.len(), all.len());
@@ -538,8 +616,19 @@ mod tests {
             Fragment::BookPage(1),
             Fragment::BookJson(1),
             Fragment::SampleList,
+            Fragment::SampleJson,
+            Fragment::SitemapIndex,
+            Fragment::Sitemap(1),
+            Fragment::CatalogueSortedJson {
+                sort: CatalogueSort::Year,
+                page: 1,
+            },
             Fragment::SearchResults { slot: 3 },
             Fragment::AuthorPage(author_digest("Jane Austen")),
+            Fragment::SampleJson,
+            Fragment::RobotsTxt,
+            Fragment::SitemapIndex,
+            Fragment::Sitemap(1),
         ] {
             assert!(f.depends_on().iter().any(|t| all.contains(t)), "{f:?}");
         }
@@ -590,10 +679,18 @@ mod tests {
             Fragment::BookJson(7),
             Fragment::CataloguePage(3),
             Fragment::SampleList,
+            Fragment::SampleJson,
+            Fragment::SitemapIndex,
+            Fragment::Sitemap(1),
             Fragment::SearchResults { slot: 3 },
             Fragment::AuthorPage(author_digest("Jane Austen")),
         ] {
             assert!(f.depends_on().iter().any(|t| touched.contains(t)), "{f:?}");
+        }
+        // A deletion too: the sitemaps drop the book.
+        let deleted = Change::BookDeleted(7).touches();
+        for f in [Fragment::SitemapIndex, Fragment::Sitemap(1)] {
+            assert!(f.depends_on().iter().any(|t| deleted.contains(t)), "{f:?}");
         }
         // A rating must not rerun the monthly chart.
         let rating = Change::Ratings(7).touches();

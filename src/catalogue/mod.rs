@@ -3,7 +3,9 @@
 
 pub mod browse;
 pub mod editor;
+pub mod finder;
 pub mod search;
+pub mod sitemap;
 
 use std::sync::Arc;
 
@@ -37,7 +39,7 @@ pub struct BookDetail {
 /// Why a page of the catalogue cannot be shown.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
-    #[error("there is no page {page}: the catalogue has {total_pages} pages")]
+    #[error("There is no page {page}: the list has {total_pages} pages.")]
     NoSuchPage { page: u32, total_pages: u32 },
     #[error("there is no book with id {0}")]
     NoSuchBook(BookId),
@@ -231,19 +233,5 @@ impl Catalogue {
             .run(move |c| q::find_book(c, id.get()))
             .await?
             .ok_or(CatalogueError::NoSuchBook(id))
-    }
-
-    /// Title or author search; an empty needle lists the newest books.
-    pub async fn search(&self, needle: &str) -> Result<Vec<BookListItem>, DataError> {
-        let needle = needle.trim().to_owned();
-        self.db
-            .run(move |c| {
-                if needle.is_empty() {
-                    q::recent_books(c, 100)
-                } else {
-                    q::search_books(c, &needle, 100)
-                }
-            })
-            .await
     }
 }

@@ -148,6 +148,20 @@ pub struct HttpSettings {
           value_name = "NETS", default_value = "",
           value_parser = crate::edge::TrustedProxies::parse)]
     pub trusted_proxies: crate::edge::TrustedProxies,
+    /// The site's address for absolute URLs (sitemap, robots.txt), e.g.
+    /// `https://books.example.com`. Unset: the bind address.
+    #[arg(id = "FOLIO_PUBLIC_URL", long = "public-url", env = "FOLIO_PUBLIC_URL",
+          value_name = "URL", value_parser = crate::domain::PublicUrl::parse)]
+    pub public_url: Option<crate::domain::PublicUrl>,
+}
+
+impl HttpSettings {
+    /// `FOLIO_PUBLIC_URL`, or the address folio listens on.
+    pub fn public_url(&self) -> crate::domain::PublicUrl {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| crate::domain::PublicUrl::from_bind(self.bind))
+    }
 }
 
 #[derive(Args, Clone, Debug)]

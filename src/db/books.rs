@@ -180,37 +180,3 @@ pub fn count_ratings_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<i6
         .count()
         .get_result(conn)?)
 }
-
-/// Books whose title or author contains `needle`, case-insensitively on both
-/// backends (SQLite's LIKE already is for ASCII; PostgreSQL needs ILIKE).
-pub fn search_books(
-    conn: &mut DbConn,
-    needle: &str,
-    limit: i64,
-) -> Result<Vec<BookListItem>, DataError> {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = format!("%{escaped}%");
-    // One arm per backend: LIKE and ILIKE, and `as_select` is typed per backend.
-    macro_rules! matching {
-        ($conn:expr, $op:ident) => {
-            books::table
-                .filter(
-                    books::title
-                        .$op(&pattern)
-                        .escape('\\')
-                        .or(books::author.$op(&pattern).escape('\\')),
-                )
-                .order_by((books::title.asc(), books::id.asc()))
-                .limit(limit)
-                .select(BookListItem::as_select())
-                .load($conn)?
-        };
-    }
-    Ok(match conn {
-        DbConn::Postgres(c) => matching!(c, ilike),
-        DbConn::Sqlite(c) => matching!(c, like),
-    })
-}

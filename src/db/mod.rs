@@ -11,6 +11,7 @@ pub mod models;
 pub mod schema;
 pub mod search;
 pub mod seed;
+pub mod sitemap;
 pub mod writes;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -57,7 +57,7 @@ const SQLITE_RANKED: &str = "\
     SELECT b.id, b.title, b.author, b.isbn, b.published_year, b.updated_at, b.version \
     FROM books_search JOIN books b ON b.id = books_search.rowid \
     WHERE books_search MATCH ? \
-    ORDER BY bm25(books_search, 10.0, 4.0, 1.0), b.title, b.id LIMIT ?";
+    ORDER BY bm25(books_search, 10.0, 4.0, 1.0), b.title, b.id LIMIT ? OFFSET ?";
 const SQLITE_COUNT: &str = "SELECT count(*) AS n FROM books_search WHERE books_search MATCH ?";
 
 const POSTGRES_RANKED: &str = "\
@@ -65,13 +65,23 @@ const POSTGRES_RANKED: &str = "\
     FROM books, to_tsquery('simple', $1) AS query \
     WHERE folio_search_document(title, author, isbn) @@ query \
     ORDER BY ts_rank(folio_search_document(title, author, isbn), query) DESC, title, id \
-    LIMIT $2";
+    LIMIT $2 OFFSET $3";
 const POSTGRES_COUNT: &str = "\
     SELECT count(*) AS n FROM books \
     WHERE folio_search_document(title, author, isbn) @@ to_tsquery('simple', $1)";
 
 /// The `limit` best matches of `query`, and the number of all matches.
 pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<SearchHits, DataError> {
+    search_page(conn, query, limit, 0)
+}
+
+/// Like [`search`], skipping the `offset` best matches (the admin's pages).
+pub fn search_page(
+    conn: &mut DbConn,
+    query: &SearchQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<SearchHits, DataError> {
     // Terms are letters and digits only (`SearchQuery`), so neither syntax
     // can be injected; each still goes in as a bound parameter.
     let (hits, total): (Vec<Hit>, Vec<Count>) = match conn {
@@ -81,6 +91,7 @@ pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<Sear
                 diesel::sql_query(SQLITE_RANKED)
                     .bind::<Text, _>(&expr)
                     .bind::<BigInt, _>(limit)
+                    .bind::<BigInt, _>(offset)
                     .load(c)?,
                 diesel::sql_query(SQLITE_COUNT)
                     .bind::<Text, _>(&expr)
@@ -93,6 +104,7 @@ pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<Sear
                 diesel::sql_query(POSTGRES_RANKED)
                     .bind::<Text, _>(&expr)
                     .bind::<BigInt, _>(limit)
+                    .bind::<BigInt, _>(offset)
                     .load(c)?,
                 diesel::sql_query(POSTGRES_COUNT)
                     .bind::<Text, _>(&expr)

@@ -22,7 +22,7 @@ impl CatalogueSort {
             Some("author") => Ok(Self::Author),
             Some("year") => Ok(Self::Year),
             Some("rating") => Ok(Self::Rating),
-            Some(_) => Err("sort must be title, author, year or rating".into()),
+            Some(_) => Err("The list can be sorted by title, author, year or rating only.".into()),
         }
     }
 

@@ -6,6 +6,8 @@ pub struct PageNumber(u32);
 
 impl PageNumber {
     pub const MAX: u32 = 1_000_000;
+    /// `MAX` as readers write it, for the error message.
+    const MAX_TEXT: &'static str = "1,000,000";
     pub const FIRST: PageNumber = PageNumber(1);
 
     /// `None` (no `page` parameter) is the first page.
@@ -16,15 +18,15 @@ impl PageNumber {
         let raw = raw.trim();
         if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!(
-                "page must be a whole number from 1 to {}",
-                Self::MAX
+                "The page number must be a whole number from 1 to {}.",
+                Self::MAX_TEXT
             ));
         }
         match raw.parse::<u32>() {
             Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
             _ => Err(format!(
-                "page must be a whole number from 1 to {}",
-                Self::MAX
+                "The page number must be a whole number from 1 to {}.",
+                Self::MAX_TEXT
             )),
         }
     }
@@ -82,6 +84,12 @@ impl Stars {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_page_bound_reads_as_it_is() {
+        let max = super::PageNumber::MAX_TEXT.replace(',', "");
+        assert_eq!(max, super::PageNumber::MAX.to_string());
+    }
+
     use super::*;
 
     #[test]

@@ -5,6 +5,8 @@ mod book_form;
 mod catalogue_sort;
 mod ids;
 mod isbn;
+mod public_url;
+mod return_path;
 mod search_query;
 
 pub use account::{Email, NewPassword};
@@ -12,4 +14,6 @@ pub use book_form::{BookForm, BookFormInput, FieldErrors};
 pub use catalogue_sort::CatalogueSort;
 pub use ids::{BookId, PageNumber, Stars};
 pub use isbn::Isbn;
+pub use public_url::PublicUrl;
+pub use return_path::ReturnPath;
 pub use search_query::{SearchQuery, MAX_QUERY_CHARS};

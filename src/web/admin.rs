@@ -3,21 +3,21 @@
 //! reads anything else. Admin pages are never cached.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use super::auth::{see_other, TokenOnly};
-use super::error::{not_found, WebError};
-use super::input::{Form, Query};
+use super::error::{bad_request, not_found, WebError};
+use super::input::Form;
 use super::session::{verify_csrf, AdminSession};
 use super::views::{
     AdminBooksPage, AdminChrome, BookFormPage, DashboardPage, DashboardStats, DeletePage,
 };
 use super::{private_html, AppState};
 use crate::auth::session::{Flash, FlashKind};
+use crate::catalogue::CatalogueError;
 use crate::db::writes::BookWriteError;
-use crate::domain::{BookForm, BookFormInput, BookId, FieldErrors};
+use crate::domain::{BookForm, BookFormInput, BookId, FieldErrors, SearchQuery};
 
 /// The admin layout's data; takes the flash message, which shows once.
 pub async fn chrome(state: &AppState, session: &mut AdminSession) -> AdminChrome {
@@ -33,7 +33,15 @@ fn success(text: impl Into<String>) -> Flash {
     Flash {
         kind: FlashKind::Success,
         text: text.into(),
+        link: None,
     }
+}
+
+/// "Saved “T”." with a link to the book's public page.
+fn saved_flash(done: &str, title: &str, id: i32) -> Flash {
+    let mut flash = success(format!("{done} “{title}”."));
+    flash.link = Some((format!("/books/{id}"), "See it on the site".into()));
+    flash
 }
 
 fn book_id(raw: &str) -> Result<BookId, WebError> {
@@ -63,22 +71,41 @@ pub async fn dashboard(
     Ok(private_html(HttpResponse::Ok(), page.render()?))
 }
 
-#[derive(Deserialize)]
-pub struct SearchQuery {
-    q: Option<String>,
-}
-
+/// The admin's book list: `q` (the readers' search), `page`, `sort`.
 pub async fn books(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    query: Query<SearchQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let needle: String = query.q.as_deref().unwrap_or("").chars().take(200).collect();
-    let books = state.catalogue.search(&needle).await?;
+    let page = super::page_param(&req)?;
+    let sort = super::browse::sort_param(&req)?;
+    let pairs: Vec<(String, String)> = super::input::query(&req)?;
+    let raw = pairs
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.as_str());
+    let query = SearchQuery::parse(raw).map_err(bad_request)?;
+    let typed = query
+        .as_ref()
+        .map(|q| q.typed().to_owned())
+        .unwrap_or_default();
+    let searching = query.is_some();
+    let listing = match state.catalogue.admin_list(query, page, sort).await {
+        Err(CatalogueError::NoSuchPage { total_pages, .. }) => {
+            let last = AdminBooksPage::href(&typed, sort, total_pages);
+            return Err(not_found(format!(
+                "There is no page {page} of this list: it has {total_pages}."
+            ))
+            .with_link(last, format!("Go to the last page ({total_pages})")));
+        }
+        other => other?,
+    };
     let page = AdminBooksPage {
         chrome: chrome(&state, &mut session).await,
-        query: &needle,
-        books,
+        query: &typed,
+        searching,
+        sort,
+        listing,
     };
     Ok(private_html(HttpResponse::Ok(), page.render()?))
 }
@@ -122,12 +149,21 @@ pub async fn new_book(
     .await
 }
 
+/// The book form as posted, and which button saved it.
+#[derive(serde::Deserialize)]
+pub struct PostedBook {
+    #[serde(flatten)]
+    input: BookFormInput,
+    /// `new`: "Save and add another".
+    then: Option<String>,
+}
+
 pub async fn create_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    form: Form<BookFormInput>,
+    form: Form<PostedBook>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    verify_csrf(Some(&session.data), form.input.csrf_token.as_deref())?;
     save_book(&state, &mut session, None, form.into_inner()).await
 }
 
@@ -154,9 +190,9 @@ pub async fn update_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
     path: web::Path<String>,
-    form: Form<BookFormInput>,
+    form: Form<PostedBook>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    verify_csrf(Some(&session.data), form.input.csrf_token.as_deref())?;
     let id = book_id(&path)?;
     save_book(&state, &mut session, Some(id), form.into_inner()).await
 }
@@ -167,14 +203,16 @@ async fn save_book(
     state: &AppState,
     session: &mut AdminSession,
     id: Option<BookId>,
-    input: BookFormInput,
+    posted: PostedBook,
 ) -> Result<HttpResponse, WebError> {
+    let PostedBook { input, then } = posted;
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let book = match BookForm::parse(&input, this_year()) {
         Ok(book) => book,
         Err(errors) => return form_page(state, session, invalid, id, &input, &errors).await,
     };
     let title = book.title.clone();
+    let add_another = then.as_deref() == Some("new");
     let saved = match id {
         Some(id) => state.editor.update_book(id, book).await.map(|()| id.get()),
         None => state.editor.create_book(book).await,
@@ -184,9 +222,13 @@ async fn save_book(
             let done = if id.is_some() { "Saved" } else { "Added" };
             tracing::info!(admin = ?session.admin().email, book = saved_id, "{done} a book");
             session
-                .flash(state, success(format!("{done} “{title}”.")))
+                .flash(state, saved_flash(done, &title, saved_id))
                 .await?;
-            Ok(see_other(&format!("/books/{saved_id}")))
+            // The admin stays in the admin: on the book's form, or a new one.
+            Ok(see_other(&match add_another {
+                true => "/admin/books/new".to_owned(),
+                false => format!("/admin/books/{saved_id}/edit"),
+            }))
         }
         Err(BookWriteError::DuplicateIsbn) => {
             let errors = FieldErrors {

@@ -8,7 +8,7 @@ use super::error::{internal, not_found, WebError};
 use super::respond::{self, JSON};
 use super::{page_param, AppState};
 use crate::cache::Fragment;
-use crate::domain::BookId;
+use crate::domain::{BookId, CatalogueSort};
 
 fn to_json(value: &impl Serialize) -> Result<Bytes, WebError> {
     serde_json::to_vec(value)
@@ -42,21 +42,24 @@ pub async fn catalogue(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let page = page_param(&req).map_err(WebError::json)?;
+    // The same orders as `/books?sort=`.
+    let sort = super::browse::sort_param(&req).map_err(WebError::json)?;
+    let fragment = match sort {
+        CatalogueSort::Title => Fragment::CatalogueJson(page.get()),
+        sort => Fragment::CatalogueSortedJson {
+            sort,
+            page: page.get(),
+        },
+    };
     let catalogue = state.catalogue.clone();
     let cached = state
         .cache()
-        .get_or_compute(Fragment::CatalogueJson(page.get()), move |_| async move {
-            to_json(&catalogue.page(page).await?)
+        .get_or_compute(fragment, move |_| async move {
+            to_json(&catalogue.page_by(page, sort).await?)
         })
         .await
         .map_err(WebError::json)?;
-    Ok(respond::public(
-        &req,
-        &state,
-        Fragment::CatalogueJson(page.get()),
-        cached,
-        JSON,
-    ))
+    Ok(respond::public(&req, &state, fragment, cached, JSON))
 }
 
 pub async fn book(
@@ -78,6 +81,41 @@ pub async fn book(
         &req,
         &state,
         Fragment::BookJson(id.get()),
+        cached,
+        JSON,
+    ))
+}
+
+/// `/api/sample`: the tutorial's list (the first 1,000 books) as JSON, read
+/// from the database on every request, like `/sample`.
+pub async fn sample_uncached(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let books = state
+        .catalogue
+        .sample()
+        .await
+        .map_err(|e| WebError::from(e).json())?;
+    Ok(HttpResponse::Ok()
+        .content_type(JSON)
+        .body(to_json(&books).map_err(WebError::json)?))
+}
+
+/// `/api/cache`: the same list, cached for `CACHE_TTL`, like `/cache`.
+pub async fn sample_cached(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let catalogue = state.catalogue.clone();
+    let cached = state
+        .cache()
+        .get_or_compute(Fragment::SampleJson, move |_| async move {
+            to_json(&catalogue.sample().await?)
+        })
+        .await
+        .map_err(WebError::json)?;
+    Ok(respond::public(
+        &req,
+        &state,
+        Fragment::SampleJson,
         cached,
         JSON,
     ))

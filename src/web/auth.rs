@@ -14,10 +14,12 @@ use super::views::{LoginPage, LogoutPage};
 use super::{admin::chrome, client_ip, private_html, AppState};
 use crate::auth::session::{Flash, FlashKind};
 use crate::auth::AuthError;
+use crate::domain::ReturnPath;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
     signed_out: Option<String>,
+    next: Option<String>,
 }
 
 pub async fn login_form(
@@ -26,12 +28,14 @@ pub async fn login_form(
     maybe: MaybeSession,
     query: Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
+    // Where to go once signed in: a page of this site, else the dashboard.
+    let next = ReturnPath::or_dashboard(query.next.as_deref());
     if maybe
         .current
         .as_ref()
         .is_some_and(|(_, d)| d.admin.is_some())
     {
-        return Ok(see_other("/admin"));
+        return Ok(see_other(next.as_str()));
     }
     let visitor = Visitor::of(&req, &state);
     let notice = query.signed_out.as_ref().map(|_| "You are signed out.");
@@ -41,6 +45,7 @@ pub async fn login_form(
         email: "",
         error: None,
         notice,
+        next: &next,
     };
     let mut response = private_html(HttpResponse::Ok(), page.render()?);
     if let Some(cookie) = visitor.new_cookie {
@@ -56,6 +61,7 @@ pub struct LoginForm {
     email: Option<String>,
     password: Option<String>,
     csrf_token: Option<String>,
+    next: Option<String>,
 }
 
 pub async fn login(
@@ -68,6 +74,7 @@ pub async fn login(
     let email = form.email.as_deref().unwrap_or("").trim();
     let password = form.password.as_deref().unwrap_or("");
     let email_shown: String = email.chars().take(254).collect();
+    let next = ReturnPath::or_dashboard(form.next.as_deref());
 
     let token = visitor.token(&state);
     let rejected =
@@ -77,6 +84,7 @@ pub async fn login(
                 email: &email_shown,
                 error: Some(message),
                 notice: None,
+                next: &next,
             };
             Ok(private_html(HttpResponse::build(status), page.render()?))
         };
@@ -91,13 +99,14 @@ pub async fn login(
             data.flash = Some(Flash {
                 kind: FlashKind::Success,
                 text: format!("Signed in as {}.", admin.email),
+                link: None,
             });
             sessions
                 .save(&id, &data)
                 .await
                 .map_err(sessions_unavailable)?;
             tracing::info!(admin = ?admin.email, "admin signed in");
-            let mut response = see_other("/admin");
+            let mut response = see_other(next.as_str());
             response
                 .add_cookie(&session_cookie(&state, &id))
                 .map_err(|e| super::error::internal(e.to_string()))?;

@@ -40,7 +40,7 @@ pub fn author_href(name: &str) -> String {
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
-fn url_encode(text: &str) -> String {
+pub(crate) fn url_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {

@@ -34,9 +34,13 @@ pub enum ErrorKind {
     /// At capacity (every password check taken): try again shortly.
     #[error("{0}")]
     Busy(String),
-    /// No admin session: browsers go to the login page, other clients get 401.
+    /// No admin session: browsers go to the login page (and, signed in,
+    /// back to `next`), other clients get 401.
     #[error("sign in as an admin first")]
-    LoginRequired { browser: bool },
+    LoginRequired {
+        browser: bool,
+        next: Option<crate::domain::ReturnPath>,
+    },
     /// A service folio needs is away; `what` says which, in the answer and
     /// the log.
     #[error("{}", what.message())]
@@ -80,6 +84,8 @@ pub struct WebError {
     /// The database could not be reached (not merely busy): see
     /// `MayServeStale::database_down`.
     pub(crate) database_down: bool,
+    /// A way on, shown on the error page: (href, text).
+    pub(crate) link: Option<(String, String)>,
 }
 
 impl WebError {
@@ -88,7 +94,14 @@ impl WebError {
             kind,
             format: Format::Html,
             database_down: false,
+            link: None,
         }
+    }
+
+    /// The same error, with a link on its page (e.g. to the last page).
+    pub fn with_link(mut self, href: impl Into<String>, text: impl Into<String>) -> Self {
+        self.link = Some((href.into(), text.into()));
+        self
     }
 
     /// The same error, answered as JSON.
@@ -130,8 +143,8 @@ pub fn busy(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::Busy(message.into()))
 }
 
-pub fn login_required(browser: bool) -> WebError {
-    WebError::new(ErrorKind::LoginRequired { browser })
+pub fn login_required(browser: bool, next: Option<crate::domain::ReturnPath>) -> WebError {
+    WebError::new(ErrorKind::LoginRequired { browser, next })
 }
 
 /// The session store could not be reached (Redis down): the reader's pages
@@ -214,8 +227,8 @@ impl ResponseError for WebError {
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::LoginRequired { browser: true } => StatusCode::SEE_OTHER,
-            ErrorKind::LoginRequired { browser: false } => StatusCode::UNAUTHORIZED,
+            ErrorKind::LoginRequired { browser: true, .. } => StatusCode::SEE_OTHER,
+            ErrorKind::LoginRequired { browser: false, .. } => StatusCode::UNAUTHORIZED,
             ErrorKind::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -231,9 +244,20 @@ impl ResponseError for WebError {
             ErrorKind::Internal(detail) => tracing::error!(?detail, "internal error"),
             _ => {}
         }
-        if let ErrorKind::LoginRequired { browser: true } = self.kind {
+        if let ErrorKind::LoginRequired {
+            browser: true,
+            next,
+        } = &self.kind
+        {
+            let location = match next {
+                Some(next) if !next.is_dashboard() => format!(
+                    "/admin/login?next={}",
+                    super::browse::url_encode(next.as_str())
+                ),
+                _ => "/admin/login".to_owned(),
+            };
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin/login"))
+                .insert_header((header::LOCATION, location))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish();
         }
@@ -244,7 +268,8 @@ impl ResponseError for WebError {
                 "error": { "status": status.as_u16(), "message": message }
             })),
             Format::Html => {
-                let page = ErrorPage::new(status, &message);
+                let mut page = ErrorPage::new(status, &message);
+                page.link = self.link.as_ref().map(|(h, t)| (h.as_str(), t.as_str()));
                 HttpResponse::build(status)
                     .content_type("text/html; charset=utf-8")
                     .body(page.render_or_plain())

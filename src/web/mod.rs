@@ -16,6 +16,7 @@ pub mod respond;
 pub mod search;
 pub mod security;
 pub mod session;
+pub mod site;
 pub mod views;
 
 use std::sync::Arc;
@@ -104,6 +105,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     at(cfg, "/api/top-books", [get(api::top_books)]);
     at(cfg, "/api/books", [get(api::catalogue)]);
     at(cfg, "/api/books/{id}", [get(api::book)]);
+    at(cfg, "/api/cache", [get(api::sample_cached)]);
+    at(cfg, "/robots.txt", [get(site::robots)]);
+    at(cfg, "/sitemap.xml", [get(site::sitemap_index)]);
+    at(cfg, "/sitemaps/{file}", [get(site::sitemap)]);
+    at(cfg, "/favicon.ico", [get(site::favicon)]);
     at(cfg, "/books/{id}/ratings", [post(pages::rate)]);
     at(cfg, "/static/style.css", [get(assets::stylesheet)]);
     at(cfg, "/metrics", [get(ops::metrics)]);
@@ -147,6 +153,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
     }
     if settings.cache.uncached_routes {
         at(cfg, "/sample", [get(pages::sample_uncached)]);
+        at(cfg, "/api/sample", [get(api::sample_uncached)]);
         at(cfg, "/top/uncached", [get(pages::home_uncached)]);
     }
 }

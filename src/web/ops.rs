@@ -250,7 +250,16 @@ pub async fn flush(
         }
     };
     tracing::info!(admin = ?session.admin().email, tag = ?raw, "cache flushed");
-    session.flash(&state, Flash { kind, text }).await?;
+    session
+        .flash(
+            &state,
+            Flash {
+                kind,
+                text,
+                link: None,
+            },
+        )
+        .await?;
     Ok(see_other("/admin/cache"))
 }
 

@@ -17,7 +17,7 @@ use super::session::{
 use super::views::{BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage};
 use super::{client_ip, page_param, AppState};
 use crate::cache::{Cache, Fragment};
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, CatalogueError};
 use crate::db::writes::BookWriteError;
 use crate::domain::{BookId, CatalogueSort, PageNumber, Stars};
 
@@ -88,7 +88,10 @@ async fn catalogue_html(
     page: PageNumber,
     sort: CatalogueSort,
 ) -> Result<Bytes, WebError> {
-    let listing = catalogue.page_by(page, sort).await?;
+    let listing = catalogue
+        .page_by(page, sort)
+        .await
+        .map_err(|e| past_the_end(e, sort))?;
     let cache: &Cache = catalogue.cache();
     let fragments: Vec<Fragment> = listing
         .books
@@ -117,6 +120,17 @@ async fn catalogue_html(
         rows,
         sort,
     })
+}
+
+/// "Page past the end": a 404 that links to the last page, in the same order.
+fn past_the_end(e: CatalogueError, sort: CatalogueSort) -> WebError {
+    match e {
+        CatalogueError::NoSuchPage { total_pages, .. } => {
+            let last = format!("/books{}page={total_pages}", sort.query_prefix());
+            WebError::from(e).with_link(last, format!("Go to the last page ({total_pages})"))
+        }
+        other => other.into(),
+    }
 }
 
 /// The book page is cached whole, for everyone; the reader's own parts (the

@@ -17,9 +17,11 @@ use crate::config::Settings;
 
 /// folio's pages need no script and no inline style: everything comes from
 /// this origin's stylesheet, forms post only here, and no other site may
-/// frame a page (clickjacking).
+/// frame a page (clickjacking). `connect-src 'self'` costs nothing (no
+/// script runs to connect anywhere) and lets auditors that fetch in the
+/// page's context (Lighthouse reads `/robots.txt` so) do their work.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers added to every response that lacks them.
 pub fn headers() -> DefaultHeaders {

@@ -142,6 +142,12 @@ impl FromRequest for AdminSession {
         let req = req.clone();
         Box::pin(async move {
             let browser = wants_html(&req);
+            // A page a browser asked for is where sign-in returns to.
+            let next = (browser && req.method() == actix_web::http::Method::GET)
+                .then(|| req.uri().path_and_query().map(|p| p.as_str()))
+                .flatten()
+                .and_then(crate::domain::ReturnPath::parse);
+            let login_required = |browser| login_required(browser, next.clone());
             let state = state_of(&req);
             let Some((id, data)) = MaybeSession::load(req).await?.current else {
                 return Err(login_required(browser));
@@ -239,6 +245,7 @@ pub fn reader_flash(req: &HttpRequest) -> Option<Flash> {
     Some(Flash {
         kind: FlashKind::Success,
         text: format!("Thank you: your {}-star rating is counted.", stars.get()),
+        link: None,
     })
 }
 

@@ -81,6 +81,8 @@ pub struct ErrorPage<'a> {
     pub status: u16,
     pub reason: &'a str,
     pub message: &'a str,
+    /// A way on: (href, text).
+    pub link: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> ErrorPage<'a> {
@@ -89,6 +91,20 @@ impl<'a> ErrorPage<'a> {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("Error"),
             message,
+            link: None,
+        }
+    }
+
+    /// The page's heading: what happened, in a reader's words.
+    pub fn heading(&self) -> &str {
+        match self.status {
+            400 => "This address is not quite right",
+            403 => "This form has expired",
+            404 => "We could not find that",
+            405 => "This page cannot do that",
+            429 => "Too many requests",
+            503 => "Back in a moment",
+            _ => self.reason,
         }
     }
 
@@ -119,6 +135,8 @@ pub struct LoginPage<'a> {
     pub email: &'a str,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
+    /// Where sign-in goes next (a hidden field unless the dashboard).
+    pub next: &'a crate::domain::ReturnPath,
 }
 
 #[derive(Template)]
@@ -146,8 +164,33 @@ pub struct DashboardPage {
 #[template(path = "admin/books.html")]
 pub struct AdminBooksPage<'a> {
     pub chrome: AdminChrome,
+    /// The search as typed (empty: the whole catalogue).
     pub query: &'a str,
-    pub books: Vec<BookListItem>,
+    pub searching: bool,
+    pub sort: CatalogueSort,
+    pub listing: crate::catalogue::finder::AdminListing,
+}
+
+impl AdminBooksPage<'_> {
+    /// The list's page `n`, keeping the search or the order.
+    pub fn href(query: &str, sort: CatalogueSort, n: u32) -> String {
+        if query.is_empty() {
+            format!("/admin/books{}page={n}", sort.query_prefix())
+        } else {
+            let q = crate::web::browse::url_encode(query);
+            format!("/admin/books?q={q}&page={n}")
+        }
+    }
+
+    /// (Askama passes some numbers by reference, some by value.)
+    pub fn page_href(&self, n: impl std::borrow::Borrow<u32>) -> String {
+        Self::href(self.query, self.sort, *n.borrow())
+    }
+
+    /// The row number of the first book on this page.
+    pub fn first_row(&self) -> u64 {
+        u64::from(self.listing.page - 1) * u64::from(crate::catalogue::PER_PAGE) + 1
+    }
 }
 
 #[derive(Template)]

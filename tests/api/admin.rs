@@ -57,7 +57,12 @@ async fn without_a_session_admin_routes_redirect_or_401_and_write_nothing() {
     for path in gets {
         let r = browser.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{path}");
-        assert_eq!(r.headers()["location"], "/admin/login", "{path}");
+        // Sign-in returns to the page asked for (the dashboard is the default).
+        let expected = match path {
+            "/admin" | "/admin/logout" => "/admin/login".to_owned(),
+            other => format!("/admin/login?next={}", other.replace('/', "%2F")),
+        };
+        assert_eq!(r.headers()["location"], expected.as_str(), "{path}");
         assert_eq!(
             api_client.get(app.url(path)).send().await.unwrap().status(),
             401,
@@ -488,10 +493,17 @@ async fn an_admin_adds_edits_and_deletes_and_every_page_follows() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let location = r.headers()["location"].to_str().unwrap().to_owned();
-    let id: i32 = location.trim_start_matches("/books/").parse().unwrap();
+    // The admin stays in the admin: on the new book's form.
+    let edit_path = r.headers()["location"].to_str().unwrap().to_owned();
+    let id: i32 = edit_path
+        .strip_prefix("/admin/books/")
+        .and_then(|rest| rest.strip_suffix("/edit"))
+        .unwrap_or_else(|| panic!("not the book's form: {edit_path}"))
+        .parse()
+        .unwrap();
+    let location = format!("/books/{id}");
     let page = client
-        .get(app.url(&location))
+        .get(app.url(&edit_path))
         .send()
         .await
         .unwrap()

@@ -2,6 +2,7 @@
 //! PostgreSQL and the local Redis, each test in its own namespace.
 
 mod admin;
+mod admin_list;
 mod browse;
 mod browser;
 mod cache;
@@ -25,3 +26,4 @@ mod rolling_restart;
 mod search;
 mod sentinel;
 mod stampede;
+mod web_basics;
