@@ -6,6 +6,7 @@
 pub mod admins;
 pub mod books;
 pub mod browse;
+pub mod bulk;
 pub mod changes;
 pub mod models;
 pub mod schema;
