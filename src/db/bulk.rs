@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use super::models::NewBook;
 use super::schema::books;
 use super::writes::BookChanges;
-use super::{changes, DataError, DbConn};
+use super::{bulk_load, changes, DataError, DbConn};
 use crate::domain::book_csv::{CsvBook, RowProblem};
 use crate::domain::Isbn;
 
@@ -234,11 +234,13 @@ pub fn import_books(
         progress(done);
         Ok(())
     };
-    if paused {
-        changes::paused(conn, write)?;
-    } else {
-        conn.transaction(write)?;
-    }
+    bulk_load::with_large_page_cache(conn, |conn| {
+        if paused {
+            changes::paused(conn, write)
+        } else {
+            conn.transaction(write)
+        }
+    })?;
     Ok(report)
 }
 

@@ -34,8 +34,9 @@ struct IndexSql {
     sql: String,
 }
 
-/// Runs `load` with the ratings table's secondary indexes dropped, then
-/// builds them again, word for word. Call inside a transaction: no other
+/// Runs `load` with the ratings table's secondary indexes (and, on
+/// PostgreSQL, its foreign keys) dropped, then builds them again, word for
+/// word. Call inside a transaction: no other
 /// connection ever sees them missing.
 pub fn without_rating_indexes<T>(
     conn: &mut DbConn,
@@ -56,11 +57,23 @@ pub fn without_rating_indexes<T>(
         )
         .load(c)?,
     };
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    if sqlite {
-        conn.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}"))?;
-    }
-    let result = (|| {
+    // PostgreSQL checks a foreign key row by row (a lookup per rating);
+    // added back, it checks the whole table in one join.
+    let foreign_keys: Vec<IndexSql> = match conn {
+        DbConn::Sqlite(_) => Vec::new(),
+        DbConn::Postgres(c) => diesel::sql_query(
+            "SELECT conname::text AS name, pg_get_constraintdef(oid) AS sql \
+             FROM pg_constraint WHERE conrelid = 'ratings'::regclass AND contype = 'f'",
+        )
+        .load(c)?,
+    };
+    with_large_page_cache(conn, |conn| {
+        for key in &foreign_keys {
+            conn.batch_execute(&format!(
+                "ALTER TABLE ratings DROP CONSTRAINT \"{}\"",
+                key.name
+            ))?;
+        }
         for index in &indexes {
             conn.batch_execute(&format!("DROP INDEX \"{}\"", index.name))?;
         }
@@ -68,8 +81,28 @@ pub fn without_rating_indexes<T>(
         for index in &indexes {
             conn.batch_execute(&index.sql)?;
         }
+        for key in &foreign_keys {
+            conn.batch_execute(&format!(
+                "ALTER TABLE ratings ADD CONSTRAINT \"{}\" {}",
+                key.name, key.sql
+            ))?;
+        }
         Ok(loaded)
-    })();
+    })
+}
+
+/// Runs `load` with a page cache large enough for a bulk load's B-trees on
+/// SQLite (inserting 100,000 books took 1.27 s with the pool's 512 KiB and
+/// 0.36 s with 128 MiB, in the sqlite3 shell); PostgreSQL has its own.
+pub fn with_large_page_cache<T>(
+    conn: &mut DbConn,
+    load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
+) -> Result<T, DataError> {
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    if sqlite {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}"))?;
+    }
+    let result = load(conn);
     if sqlite {
         // The connection goes back to the pool: its usual, small cache.
         conn.batch_execute(&format!("PRAGMA cache_size = -{POOL_CACHE_KIB}"))?;
