@@ -106,14 +106,15 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(multipart::boundary)
         .ok_or_else(|| bad_request("the upload must be a multipart/form-data form"))?;
-    let body = read_body(&state, payload).await?;
+    let body = bytes::Bytes::from(read_body(&state, payload).await?);
     let parts = multipart::parse(&body, &boundary).map_err(bad_request)?;
     let field = |name: &str| parts.iter().find(|p| p.name == name);
     let token = field("csrf_token").and_then(|p| std::str::from_utf8(p.data).ok());
     verify_csrf(Some(&session.data), token)?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let file = match field("file") {
-        Some(part) if !part.data.is_empty() => part.data.to_vec(),
+        // The file's bytes, not a copy of them.
+        Some(part) if !part.data.is_empty() => body.slice_ref(part.data),
         _ => {
             let message = "Choose a CSV file to import.";
             return page(&state, &mut session, unprocessable, Some(message), None).await;

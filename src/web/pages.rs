@@ -148,8 +148,10 @@ pub async fn book(
     // An admin's "Saved …" after an edit, or a reader's thanks.
     let admin_flash = match maybe.current {
         Some((sid, mut data)) => {
+            // Without an answer from the database, no link (the page itself
+            // may still come from the cache).
             if let Some(admin) = &data.admin {
-                is_admin = state.accounts.still_signed_in(admin).await?;
+                is_admin = state.accounts.still_signed_in(admin).await.unwrap_or(false);
             }
             let flash = data.flash.take();
             if flash.is_some() {
@@ -165,12 +167,19 @@ pub async fn book(
         Some(flash) => FlashView { flash }.render()?,
         None => String::new(),
     };
-    // A new visitor has rated nothing yet: no query.
+    // A new visitor has rated nothing yet: no query. While the database
+    // cannot answer, the page (perhaps a grace copy) goes without it.
     let yours = match visitor.new_cookie {
         Some(_) => None,
         None => {
             let reader = VisitorTokens::reader_of(&visitor.id);
-            state.catalogue.reader_rating(id, reader).await?
+            match state.catalogue.reader_rating(id, reader).await {
+                Ok(stars) => stars,
+                Err(e) => {
+                    tracing::warn!(error = %e, book = id.get(), "the reader's own rating could not be read");
+                    None
+                }
+            }
         }
     };
     let yours_html = match yours {
