@@ -46,6 +46,20 @@ enum Command {
     Seed(SeedArgs),
     /// Print the chart computed from the database, and how long that took.
     Chart,
+    /// Import books from a CSV file: folio's own export or a Goodreads
+    /// library export (told apart by the header). Rows are checked as the
+    /// admin's form checks them; a book is matched by ISBN (without one, by
+    /// title and author) and updated, else added. One transaction: on a
+    /// fatal error nothing is imported. Prints what was added, updated and
+    /// skipped (`line N: reason`, the header being line 1).
+    Import(ImportArgs),
+    /// Write every book as CSV in folio's export format (what `import`
+    /// reads back).
+    Export {
+        /// The file to write; without it, standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Look after the cache.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -90,6 +104,16 @@ struct SeedArgs {
     /// Delete every book and rating first.
     #[arg(long)]
     reset: bool,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The CSV file (`-` for standard input).
+    file: std::path::PathBuf,
+    /// Also list every book added and updated, not only the counts and the
+    /// skipped rows.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +221,20 @@ async fn run(command: Command, settings: Settings) -> Result<(), AnyError> {
             );
             Ok(())
         }
+        Command::Import(args) => import(settings, args).await,
+        Command::Export { output } => {
+            let db = startup::open_database(&settings).await?;
+            let csv = folio::catalogue::import::export_csv(&db).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &csv)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    eprintln!("wrote {} bytes to {}", csv.len(), path.display());
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout().lock(), &csv)?,
+            }
+            Ok(())
+        }
         Command::Admin(AdminCommand::Create {
             email,
             reset_password,
@@ -250,6 +288,71 @@ fn read_password(email: &Email) -> Result<String, AnyError> {
     }
     std::env::var("FOLIO_ADMIN_PASSWORD")
         .map_err(|_| "no terminal to ask for a password on: set FOLIO_ADMIN_PASSWORD".into())
+}
+
+async fn import(settings: Settings, args: ImportArgs) -> Result<(), AnyError> {
+    use folio::catalogue::import::{import_csv, Phase};
+    let file: Box<dyn std::io::Read + Send> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        let opened = std::fs::File::open(&args.file)
+            .map_err(|e| format!("cannot open {}: {e}", args.file.display()))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 16, opened))
+    };
+    let db = startup::open_database(&settings).await?;
+    let bar = std::sync::Arc::new(progress_bar());
+    let shown = bar.clone();
+    let progress = std::sync::Arc::new(move |phase: Phase, n: u64| {
+        if let Some(bar) = shown.as_ref() {
+            bar.set_message(match phase {
+                Phase::Reading => "reading",
+                Phase::Writing => "writing",
+            });
+            bar.set_position(n);
+        }
+    });
+    // No change feed here: the running instances apply the change log.
+    let report = import_csv(&db, None, file, progress).await;
+    if let Some(bar) = bar.as_ref() {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    if args.list {
+        for (line, title) in &report.added {
+            println!("line {line}: added {title}");
+        }
+        for (line, title) in &report.updated {
+            println!("line {line}: updated {title}");
+        }
+    }
+    for problem in &report.skipped {
+        println!("{problem}");
+    }
+    println!(
+        "{}: {} added, {} updated, {} unchanged, {} skipped in {:.2} s",
+        report.format.label(),
+        report.added.len(),
+        report.updated.len(),
+        report.unchanged,
+        report.skipped.len(),
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A spinner with a row count on a terminal; nothing elsewhere.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg} {human_pos} rows ({per_sec}, {elapsed})",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
 }
 
 async fn seed_blocking(db: Database, plan: SeedPlan) -> Result<(), AnyError> {

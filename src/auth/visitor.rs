@@ -51,6 +51,17 @@ impl VisitorTokens {
         id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
     }
 
+    /// What a rating records of visitor `id`: a digest, so the database never
+    /// holds a cookie's value. Unkeyed on purpose: the id is 256 random bits,
+    /// and a reader's ratings must survive a change of the form tokens' key.
+    pub fn reader_of(id: &str) -> String {
+        use sha2::Digest;
+        let mut digest = Sha256::new();
+        digest.update(b"folio reader:");
+        digest.update(id.as_bytes());
+        hex(&digest.finalize())
+    }
+
     /// The form token of visitor `id`.
     pub fn token_for(&self, id: &str) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret())
@@ -82,5 +93,18 @@ mod tests {
         assert!(!tokens.verify(&a, &ta[..63]));
         assert!(!VisitorTokens::new(b"secret two").verify(&a, &ta));
         assert!(!tokens.verify("not-an-id", &tokens.token_for("not-an-id")));
+    }
+
+    #[test]
+    fn a_reader_is_a_digest_of_the_visitor_not_the_visitor() {
+        let a = VisitorTokens::new_visitor();
+        let reader = VisitorTokens::reader_of(&a);
+        assert_eq!(reader.len(), 64);
+        assert_ne!(reader, a);
+        assert_eq!(reader, VisitorTokens::reader_of(&a));
+        assert_ne!(
+            reader,
+            VisitorTokens::reader_of(&VisitorTokens::new_visitor())
+        );
     }
 }

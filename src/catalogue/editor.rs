@@ -72,14 +72,23 @@ impl Editor {
         Ok(())
     }
 
-    pub async fn rate(&self, id: BookId, stars: Stars) -> Result<(), BookWriteError> {
+    /// A reader's rating (`reader`: [`VisitorTokens::reader_of`]) replaces
+    /// their earlier one; `None` adds a rating of no one's.
+    ///
+    /// [`VisitorTokens::reader_of`]: crate::auth::visitor::VisitorTokens::reader_of
+    pub async fn rate(
+        &self,
+        id: BookId,
+        stars: Stars,
+        reader: Option<String>,
+    ) -> Result<(), BookWriteError> {
         let rating = NewRating {
             book_id: id.get(),
             stars: stars.get(),
             created_at: Utc::now().naive_utc(),
         };
         self.db
-            .run_as(move |c| writes::insert_rating(c, &rating))
+            .run_as(move |c| writes::insert_rating(c, &rating, reader.as_deref()))
             .await?;
         self.feed.apply_after_write().await;
         Ok(())

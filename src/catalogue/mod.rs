@@ -4,6 +4,7 @@
 pub mod browse;
 pub mod editor;
 pub mod finder;
+pub mod import;
 pub mod search;
 pub mod sitemap;
 
@@ -197,6 +198,17 @@ impl Catalogue {
             })
             .await?;
         found.ok_or(CatalogueError::NoSuchBook(id))
+    }
+
+    /// The stars `reader` gave a book: read per request, never cached.
+    pub async fn reader_rating(
+        &self,
+        id: BookId,
+        reader: String,
+    ) -> Result<Option<i32>, DataError> {
+        self.db
+            .run(move |c| q::reader_rating(c, id.get(), &reader))
+            .await
     }
 
     pub async fn sample(&self) -> Result<Vec<BookListItem>, DataError> {

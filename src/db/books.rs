@@ -165,6 +165,20 @@ pub fn rating_summary(
     Ok(summary)
 }
 
+/// The stars `reader` gave the book, if any (the partial unique index).
+pub fn reader_rating(
+    conn: &mut DbConn,
+    book_id: i32,
+    reader: &str,
+) -> Result<Option<i32>, DataError> {
+    Ok(ratings::table
+        .filter(ratings::book_id.eq(book_id))
+        .filter(ratings::reader.eq(reader))
+        .select(ratings::stars)
+        .first(conn)
+        .optional()?)
+}
+
 /// The newest books first (the admin dashboard).
 pub fn recent_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, DataError> {
     Ok(books::table

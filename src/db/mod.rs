@@ -6,6 +6,8 @@
 pub mod admins;
 pub mod books;
 pub mod browse;
+pub mod bulk;
+pub mod bulk_load;
 pub mod changes;
 pub mod models;
 pub mod schema;

@@ -33,8 +33,10 @@ pub struct NewBook {
     pub updated_at: NaiveDateTime,
 }
 
+/// No optional fields: `treat_none_as_default_value = false` changes nothing
+/// but lets PostgreSQL's `COPY` take these rows (`db::bulk_load`).
 #[derive(Insertable, Debug, Clone, Copy)]
-#[diesel(table_name = ratings)]
+#[diesel(table_name = ratings, treat_none_as_default_value = false)]
 pub struct NewRating {
     pub book_id: i32,
     pub stars: i32,

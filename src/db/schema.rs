@@ -25,6 +25,9 @@ diesel::table! {
         book_id -> Integer,
         stars -> Integer,
         created_at -> Timestamp,
+        /// A digest of the reader's visitor id; NULL for ratings written by
+        /// other programs (a seed, plain SQL, an import).
+        reader -> Nullable<Text>,
     }
 }
 

@@ -12,16 +12,15 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::models::{NewBook, NewRating};
-use super::schema::{books, ratings};
-use super::{books as queries, changes, DataError, Database, DbConn};
+use super::schema::books;
+use super::{books as queries, bulk_load, changes, DataError, Database, DbConn};
 
 pub const MAX_BOOKS: u32 = 1_000_000;
 pub const MAX_RATINGS: u32 = 20_000_000;
 /// Rows per INSERT; stays below SQLite's and PostgreSQL's bind-parameter limits.
 const BOOK_BATCH: usize = 2_000;
-const RATING_BATCH: usize = 8_000;
-/// Ratings per transaction.
-const RATINGS_PER_TX: usize = 100_000;
+/// Ratings generated and loaded at a time (all in one transaction).
+const RATINGS_PER_CHUNK: usize = 100_000;
 const SPREAD: TimeDelta = TimeDelta::days(60);
 
 #[derive(Debug, Clone, Copy)]
@@ -291,11 +290,7 @@ pub fn seed(db: &Database, plan: SeedPlan) -> Result<SeedReport, DataError> {
     let mut conn = db.conn()?;
     let conn: &mut DbConn = &mut conn;
 
-    // Each transaction pauses the change feed's per-row records and leaves
-    // one `all` in their place: the cache is renewed once, not per row.
-    if plan.reset {
-        changes::paused(conn, reset)?;
-    } else {
+    if !plan.reset {
         let existing = queries::count_books(conn)?;
         if existing > 0 {
             return Err(DataError::Invalid(format!(
@@ -308,53 +303,64 @@ pub fn seed(db: &Database, plan: SeedPlan) -> Result<SeedReport, DataError> {
     let mut rng = Rng(plan.seed);
     let now = plan.anchor;
 
-    // Books, in one transaction.
-    let new_books: Vec<NewBook> = (0..plan.books)
-        .map(|i| new_book(&mut rng, i, now))
-        .collect();
+    // One transaction that pauses the change feed's per-row records and
+    // leaves one `all` in their place: the cache is renewed once, not per
+    // row, and no reader ever sees half a seed.
+    // The ratings' indexes (and on PostgreSQL their foreign key) are built
+    // again after the load: the reset's deletes and the inserts skip them.
     changes::paused(conn, |conn| {
-        for batch in new_books.chunks(BOOK_BATCH) {
-            insert_books(conn, batch)?;
-            progress.inc(batch.len() as u64);
-        }
-        Ok(())
-    })?;
-    let ids: Vec<i32> = books::table
-        .order_by(books::id.asc())
-        .select(books::id)
-        .load(conn)?;
-    drop(new_books);
-
-    // Each book has a quality that pulls its stars up or down.
-    let quality: Vec<f64> = ids.iter().map(|_| 2.2 + rng.unit() * 2.6).collect();
-    let popularity = Popularity::new(&mut rng, plan.books);
-    let spread_secs = SPREAD.num_seconds() as u64;
-
-    let mut remaining = plan.ratings as usize;
-    while remaining > 0 {
-        let in_tx = remaining.min(RATINGS_PER_TX);
-        let rows: Vec<NewRating> = (0..in_tx)
-            .map(|_| {
-                let pos = popularity.sample(&mut rng);
-                let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * 1.6;
-                let stars = (quality[pos] + noise).round().clamp(1.0, 5.0) as i32;
-                let age = TimeDelta::seconds(1 + rng.below(spread_secs) as i64);
-                NewRating {
-                    book_id: ids[pos],
-                    stars,
-                    created_at: now - age,
-                }
-            })
-            .collect();
-        changes::paused(conn, |conn| {
-            for batch in rows.chunks(RATING_BATCH) {
-                insert_ratings(conn, batch)?;
+        bulk_load::without_rating_indexes(conn, |conn| {
+            let phase = Instant::now();
+            if plan.reset {
+                reset(conn)?;
+            }
+            let new_books: Vec<NewBook> = (0..plan.books)
+                .map(|i| new_book(&mut rng, i, now))
+                .collect();
+            for batch in new_books.chunks(BOOK_BATCH) {
+                insert_books(conn, batch)?;
                 progress.inc(batch.len() as u64);
             }
+            drop(new_books);
+            let ids: Vec<i32> = books::table
+                .order_by(books::id.asc())
+                .select(books::id)
+                .load(conn)?;
+            tracing::debug!(ms = phase.elapsed().as_millis() as u64, "seed: books");
+
+            // Each book has a quality that pulls its stars up or down.
+            let quality: Vec<f64> = ids.iter().map(|_| 2.2 + rng.unit() * 2.6).collect();
+            let popularity = Popularity::new(&mut rng, plan.books);
+            let spread_secs = SPREAD.num_seconds() as u64;
+            let phase = Instant::now();
+            let mut remaining = plan.ratings as usize;
+            while remaining > 0 {
+                let chunk = remaining.min(RATINGS_PER_CHUNK);
+                let rows: Vec<NewRating> = (0..chunk)
+                    .map(|_| {
+                        let pos = popularity.sample(&mut rng);
+                        let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * 1.6;
+                        let stars = (quality[pos] + noise).round().clamp(1.0, 5.0) as i32;
+                        let age = TimeDelta::seconds(1 + rng.below(spread_secs) as i64);
+                        NewRating {
+                            book_id: ids[pos],
+                            stars,
+                            created_at: now - age,
+                        }
+                    })
+                    .collect();
+                bulk_load::insert_ratings(conn, &rows)?;
+                progress.inc(chunk as u64);
+                remaining -= chunk;
+            }
+            tracing::debug!(
+                ms = phase.elapsed().as_millis() as u64,
+                "seed: ratings loaded"
+            );
             Ok(())
-        })?;
-        remaining -= in_tx;
-    }
+        })
+    })?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "seed: committed");
     progress.finish();
 
     Ok(SeedReport {
@@ -379,15 +385,6 @@ fn reset(conn: &mut DbConn) -> Result<(), DataError> {
 // Multi-row inserts do not compile on the multi-backend connection: one arm each.
 fn insert_books(conn: &mut DbConn, batch: &[NewBook]) -> Result<(), DataError> {
     let query = diesel::insert_into(books::table).values(batch);
-    match conn {
-        DbConn::Postgres(c) => query.execute(c)?,
-        DbConn::Sqlite(c) => query.execute(c)?,
-    };
-    Ok(())
-}
-
-fn insert_ratings(conn: &mut DbConn, batch: &[NewRating]) -> Result<(), DataError> {
-    let query = diesel::insert_into(ratings::table).values(batch);
     match conn {
         DbConn::Postgres(c) => query.execute(c)?,
         DbConn::Sqlite(c) => query.execute(c)?,

@@ -78,14 +78,42 @@ pub fn delete_book(conn: &mut DbConn, id: i32) -> Result<(), BookWriteError> {
     })?)
 }
 
+/// A reader's rating: a reader's second rating of a book replaces the first
+/// (the partial unique index `ratings_book_id_reader`); without a reader
+/// (None) every rating is a new row.
+///
 /// One statement that writes at once: on SQLite a transaction that reads
 /// before it writes can fail with "database is locked" under concurrent
 /// writers (its snapshot cannot be upgraded). The foreign key says whether
 /// the book exists.
-pub fn insert_rating(conn: &mut DbConn, rating: &NewRating) -> Result<(), BookWriteError> {
-    let result = diesel::insert_into(ratings::table)
-        .values(rating)
-        .execute(conn);
+pub fn insert_rating(
+    conn: &mut DbConn,
+    rating: &NewRating,
+    reader: Option<&str>,
+) -> Result<(), BookWriteError> {
+    use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+    // `ON CONFLICT` on a partial index names the index's predicate, which
+    // diesel's DSL cannot say: the same SQL on both backends but for the
+    // placeholders.
+    macro_rules! upsert {
+        ($conn:expr, $values:literal) => {
+            diesel::sql_query(concat!(
+                "INSERT INTO ratings (book_id, stars, created_at, reader) VALUES ",
+                $values,
+                " ON CONFLICT (book_id, reader) WHERE reader IS NOT NULL \
+                 DO UPDATE SET stars = excluded.stars, created_at = excluded.created_at"
+            ))
+            .bind::<Integer, _>(rating.book_id)
+            .bind::<Integer, _>(rating.stars)
+            .bind::<Timestamp, _>(rating.created_at)
+            .bind::<Nullable<Text>, _>(reader)
+            .execute($conn)
+        };
+    }
+    let result = match conn {
+        DbConn::Postgres(c) => upsert!(c, "($1, $2, $3, $4)"),
+        DbConn::Sqlite(c) => upsert!(c, "(?, ?, ?, ?)"),
+    };
     match result {
         // The book is gone.
         Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {

@@ -1,6 +1,7 @@
 //! Values from outside, parsed into types that can only hold valid values.
 
 mod account;
+pub mod book_csv;
 mod book_form;
 mod catalogue_sort;
 mod ids;

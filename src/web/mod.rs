@@ -8,8 +8,10 @@ pub mod auth;
 pub mod browse;
 pub mod compress;
 pub mod error;
+pub mod import;
 pub mod input;
 pub mod methods;
+pub mod multipart;
 pub mod ops;
 pub mod pages;
 pub mod respond;
@@ -141,6 +143,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, settings: &Settings) {
         "/admin/books/{id}/delete",
         [get(admin::confirm_delete), post(admin::delete_book)],
     );
+    at(
+        cfg,
+        import::UPLOAD_PATH,
+        [get(import::form), post(import::upload)],
+    );
+    at(cfg, "/admin/export", [get(import::download)]);
     at(
         cfg,
         "/admin/chart/recompute",

@@ -14,8 +14,11 @@ use super::respond::{self, HTML};
 use super::session::{
     reader_flash, reader_flash_cookie, reader_flash_removal, MaybeSession, Visitor,
 };
-use super::views::{BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage};
+use super::views::{
+    AdminBookLinks, BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage, YourRating,
+};
 use super::{client_ip, page_param, AppState};
+use crate::auth::visitor::VisitorTokens;
 use crate::cache::{Cache, Fragment};
 use crate::catalogue::{Catalogue, CatalogueError};
 use crate::db::writes::BookWriteError;
@@ -134,7 +137,8 @@ fn past_the_end(e: CatalogueError, sort: CatalogueSort) -> WebError {
 }
 
 /// The book page is cached whole, for everyone; the reader's own parts (the
-/// rating form's token, a flash message) fill slots in the stored bytes.
+/// rating form's token and visitor id, their own rating, a flash message, an
+/// admin's Edit link) fill slots in the stored bytes.
 pub async fn book(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -154,14 +158,22 @@ pub async fn book(
     // The reader's own parts: nothing of theirs is stored, nothing of theirs
     // enters the shared entry.
     let visitor = Visitor::of(&req, &state);
+    let mut is_admin = false;
     // An admin's "Saved …" after an edit, or a reader's thanks.
     let admin_flash = match maybe.current {
-        Some((sid, mut data)) if data.flash.is_some() => {
+        Some((sid, mut data)) => {
+            // Without an answer from the database, no link (the page itself
+            // may still come from the cache).
+            if let Some(admin) = &data.admin {
+                is_admin = state.accounts.still_signed_in(admin).await.unwrap_or(false);
+            }
             let flash = data.flash.take();
-            let _ = state.accounts.sessions.save(&sid, &data).await;
+            if flash.is_some() {
+                let _ = state.accounts.sessions.save(&sid, &data).await;
+            }
             flash
         }
-        _ => None,
+        None => None,
     };
     let reader_flash = reader_flash(&req);
     let flash = admin_flash.or(reader_flash.clone());
@@ -169,7 +181,40 @@ pub async fn book(
         Some(flash) => FlashView { flash }.render()?,
         None => String::new(),
     };
-    let body = fill_slots(&cached.body, &visitor.token(&state), &flash_html);
+    // A new visitor has rated nothing yet: no query. While the database
+    // cannot answer, the page (perhaps a grace copy) goes without it.
+    let yours = match visitor.new_cookie {
+        Some(_) => None,
+        None => {
+            let reader = VisitorTokens::reader_of(&visitor.id);
+            match state.catalogue.reader_rating(id, reader).await {
+                Ok(stars) => stars,
+                Err(e) => {
+                    tracing::warn!(error = %e, book = id.get(), "the reader's own rating could not be read");
+                    None
+                }
+            }
+        }
+    };
+    let yours_html = match yours {
+        Some(stars) => YourRating { stars }.render()?,
+        None => String::new(),
+    };
+    let admin_html = if is_admin {
+        AdminBookLinks { id: id.get() }.render()?
+    } else {
+        String::new()
+    };
+    let body = fill_slots(
+        &cached.body,
+        &Slots {
+            csrf_token: &visitor.token(&state),
+            reader: &visitor.id,
+            flash: &flash_html,
+            yours: &yours_html,
+            admin: &admin_html,
+        },
+    );
     let mut response = respond::private(cached, body, HTML);
     if let Some(cookie) = visitor.new_cookie {
         response
@@ -184,19 +229,41 @@ pub async fn book(
     Ok(response)
 }
 
-const CSRF_SLOT: &str = "__FOLIO_CSRF__";
-const FLASH_SLOT: &str = "<!--folio:flash-->";
+/// What one request puts into a cached book page.
+struct Slots<'a> {
+    csrf_token: &'a str,
+    /// The visitor id the rating form speaks for (a hex id: no escaping).
+    reader: &'a str,
+    flash: &'a str,
+    yours: &'a str,
+    admin: &'a str,
+}
 
-/// Fills the page's slots: the token at its last place (the form comes after
-/// anything a book's own text puts on the page), the flash at its first
-/// (before it).
-fn fill_slots(page: &[u8], csrf_token: &str, flash_html: &str) -> String {
+const CSRF_SLOT: &str = "__FOLIO_CSRF__";
+const READER_SLOT: &str = "__FOLIO_READER__";
+const FLASH_SLOT: &str = "<!--folio:flash-->";
+const YOURS_SLOT: &str = "<!--folio:yours-->";
+const ADMIN_SLOT: &str = "<!--folio:admin-->";
+
+/// Fills the page's slots. The comment slots cannot come from a book's text
+/// (askama escapes `<`), so their first place is theirs; the attribute slots
+/// could, so they take their last place (the form comes after anything a
+/// book's own text puts on the page).
+fn fill_slots(page: &[u8], slots: &Slots<'_>) -> String {
     let mut html = String::from_utf8_lossy(page).into_owned();
-    if let Some(at) = html.rfind(CSRF_SLOT) {
-        html.replace_range(at..at + CSRF_SLOT.len(), csrf_token);
+    for (slot, value) in [(CSRF_SLOT, slots.csrf_token), (READER_SLOT, slots.reader)] {
+        if let Some(at) = html.rfind(slot) {
+            html.replace_range(at..at + slot.len(), value);
+        }
     }
-    if let Some(at) = html.find(FLASH_SLOT) {
-        html.replace_range(at..at + FLASH_SLOT.len(), flash_html);
+    for (slot, value) in [
+        (FLASH_SLOT, slots.flash),
+        (YOURS_SLOT, slots.yours),
+        (ADMIN_SLOT, slots.admin),
+    ] {
+        if let Some(at) = html.find(slot) {
+            html.replace_range(at..at + slot.len(), value);
+        }
     }
     html
 }
@@ -205,6 +272,8 @@ fn fill_slots(page: &[u8], csrf_token: &str, flash_html: &str) -> String {
 pub struct RatingForm {
     stars: Option<String>,
     csrf_token: Option<String>,
+    /// The visitor id the page was made for (used without a cookie only).
+    reader: Option<String>,
 }
 
 pub async fn rate(
@@ -213,8 +282,9 @@ pub async fn rate(
     path: web::Path<String>,
     form: Form<RatingForm>,
 ) -> Result<HttpResponse, WebError> {
-    Visitor::of(&req, &state)
-        .verify(&state, form.csrf_token.as_deref())
+    let visitor = Visitor::of(&req, &state);
+    let visitor_id = visitor
+        .verify_rating(&state, form.csrf_token.as_deref(), form.reader.as_deref())
         .await?;
     let id = book_id(&path)?;
     let stars = Stars::parse(form.stars.as_deref().unwrap_or("")).map_err(bad_request)?;
@@ -229,7 +299,8 @@ pub async fn rate(
             "You have rated many books in the last hour. Please try again later.",
         ));
     }
-    match state.editor.rate(id, stars).await {
+    let reader = VisitorTokens::reader_of(&visitor_id);
+    match state.editor.rate(id, stars, Some(reader)).await {
         Ok(()) => {}
         Err(BookWriteError::NotFound) => {
             return Err(not_found(format!("there is no book with id {id}")))
@@ -246,6 +317,12 @@ pub async fn rate(
             &format!("rated-{}", stars.get()),
         ))
         .map_err(|e| internal(e.to_string()))?;
+    // A reader without a cookie is known by the form's id from now on.
+    if visitor.new_cookie.is_some() {
+        response
+            .add_cookie(&Visitor::cookie_for(&state, &visitor_id))
+            .map_err(|e| internal(e.to_string()))?;
+    }
     Ok(response)
 }
 

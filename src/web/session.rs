@@ -191,13 +191,7 @@ impl Visitor {
         }
         let id = VisitorTokens::new_visitor();
         // Lax: a reader who follows a link here from elsewhere keeps it.
-        let cookie = cookie(
-            state,
-            VISITOR_COOKIE,
-            &id,
-            SameSite::Lax,
-            CookieDuration::days(30),
-        );
+        let cookie = Self::cookie_for(state, &id);
         Self {
             id,
             new_cookie: Some(cookie),
@@ -222,6 +216,41 @@ impl Visitor {
         } else {
             Err(form_expired())
         }
+    }
+}
+
+impl Visitor {
+    /// The reader a rating form speaks for: the cookie's visitor when there
+    /// is a cookie; without one (a client that keeps no cookies), the
+    /// visitor id the form itself carries, whose token proves this site
+    /// handed it out — so a cookie-less reader's form works, and posting it
+    /// again replaces that rating rather than adding one.
+    pub async fn verify_rating(
+        &self,
+        state: &AppState,
+        token: Option<&str>,
+        form_reader: Option<&str>,
+    ) -> Result<String, WebError> {
+        let id = match (&self.new_cookie, form_reader) {
+            (None, _) => self.id.as_str(),
+            (Some(_), Some(reader)) => reader,
+            (Some(_), None) => return Err(form_expired()),
+        };
+        match token {
+            Some(token) if state.accounts.verify_visitor(id, token).await => Ok(id.to_owned()),
+            _ => Err(form_expired()),
+        }
+    }
+
+    /// The cookie that makes visitor `id` known from now on.
+    pub fn cookie_for(state: &AppState, id: &str) -> Cookie<'static> {
+        cookie(
+            state,
+            VISITOR_COOKIE,
+            id,
+            SameSite::Lax,
+            CookieDuration::days(30),
+        )
     }
 }
 

@@ -68,6 +68,26 @@ impl BookPage<'_> {
     }
 }
 
+/// The reader's own rating, in their copy of a book page only.
+#[derive(Template)]
+#[template(path = "your_rating.html")]
+pub struct YourRating {
+    pub stars: i32,
+}
+
+impl YourRating {
+    pub fn bar(&self) -> String {
+        star_bar(&f64::from(self.stars))
+    }
+}
+
+/// A signed-in admin's links on a book page (never in a shared entry).
+#[derive(Template)]
+#[template(path = "admin_book_links.html")]
+pub struct AdminBookLinks {
+    pub id: i32,
+}
+
 #[derive(Template)]
 #[template(path = "sample.html")]
 pub struct SamplePage<'a> {

@@ -612,23 +612,27 @@ async fn readers_rate_books_and_the_page_follows_but_not_the_monthly_chart() {
     app.fetch("/").await;
     assert_eq!(app.fetch("/").await.1.as_deref(), Some("HIT"));
 
-    let reader = app.browser();
-    let page = reader
-        .get(app.url(&format!("/books/{last}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&page);
     let count_before: serde_json::Value = app
         .get(&format!("/api/books/{last}"))
         .await
         .json()
         .await
         .unwrap();
+    // Three readers from one address (one reader's second rating would
+    // replace their first: `ratings::a_second_rating_replaces_the_first…`).
+    let mut reader = app.browser();
+    let mut token = String::new();
     for _ in 0..3 {
+        reader = app.browser();
+        let page = reader
+            .get(app.url(&format!("/books/{last}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        token = csrf_token(&page);
         let r = reader
             .post(app.url(&format!("/books/{last}/ratings")))
             .form(&[("stars", "5"), ("csrf_token", &token)])

@@ -621,3 +621,55 @@ async fn an_admin_at_phone_width_sees_every_page_whole() {
     }
     c.close().await.unwrap();
 }
+
+/// Clicks the rating form's `stars` and submits it.
+async fn rate_in_browser(c: &Client, stars: u8) {
+    c.find(Locator::Css(&format!("input[name=stars][value='{stars}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.rate button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// A reader rates a book twice in a real browser: the second rating replaces
+/// the first, the page says which is theirs, and the count stays one.
+#[tokio::test]
+async fn a_reader_rates_twice_in_a_real_browser() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(5, 0, 32).await;
+    app.fetch("/books/3").await;
+    let (_driver, c) = start_browser().await;
+
+    let page = visit(&c, &app, "/books/3").await;
+    assert!(page.contains("Nobody has rated this book yet."), "{page}");
+    rate_in_browser(&c, 2).await;
+    let page = wait_for_text(&c, "your 2-star rating is counted").await;
+    assert!(page.contains("1 in all"), "{page}");
+    assert!(page.contains("You rated it"), "{page}");
+    assert!(page.contains("2 of 5. Rate again"), "{page}");
+
+    rate_in_browser(&c, 5).await;
+    let page = wait_for_text(&c, "your 5-star rating is counted").await;
+    snapshot(&c, "rated-twice").await;
+    assert!(
+        page.contains("1 in all"),
+        "the second rating was added: {page}"
+    );
+    assert!(page.contains("5.00 of 5 (1 rating)"), "{page}");
+    assert!(page.contains("5 of 5. Rate again"), "{page}");
+    let messages = console_messages(&c).await;
+    assert!(
+        !messages
+            .iter()
+            .any(|m| m.contains("Content Security Policy")),
+        "{messages:#?}"
+    );
+    c.close().await.unwrap();
+}

@@ -435,20 +435,21 @@ pub fn csrf_token(html: &str) -> String {
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "a long enough password";
 
-/// A page with its per-visitor form token blanked, to compare two visits.
+/// A page with its per-visitor form token (and the visitor id a book page's
+/// rating form carries) blanked, to compare two visits.
 pub fn without_token(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    match html.find(marker) {
-        Some(at) => {
+    let mut page = html.to_owned();
+    for marker in ["name=\"csrf_token\" value=\"", "name=\"reader\" value=\""] {
+        if let Some(at) = page.find(marker) {
             let start = at + marker.len();
-            format!(
+            page = format!(
                 "{}{}",
-                &html[..start],
-                &html[(start + 64).min(html.len())..]
-            )
+                &page[..start],
+                &page[(start + 64).min(page.len())..]
+            );
         }
-        None => html.to_owned(),
     }
+    page
 }
 
 /// Fetches the sign-in form at `base` (folio, or a proxy in front) with

@@ -306,11 +306,16 @@ async fn concurrent_ratings_all_land() {
     )
     .await;
     app.seed(5, 10, 28).await;
-    let reader = app.browser();
-    let token = app.form_token(&reader, "/books/2").await;
+    // 150 readers (one reader's ratings replace each other).
+    let mut readers = Vec::new();
+    for _ in 0..150 {
+        let reader = app.browser();
+        let token = app.form_token(&reader, "/books/2").await;
+        readers.push((reader, token));
+    }
     let before: serde_json::Value = app.get("/api/books/2").await.json().await.unwrap();
-    let statuses = join_all((0..150).map(|i| {
-        let (reader, token, url) = (reader.clone(), token.clone(), app.url("/books/2/ratings"));
+    let statuses = join_all(readers.into_iter().enumerate().map(|(i, (reader, token))| {
+        let url = app.url("/books/2/ratings");
         async move {
             let stars = (1 + i % 5).to_string();
             reader

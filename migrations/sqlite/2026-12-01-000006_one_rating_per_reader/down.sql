@@ -1,0 +1,2 @@
+DROP INDEX ratings_book_id_reader;
+ALTER TABLE ratings DROP COLUMN reader;

@@ -1,0 +1,262 @@
+//! Bulk writes of books (an import): every row in one transaction, so a
+//! failure leaves nothing half-imported. Rows match existing books by ISBN
+//! (a book without one by its exact title and author); a row that changes
+//! nothing is not written, so its cached pages stay.
+//!
+//! Up to [`PER_ROW_RECORDS_UP_TO`] written rows, the change feed's triggers
+//! record each book, as for any other writer, and only those books' pages
+//! are renewed. More, and the load pauses the per-row records
+//! ([`changes::paused`]) and records one `all`: the whole cache is renewed
+//! once, which costs less than recording every row (as PostgreSQL's own
+//! statement triggers do past 1,000 rows).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::NewBook;
+use super::schema::books;
+use super::writes::BookChanges;
+use super::{bulk_load, changes, DataError, DbConn};
+use crate::domain::book_csv::{CsvBook, RowProblem};
+use crate::domain::Isbn;
+
+pub const PER_ROW_RECORDS_UP_TO: usize = 1_000;
+/// Rows per INSERT: 7 columns each, below both backends' bind limits.
+const INSERT_BATCH: usize = 2_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub line: u64,
+    pub title: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Default)]
+pub struct BulkReport {
+    pub written: Vec<Written>,
+    /// Rows left out because an earlier row is the same book.
+    pub duplicates: Vec<RowProblem>,
+    /// Whether the per-row change records were paused (one `all` instead).
+    pub paused_feed: bool,
+}
+
+struct Existing {
+    id: i32,
+    title: String,
+    author: String,
+    isbn: Option<String>,
+    description: String,
+    published_year: Option<i32>,
+}
+
+/// The change to one existing book.
+struct Update {
+    id: i32,
+    changes: BookChanges,
+}
+
+/// Imports `rows` (valid books, in file order); `progress` hears how many
+/// rows were written so far.
+pub fn import_books(
+    conn: &mut DbConn,
+    rows: Vec<CsvBook>,
+    now: NaiveDateTime,
+    progress: &dyn Fn(u64),
+) -> Result<BulkReport, DataError> {
+    type Row = (i32, String, String, Option<String>, String, Option<i32>);
+    let existing: Vec<Row> = books::table
+        .order_by(books::id.asc())
+        .select((
+            books::id,
+            books::title,
+            books::author,
+            books::isbn,
+            books::description,
+            books::published_year,
+        ))
+        .load(conn)?;
+    let existing: Vec<Existing> = existing
+        .into_iter()
+        .map(
+            |(id, title, author, isbn, description, published_year)| Existing {
+                id,
+                title,
+                author,
+                isbn,
+                description,
+                published_year,
+            },
+        )
+        .collect();
+    // ISBNs as the form keeps them (another writer's may carry hyphens).
+    let mut by_isbn: HashMap<String, usize> = HashMap::new();
+    let mut by_name: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, book) in existing.iter().enumerate() {
+        match &book.isbn {
+            Some(raw) => {
+                let normal = Isbn::parse(raw).map_or_else(|_| raw.clone(), |i| i.as_str().into());
+                by_isbn.entry(normal).or_insert(i);
+            }
+            None => {
+                by_name
+                    .entry((book.title.as_str(), book.author.as_str()))
+                    .or_insert(i);
+            }
+        }
+    }
+
+    let mut report = BulkReport::default();
+    let mut inserts: Vec<NewBook> = Vec::new();
+    let mut updates: Vec<Update> = Vec::new();
+    let mut seen_isbn: HashMap<String, u64> = HashMap::new();
+    let mut seen_name: HashMap<(String, String), u64> = HashMap::new();
+    for row in rows {
+        let book = row.book;
+        let earlier = match &book.isbn {
+            Some(isbn) => seen_isbn
+                .insert(isbn.as_str().to_owned(), row.line)
+                .map(|l| (l, "the same ISBN")),
+            None => seen_name
+                .insert((book.title.clone(), book.author.clone()), row.line)
+                .map(|l| (l, "the same title and author (and no ISBN)")),
+        };
+        if let Some((first, what)) = earlier {
+            // The first row of a book is the one imported.
+            match &book.isbn {
+                Some(isbn) => seen_isbn.insert(isbn.as_str().to_owned(), first),
+                None => seen_name.insert((book.title.clone(), book.author.clone()), first),
+            };
+            report.duplicates.push(RowProblem {
+                line: row.line,
+                reason: format!("{what} as line {first}; skipped"),
+            });
+            continue;
+        }
+        let found = match &book.isbn {
+            Some(isbn) => by_isbn.get(isbn.as_str()),
+            None => by_name.get(&(book.title.as_str(), book.author.as_str())),
+        }
+        .map(|&i| &existing[i]);
+        let isbn = book.isbn.as_ref().map(|i| i.as_str().to_owned());
+        let outcome = match found {
+            None => {
+                inserts.push(NewBook {
+                    title: book.title.clone(),
+                    author: book.author.clone(),
+                    isbn,
+                    description: book.description,
+                    published_year: book.published_year,
+                    created_at: now,
+                    updated_at: now,
+                });
+                Outcome::Added
+            }
+            Some(old) => {
+                let description = if row.given.description {
+                    book.description
+                } else {
+                    old.description.clone()
+                };
+                let same = old.title == book.title
+                    && old.author == book.author
+                    && old.isbn == isbn
+                    && old.description == description
+                    && old.published_year == book.published_year;
+                if same {
+                    Outcome::Unchanged
+                } else {
+                    updates.push(Update {
+                        id: old.id,
+                        changes: BookChanges {
+                            title: book.title.clone(),
+                            author: book.author.clone(),
+                            isbn,
+                            description,
+                            published_year: book.published_year,
+                            updated_at: now,
+                        },
+                    });
+                    Outcome::Updated
+                }
+            }
+        };
+        report.written.push(Written {
+            line: row.line,
+            title: book.title,
+            outcome,
+        });
+    }
+
+    let writes = inserts.len() + updates.len();
+    if writes == 0 {
+        return Ok(report);
+    }
+    report.paused_feed = writes > PER_ROW_RECORDS_UP_TO;
+    let paused = report.paused_feed;
+    let write = |conn: &mut DbConn| -> Result<(), DataError> {
+        let mut done = 0u64;
+        for batch in inserts.chunks(INSERT_BATCH) {
+            let query = diesel::insert_into(books::table).values(batch);
+            match conn {
+                DbConn::Postgres(c) => query.execute(c)?,
+                DbConn::Sqlite(c) => query.execute(c)?,
+            };
+            done += batch.len() as u64;
+            progress(done);
+        }
+        for update in &updates {
+            let target = books::table.find(update.id);
+            if paused {
+                // With the triggers paused, version 0 marks the row for a new
+                // version when they come back (`changes::paused`); on
+                // PostgreSQL the row trigger sets it anyway.
+                diesel::update(target)
+                    .set((&update.changes, books::version.eq(0i64)))
+                    .execute(conn)?;
+            } else {
+                diesel::update(target).set(&update.changes).execute(conn)?;
+            }
+            done += 1;
+            if done.is_multiple_of(1_000) {
+                progress(done);
+            }
+        }
+        progress(done);
+        Ok(())
+    };
+    bulk_load::with_large_page_cache(conn, |conn| {
+        if paused {
+            changes::paused(conn, write)
+        } else {
+            conn.transaction(write)
+        }
+    })?;
+    Ok(report)
+}
+
+/// One exported book: title, author, ISBN, year, description.
+pub type ExportRow = (String, String, Option<String>, Option<i32>, String);
+
+/// Every book, by id, for an export.
+pub fn export_rows(conn: &mut DbConn) -> Result<Vec<ExportRow>, DataError> {
+    Ok(books::table
+        .order_by(books::id.asc())
+        .select((
+            books::title,
+            books::author,
+            books::isbn,
+            books::published_year,
+            books::description,
+        ))
+        .load(conn)?)
+}
