@@ -10,6 +10,7 @@ pub mod compress;
 pub mod error;
 pub mod input;
 pub mod methods;
+pub mod middleware;
 pub mod ops;
 pub mod pages;
 pub mod respond;
@@ -84,7 +85,11 @@ pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
 
 /// The `page` query parameter; a missing one is the first page.
 pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
-    let pairs: Vec<(String, String)> = input::query(req)?;
+    page_of(&input::query::<Vec<(String, String)>>(req)?)
+}
+
+/// The `page` parameter among a query's pairs.
+pub fn page_of(pairs: &[(String, String)]) -> Result<PageNumber, WebError> {
     let page = pairs
         .iter()
         .find(|(k, _)| k == "page")

@@ -15,7 +15,7 @@ use super::session::{
     reader_flash, reader_flash_cookie, reader_flash_removal, MaybeSession, Visitor,
 };
 use super::views::{BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage};
-use super::{client_ip, page_param, AppState};
+use super::{client_ip, AppState};
 use crate::cache::{Cache, Fragment};
 use crate::catalogue::Catalogue;
 use crate::db::writes::BookWriteError;
@@ -63,8 +63,10 @@ pub async fn catalogue(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let page = page_param(&req)?;
-    let sort = super::browse::sort_param(&req)?;
+    // The query string is read once for both parameters.
+    let pairs: Vec<(String, String)> = super::input::query(&req)?;
+    let page = super::page_of(&pairs)?;
+    let sort = super::browse::sort_of(&pairs)?;
     let fragment = match sort {
         CatalogueSort::Title => Fragment::CataloguePage(page.get()),
         sort => Fragment::CatalogueSorted {
