@@ -28,7 +28,10 @@ impl KeySpace {
     }
 
     pub fn fragment(&self, fragment: &Fragment) -> String {
-        format!("{}{}", self.base, fragment.key())
+        let mut key = String::with_capacity(self.base.len() + 48);
+        key.push_str(&self.base);
+        fragment.write_key(&mut key);
+        key
     }
 
     /// Where a tag's version lives.

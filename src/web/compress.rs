@@ -73,6 +73,10 @@ fn private(cache_control: &HeaderValue) -> bool {
 
 /// Whether a comma-separated header value lists `token` (any case).
 fn has_token(value: &str, token: &str) -> bool {
+    // The usual case (a cached page's `Vary`) without splitting.
+    if value.eq_ignore_ascii_case(token) {
+        return true;
+    }
     value
         .split(',')
         .any(|part| part.trim().eq_ignore_ascii_case(token))

@@ -62,7 +62,12 @@ fn representation(req: &HttpRequest, cached: &Cached) -> (Coding, String) {
             Coding::choose(accept, &cached.encodings)
         });
     let base = cached.etag.trim_end_matches('"');
-    (coding, format!("{base}{}\"", coding.etag_suffix()))
+    let suffix = coding.etag_suffix();
+    let mut etag = String::with_capacity(base.len() + suffix.len() + 1);
+    etag.push_str(base);
+    etag.push_str(suffix);
+    etag.push('"');
+    (coding, etag)
 }
 
 /// Whether the client's copy is this entry in this encoding (RFC 9110:
