@@ -235,16 +235,9 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
-                // Innermost first: the body bound, compression, the
-                // security headers on every answer, the access log outside.
-                .wrap(actix_web::middleware::from_fn(
-                    routes::security::bounded_body,
-                ))
-                .wrap(routes::compress::Compress)
-                .wrap(routes::security::headers())
-                .wrap(actix_web::middleware::from_fn(
-                    routes::access_log::access_log,
-                ))
+                // The body bound, compression, the security headers and
+                // the access log, in one layer (`web::middleware`).
+                .wrap(routes::middleware::Envelope)
                 .app_data(state.clone())
                 .configure(|cfg| routes::routes(cfg, &route_settings))
                 .default_service(web::to(routes::no_route))

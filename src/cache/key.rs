@@ -7,8 +7,8 @@ use crate::redis::keys::EntryName;
 pub use crate::redis::keys::KeySpace;
 
 impl EntryName for Fragment {
-    fn entry_name(&self) -> String {
-        self.key()
+    fn write_entry_name(&self, key: &mut String) {
+        self.write_key(key);
     }
 }
 

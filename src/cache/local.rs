@@ -27,6 +27,9 @@ pub(crate) struct LocalEntry {
     expires_at: Instant,
     /// Shared with the write record, for the "useless cache" report.
     pub(crate) read: Option<Arc<AtomicBool>>,
+    /// The tier's `changes` when this copy was last found current: until
+    /// the view changes, a hit need not look its tags up again.
+    current_as_of: AtomicU64,
 }
 
 impl LocalEntry {
@@ -42,9 +45,13 @@ impl LocalEntry {
             etag,
             expires_at: Instant::now() + ttl,
             read,
+            current_as_of: AtomicU64::new(NEVER_CHECKED),
         }
     }
 }
+
+/// No value of `LocalTier::changes` is this.
+const NEVER_CHECKED: u64 = u64::MAX;
 
 struct UntilExpiry;
 
@@ -72,6 +79,10 @@ impl Expiry<String, Arc<LocalEntry>> for UntilExpiry {
 pub(crate) struct LocalTier {
     entries: Moka<String, Arc<LocalEntry>>,
     versions: RwLock<HashMap<String, u64>>,
+    /// Counts the writes to `versions` (bumped under its write lock): a copy
+    /// current at one count stays current while it holds, since versions
+    /// only grow and only a write can change them.
+    changes: AtomicU64,
     /// Copies may be used until this instant (ms since `origin`).
     lease_until_ms: AtomicU64,
     /// Bumped whenever coherence was lost: a value read before cannot be
@@ -93,6 +104,7 @@ impl LocalTier {
         Self {
             entries,
             versions: RwLock::new(HashMap::new()),
+            changes: AtomicU64::new(0),
             lease_until_ms: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
             origin: Instant::now(),
@@ -124,15 +136,26 @@ impl LocalTier {
     }
 
     /// Whether every tag the entry recorded still has that version here.
+    /// Checked once per change of the view, not once per hit: a hit on a
+    /// page of 12 tags would otherwise hash 12 strings.
     pub(crate) fn is_current(&self, entry: &LocalEntry) -> bool {
         let Ok(versions) = self.versions.read() else {
             return false;
         };
-        entry
+        // Read under the read lock: no write is half done.
+        let changes = self.changes.load(Ordering::Acquire);
+        if entry.current_as_of.load(Ordering::Relaxed) == changes {
+            return true;
+        }
+        let current = entry
             .entry
             .deps
             .iter()
-            .all(|(tag, v)| versions.get(tag) == Some(&v))
+            .all(|(tag, v)| versions.get(tag) == Some(&v));
+        if current {
+            entry.current_as_of.store(changes, Ordering::Relaxed);
+        }
+        current
     }
 
     /// Keeps a copy known current at the time of a read that began in
@@ -145,6 +168,7 @@ impl LocalTier {
             return;
         }
         raise(&mut versions, &entry.entry.deps);
+        self.changes.fetch_add(1, Ordering::AcqRel);
         drop(versions);
         self.entries.insert(key, Arc::new(entry));
     }
@@ -153,6 +177,7 @@ impl LocalTier {
     pub(crate) fn apply(&self, bumped: &TagVersions) {
         if let Ok(mut versions) = self.versions.write() {
             raise(&mut versions, bumped);
+            self.changes.fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -162,6 +187,7 @@ impl LocalTier {
         self.lease_until_ms.store(0, Ordering::Release);
         if let Ok(mut versions) = self.versions.write() {
             versions.clear();
+            self.changes.fetch_add(1, Ordering::AcqRel);
         }
         self.entries.invalidate_all();
     }
@@ -214,6 +240,28 @@ mod tests {
         assert!(tier.is_current(&tier.get("j").unwrap()));
         tier.apply(&TagVersions::new(vec![("book:2".into(), 11)]));
         assert!(!tier.is_current(&tier.get("j").unwrap()));
+    }
+
+    #[test]
+    fn a_copy_found_current_is_stale_after_any_later_bump_or_reset() {
+        let tier = LocalTier::new(1 << 20);
+        tier.insert("k".into(), entry(&[("chart", 1), ("all", 1)]), tier.epoch());
+        let copy = tier.get("k").unwrap();
+        // Twice: the second answer comes from the remembered check.
+        assert!(tier.is_current(&copy));
+        assert!(tier.is_current(&copy));
+        // A bump of another tag leaves it current; one of its own does not.
+        tier.apply(&TagVersions::new(vec![("books".into(), 5)]));
+        assert!(tier.is_current(&copy));
+        tier.apply(&TagVersions::new(vec![("all".into(), 2)]));
+        assert!(!tier.is_current(&copy));
+        assert!(!tier.is_current(&copy));
+
+        tier.insert("j".into(), entry(&[("chart", 1)]), tier.epoch());
+        let other = tier.get("j").unwrap();
+        assert!(tier.is_current(&other));
+        tier.reset();
+        assert!(!tier.is_current(&other), "a reset forgets every version");
     }
 
     #[test]

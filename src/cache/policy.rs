@@ -298,33 +298,41 @@ impl Fragment {
 
     /// The key below `{prefix}:{format version}:`.
     pub fn key(&self) -> String {
-        let base = match self {
-            Fragment::ChartRanking => "chart:top10".into(),
-            Fragment::HomePage => "page:home".into(),
-            Fragment::TopBooksJson => "api:top-books".into(),
-            Fragment::CataloguePage(n) => format!("books:page:{n}"),
-            Fragment::CatalogueJson(n) => format!("api:books:page:{n}"),
-            Fragment::BookPage(id) => format!("book:{id}:page"),
-            Fragment::BookJson(id) => format!("api:book:{id}"),
-            Fragment::SampleList => "sample:first-1000".into(),
-            Fragment::BookRow { id, version } => format!("row:book:{id}:{version}"),
-            Fragment::SearchResults { slot } => format!("search:slot:{slot}"),
-            Fragment::AuthorPage(digest) => format!("author:{}", hex(digest)),
+        let mut key = String::with_capacity(48);
+        self.write_key(&mut key);
+        key
+    }
+
+    /// Appends the key to `out`: a hit builds its key once, in one buffer.
+    pub fn write_key(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Fragment::ChartRanking => out.write_str("chart:top10"),
+            Fragment::HomePage => out.write_str("page:home"),
+            Fragment::TopBooksJson => out.write_str("api:top-books"),
+            Fragment::CataloguePage(n) => write!(out, "books:page:{n}"),
+            Fragment::CatalogueJson(n) => write!(out, "api:books:page:{n}"),
+            Fragment::BookPage(id) => write!(out, "book:{id}:page"),
+            Fragment::BookJson(id) => write!(out, "api:book:{id}"),
+            Fragment::SampleList => out.write_str("sample:first-1000"),
+            Fragment::BookRow { id, version } => write!(out, "row:book:{id}:{version}"),
+            Fragment::SearchResults { slot } => write!(out, "search:slot:{slot}"),
+            Fragment::AuthorPage(digest) => write!(out, "author:{}", hex(digest)),
             Fragment::CatalogueSorted { sort, page } => {
-                format!("books:{}:page:{page}", sort.as_str())
+                write!(out, "books:{}:page:{page}", sort.as_str())
             }
             Fragment::CatalogueSortedJson { sort, page } => {
-                format!("api:books:{}:page:{page}", sort.as_str())
+                write!(out, "api:books:{}:page:{page}", sort.as_str())
             }
-            Fragment::SampleJson => "api:sample:first-1000".into(),
+            Fragment::SampleJson => out.write_str("api:sample:first-1000"),
             // Made without a template: a version of their format instead.
-            Fragment::RobotsTxt => "robots.txt:f1".into(),
-            Fragment::SitemapIndex => "sitemap:index:f1".into(),
-            Fragment::Sitemap(n) => format!("sitemap:{n}:f1"),
+            Fragment::RobotsTxt => out.write_str("robots.txt:f1"),
+            Fragment::SitemapIndex => out.write_str("sitemap:index:f1"),
+            Fragment::Sitemap(n) => write!(out, "sitemap:{n}:f1"),
         };
-        match self.template().and_then(generated::template_digest) {
-            Some(digest) => format!("{base}:t{digest}"),
-            None => base,
+        if let Some(digest) = self.template().and_then(generated::template_digest) {
+            out.push_str(":t");
+            out.push_str(digest);
         }
     }
 

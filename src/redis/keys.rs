@@ -26,7 +26,8 @@ pub const FORMAT_VERSION: &str = "v3";
 /// Something stored as a cache entry: it names its own key (the cache's
 /// fragments implement it), the key space puts it under the prefix.
 pub trait EntryName {
-    fn entry_name(&self) -> String;
+    /// Appends the entry's name to `key` (one buffer per key: hits build one).
+    fn write_entry_name(&self, key: &mut String);
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,10 @@ impl KeySpace {
     }
 
     pub fn fragment(&self, fragment: &impl EntryName) -> String {
-        format!("{}{}", self.base, fragment.entry_name())
+        let mut key = String::with_capacity(self.base.len() + 48);
+        key.push_str(&self.base);
+        fragment.write_entry_name(&mut key);
+        key
     }
 
     /// Where a tag's version lives.
@@ -113,8 +117,8 @@ mod tests {
 
     struct Named;
     impl EntryName for Named {
-        fn entry_name(&self) -> String {
-            "chart:top10".into()
+        fn write_entry_name(&self, key: &mut String) {
+            key.push_str("chart:top10");
         }
     }
 

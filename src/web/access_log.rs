@@ -5,25 +5,20 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
+use actix_web::dev::ServiceResponse;
 
 use super::X_CACHE;
 
-pub async fn access_log(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let response = next.call(req).await?;
+/// Logs the answer to a request that arrived at `started` (called by
+/// `middleware::Envelope` once the response is complete).
+pub fn record<B>(response: &ServiceResponse<B>, started: Instant) {
     let status = response.status().as_u16();
     let x_cache = response
         .headers()
         .get(X_CACHE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    let line = |response: &ServiceResponse<_>| {
+    let line = |response: &ServiceResponse<B>| {
         let route = response
             .request()
             .match_pattern()
@@ -32,11 +27,11 @@ pub async fn access_log(
     };
     if x_cache == "HIT" && status < 500 {
         if tracing::enabled!(tracing::Level::DEBUG) {
-            let (route, method) = line(&response);
+            let (route, method) = line(response);
             tracing::debug!(%method, %route, status, x_cache, "request");
         }
     } else {
-        let (route, method) = line(&response);
+        let (route, method) = line(response);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         if status >= 500 {
             tracing::warn!(%method, %route, status, x_cache, ms, "request");
@@ -44,5 +39,4 @@ pub async fn access_log(
             tracing::info!(%method, %route, status, x_cache, ms, "request");
         }
     }
-    Ok(response)
 }

@@ -77,9 +77,9 @@ pub async fn books(
     mut session: AdminSession,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let page = super::page_param(&req)?;
-    let sort = super::browse::sort_param(&req)?;
     let pairs: Vec<(String, String)> = super::input::query(&req)?;
+    let page = super::page_of(&pairs)?;
+    let sort = super::browse::sort_of(&pairs)?;
     let raw = pairs
         .iter()
         .find(|(k, _)| k == "q")

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::error::{internal, not_found, WebError};
 use super::respond::{self, JSON};
-use super::{page_param, AppState};
+use super::AppState;
 use crate::cache::Fragment;
 use crate::domain::{BookId, CatalogueSort};
 
@@ -41,9 +41,10 @@ pub async fn catalogue(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let page = page_param(&req).map_err(WebError::json)?;
+    let pairs: Vec<(String, String)> = super::input::query(&req).map_err(WebError::json)?;
+    let page = super::page_of(&pairs).map_err(WebError::json)?;
     // The same orders as `/books?sort=`.
-    let sort = super::browse::sort_param(&req).map_err(WebError::json)?;
+    let sort = super::browse::sort_of(&pairs).map_err(WebError::json)?;
     let fragment = match sort {
         CatalogueSort::Title => Fragment::CatalogueJson(page.get()),
         sort => Fragment::CatalogueSortedJson {

@@ -23,9 +23,8 @@ struct AuthorPage<'a> {
     author: &'a AuthorBooks,
 }
 
-/// The `sort` query parameter; a missing one is by title.
-pub fn sort_param(req: &HttpRequest) -> Result<CatalogueSort, WebError> {
-    let pairs: Vec<(String, String)> = super::input::query(req)?;
+/// The `sort` parameter among a query's pairs; a missing one is by title.
+pub fn sort_of(pairs: &[(String, String)]) -> Result<CatalogueSort, WebError> {
     let sort = pairs
         .iter()
         .find(|(k, _)| k == "sort")

@@ -10,68 +10,30 @@
 //!   (a search term, a form value echoed back) leaks it byte by byte
 //!   (BREACH). folio does not compress them rather than mask the tokens.
 
-use std::future::{ready, Ready};
-
 use actix_http::encoding::Encoder;
 use actix_web::body::{BodySize, EitherBody, MessageBody};
-use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, ContentEncoding, HeaderValue};
 use actix_web::http::StatusCode;
-use futures_util::future::LocalBoxFuture;
 
 use crate::cache::{encoding::MIN_BYTES, Coding};
 
-/// The middleware; see the module's documentation.
-pub struct Compress;
-
-impl<S, B> Transform<S, ServiceRequest> for Compress
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B, Encoder<B>>>;
-    type Error = actix_web::Error;
-    type Transform = CompressMiddleware<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CompressMiddleware { service }))
-    }
-}
-
-pub struct CompressMiddleware<S> {
-    service: S,
-}
-
-impl<S, B> Service<ServiceRequest> for CompressMiddleware<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B, Encoder<B>>>;
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    forward_ready!(service);
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
-        let response = self.service.call(req);
-        Box::pin(async move {
-            let response = response.await?;
-            let coding = accept
-                .filter(|_| worth_compressing(&response))
-                .and_then(|accept| accept.to_str().ok().map(Coding::preferred));
-            let encoding = match coding {
-                Some(Coding::Brotli) => ContentEncoding::Brotli,
-                Some(Coding::Gzip) => ContentEncoding::Gzip,
-                Some(Coding::Identity) | None => return Ok(response.map_into_left_body()),
-            };
-            Ok(response
-                .map_body(|head, body| EitherBody::right(Encoder::response(encoding, head, body))))
-        })
-    }
+/// The response, compressed on the fly for a client that sent `accept`
+/// (its `Accept-Encoding`) when it is worth it and allowed; see the
+/// module's documentation. Run by `middleware::Envelope`.
+pub fn encode<B: MessageBody + 'static>(
+    accept: Option<HeaderValue>,
+    response: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<B, Encoder<B>>> {
+    let coding = accept
+        .filter(|_| worth_compressing(&response))
+        .and_then(|accept| accept.to_str().ok().map(Coding::preferred));
+    let encoding = match coding {
+        Some(Coding::Brotli) => ContentEncoding::Brotli,
+        Some(Coding::Gzip) => ContentEncoding::Gzip,
+        Some(Coding::Identity) | None => return response.map_into_left_body(),
+    };
+    response.map_body(|head, body| EitherBody::right(Encoder::response(encoding, head, body)))
 }
 
 fn worth_compressing<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
@@ -111,6 +73,10 @@ fn private(cache_control: &HeaderValue) -> bool {
 
 /// Whether a comma-separated header value lists `token` (any case).
 fn has_token(value: &str, token: &str) -> bool {
+    // The usual case (a cached page's `Vary`) without splitting.
+    if value.eq_ignore_ascii_case(token) {
+        return true;
+    }
     value
         .split(',')
         .any(|part| part.trim().eq_ignore_ascii_case(token))

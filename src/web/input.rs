@@ -5,7 +5,7 @@
 //! NUL (which PostgreSQL cannot store and no folio field needs): anything
 //! else is a 400 before it reaches the database or a log. (Every body has
 //! been read, within a size limit and a deadline, by
-//! `security::bounded_body`.)
+//! `security::read_body`.)
 
 use std::future::Future;
 use std::ops::Deref;

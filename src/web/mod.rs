@@ -11,6 +11,7 @@ pub mod error;
 pub mod import;
 pub mod input;
 pub mod methods;
+pub mod middleware;
 pub mod multipart;
 pub mod ops;
 pub mod pages;
@@ -85,9 +86,9 @@ pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
     trusted.client_addr(peer, &forwarded)
 }
 
-/// The `page` query parameter; a missing one is the first page.
-pub fn page_param(req: &HttpRequest) -> Result<PageNumber, WebError> {
-    let pairs: Vec<(String, String)> = input::query(req)?;
+/// The `page` parameter among a query's pairs; a missing one is the first
+/// page.
+pub fn page_of(pairs: &[(String, String)]) -> Result<PageNumber, WebError> {
     let page = pairs
         .iter()
         .find(|(k, _)| k == "page")

@@ -17,7 +17,7 @@ use super::session::{
 use super::views::{
     AdminBookLinks, BookPage, BookRow, BooksPage, FlashView, HomePage, SamplePage, YourRating,
 };
-use super::{client_ip, page_param, AppState};
+use super::{client_ip, AppState};
 use crate::auth::visitor::VisitorTokens;
 use crate::cache::{Cache, Fragment};
 use crate::catalogue::{Catalogue, CatalogueError};
@@ -66,8 +66,10 @@ pub async fn catalogue(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let page = page_param(&req)?;
-    let sort = super::browse::sort_param(&req)?;
+    // The query string is read once for both parameters.
+    let pairs: Vec<(String, String)> = super::input::query(&req)?;
+    let page = super::page_of(&pairs)?;
+    let sort = super::browse::sort_of(&pairs)?;
     let fragment = match sort {
         CatalogueSort::Title => Fragment::CataloguePage(page.get()),
         sort => Fragment::CatalogueSorted {

@@ -5,7 +5,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use actix_web::http::header::{self, HeaderValue, HttpDate};
+use actix_web::http::header::{self, HeaderMap, HeaderValue, HttpDate, TryIntoHeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
@@ -32,12 +33,14 @@ fn server_timing(cached: &Cached) -> String {
     value
 }
 
-fn common(builder: &mut actix_web::HttpResponseBuilder, cached: &Cached) {
-    builder.insert_header((X_CACHE, cached.outcome.as_str()));
+fn common(headers: &mut HeaderMap, cached: &Cached) {
+    headers.insert(X_CACHE, HeaderValue::from_static(cached.outcome.as_str()));
     // A hit from process memory takes microseconds: nothing to explain, and
     // the most frequent response need not carry (nor format) it.
     if !(cached.outcome == Outcome::Hit && cached.source == Source::Local) {
-        builder.insert_header((SERVER_TIMING, server_timing(cached)));
+        if let Ok(timing) = HeaderValue::try_from(server_timing(cached)) {
+            headers.insert(SERVER_TIMING, timing);
+        }
     }
     let warning = match cached.outcome {
         Outcome::StaleOnError => "111 folio \"Revalidation Failed: the database is unavailable\"",
@@ -45,9 +48,8 @@ fn common(builder: &mut actix_web::HttpResponseBuilder, cached: &Cached) {
         Outcome::Hit | Outcome::Miss => return,
     };
     let age_secs = crate::cache::unix_ms().saturating_sub(cached.created_ms) / 1000;
-    builder
-        .insert_header((header::WARNING, warning))
-        .insert_header((header::AGE, age_secs));
+    headers.insert(header::WARNING, HeaderValue::from_static(warning));
+    headers.insert(header::AGE, HeaderValue::from(age_secs));
 }
 
 /// The stored encoding this request accepts best, and its ETag.
@@ -60,7 +62,12 @@ fn representation(req: &HttpRequest, cached: &Cached) -> (Coding, String) {
             Coding::choose(accept, &cached.encodings)
         });
     let base = cached.etag.trim_end_matches('"');
-    (coding, format!("{base}{}\"", coding.etag_suffix()))
+    let suffix = coding.etag_suffix();
+    let mut etag = String::with_capacity(base.len() + suffix.len() + 1);
+    etag.push_str(base);
+    etag.push_str(suffix);
+    etag.push('"');
+    (coding, etag)
 }
 
 /// Whether the client's copy is this entry in this encoding (RFC 9110:
@@ -103,44 +110,48 @@ pub fn public(
     cached: Cached,
     content_type: &'static str,
 ) -> HttpResponse {
-    let last_modified = HttpDate::from(UNIX_EPOCH + Duration::from_millis(cached.created_ms));
     let (coding, etag) = representation(req, &cached);
     let not_modified = not_modified(req, &cached, &etag);
-    let mut builder = if not_modified {
-        HttpResponse::NotModified()
+    // Headers go straight into the map, as values made once where they can
+    // be: this runs on every hit, and the builder's conversions showed.
+    let mut response = if not_modified {
+        HttpResponse::new(StatusCode::NOT_MODIFIED)
     } else {
-        HttpResponse::Ok()
-    };
-    common(&mut builder, &cached);
-    builder
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::LAST_MODIFIED, last_modified))
-        .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()))
-        .insert_header((state.edge.key_header.name(), state.edge.keys_of(&fragment)));
-    if let Some(surrogate) = &state.edge.surrogate_control {
-        builder.insert_header((SURROGATE_CONTROL, surrogate.clone()));
-    }
-    if not_modified {
-        builder.finish()
-    } else {
-        if let Some(name) = coding.header() {
-            builder.insert_header((header::CONTENT_ENCODING, name));
-        }
         let body = match cached.encodings.get(coding) {
             Some(stored) => stored.clone(),
-            None => cached.body,
+            None => cached.body.clone(),
         };
-        builder.content_type(content_type).body(body)
+        HttpResponse::with_body(StatusCode::OK, body).map_into_boxed_body()
+    };
+    let headers = response.headers_mut();
+    common(headers, &cached);
+    if let Ok(etag) = HeaderValue::try_from(etag) {
+        headers.insert(header::ETAG, etag);
     }
+    let last_modified = HttpDate::from(UNIX_EPOCH + Duration::from_millis(cached.created_ms));
+    if let Ok(value) = last_modified.try_into_value() {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(header::CACHE_CONTROL, state.public_cache_control.clone());
+    headers.insert(state.edge.key_header.name(), state.edge.keys_of(&fragment));
+    if let Some(surrogate) = &state.edge.surrogate_control {
+        headers.insert(SURROGATE_CONTROL, surrogate.clone());
+    }
+    if !not_modified {
+        if let Some(name) = coding.header() {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+        }
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
 }
 
 /// A page made for one visitor (it carries their form token or flash): no
 /// shared cache may keep it, and no validator describes it.
 pub fn private(cached: Cached, body: String, content_type: &'static str) -> HttpResponse {
-    let mut builder = HttpResponse::Ok();
-    common(&mut builder, &cached);
-    let mut response = builder.content_type(content_type).body(body);
+    let mut response = HttpResponse::Ok().content_type(content_type).body(body);
+    common(response.headers_mut(), &cached);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),

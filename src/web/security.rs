@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName};
-use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::{web, HttpMessage, ResponseError};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 
 use super::error::{bad_request, payload_too_large, request_timeout};
@@ -23,18 +22,36 @@ use crate::config::Settings;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Headers added to every response that lacks them.
-pub fn headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        // For browsers older than CSP's frame-ancestors.
-        .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((header::REFERRER_POLICY, "same-origin"))
-        .add((
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ))
+/// Headers every response carries (`add_headers`).
+const HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    // For browsers older than CSP's frame-ancestors.
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+];
+
+/// Adds the headers every response carries, where the handler did not set
+/// them itself.
+pub fn add_headers(headers: &mut HeaderMap) {
+    for (name, value) in HEADERS {
+        if !headers.contains_key(&name) {
+            headers.insert(name, value);
+        }
+    }
 }
 
 /// The server's connection bounds, from the settings.
@@ -64,7 +81,7 @@ impl ConnectionLimits {
 /// An answer's body that holds the request's unread body until the answer
 /// is sent: actix then closes the connection (after a short linger) instead
 /// of draining the rest, which a client could dribble for ever.
-struct HoldingUnread {
+pub struct HoldingUnread {
     body: BoxBody,
     _unread: Payload,
 }
@@ -87,11 +104,9 @@ impl MessageBody for HoldingUnread {
 /// Reads every request body, whatever the route, within `FORM_LIMIT` bytes
 /// and `FOLIO_BODY_TIMEOUT_MS`, before the handler runs (which then reads it
 /// from memory). Too large: 413; too slow: 408; either way the connection
-/// closes. So a body costs at most 64 KiB of memory for at most that long.
-pub async fn bounded_body(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody, impl MessageBody>>, actix_web::Error> {
+/// closes (the refusal is returned, to be sent instead of calling the
+/// handler). So a body costs at most 64 KiB of memory for at most that long.
+pub async fn read_body(req: &mut ServiceRequest) -> Result<(), HttpResponse<HoldingUnread>> {
     let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
         || req
             .headers()
@@ -100,7 +115,7 @@ pub async fn bounded_body(
     // The admin's upload reads its body itself, within its own limit, once
     // the session has been checked (`web::import`).
     if !has_body || super::import::reads_its_own_body(req.method(), req.path()) {
-        return Ok(next.call(req).await?.map_into_left_body());
+        return Ok(());
     }
     let deadline = req
         .app_data::<web::Data<AppState>>()
@@ -124,15 +139,14 @@ pub async fn bounded_body(
             req.set_payload(Payload::from(
                 Box::pin(stream) as std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>>
             ));
-            return Ok(next.call(req).await?.map_into_left_body());
+            return Ok(());
         }
         Ok(Err(e)) => e,
         Err(_) => request_timeout(),
     };
     let (response, body) = refused.error_response().into_parts();
-    let response = response.set_body(HoldingUnread {
+    Err(response.set_body(HoldingUnread {
         body,
         _unread: payload,
-    });
-    Ok(req.into_response(response).map_into_right_body())
+    }))
 }

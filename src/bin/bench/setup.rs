@@ -1,0 +1,94 @@
+//! What the bench runs besides servers: cargo builds, folio's commands in
+//! the bench's own environment, and git.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `cargo build --release` of a manifest, into a target dir.
+pub fn cargo_build(manifest: &Path, target_dir: &Path, what: &[&str]) -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .args(what)
+        .status()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo build of {} failed", manifest.display()))
+    }
+}
+
+/// The environment of every folio command the bench runs.
+pub struct Setup {
+    pub bin: PathBuf,
+    pub dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub prefix: String,
+}
+
+impl Setup {
+    pub fn folio(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        // From the temp dir: a developer's .env is not read.
+        cmd.current_dir(&self.dir)
+            .env("DATABASE_URL", &self.database_url)
+            .env("FOLIO_CACHE_PREFIX", &self.prefix)
+            .env("FOLIO_UNCACHED_ROUTES", "on");
+        match &self.redis_url {
+            Some(url) => cmd.env("REDIS_URL", url),
+            None => cmd.env_remove("REDIS_URL"),
+        };
+        cmd
+    }
+
+    pub fn run_folio(&self, args: &[&str]) -> Result<String, String> {
+        let out = self
+            .folio()
+            .args(args)
+            .output()
+            .map_err(|e| format!("could not run folio: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        } else {
+            Err(format!(
+                "folio {} failed:\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if self.redis_url.is_some() {
+            // Only keys under the bench's own prefix.
+            match self.run_folio(&["cache", "clear"]) {
+                Ok(said) => eprintln!("cleanup: {said}"),
+                Err(e) => eprintln!(
+                    "cleanup: could not clear the bench's Redis keys ({}:*): {e}",
+                    self.prefix
+                ),
+            }
+        }
+    }
+}
+
+/// The checkout's commit, for the table's footnote.
+pub fn git_commit(root: &Path) -> String {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown commit".into(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        )
+}
