@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{
+use crate::support::{
     csrf_token, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL,
     ADMIN_PASSWORD,
 };
@@ -729,7 +729,7 @@ async fn no_token_or_flash_lands_in_a_shared_cache_entry() {
         .unwrap();
     assert!(page.contains("rating is counted"));
 
-    let mut redis = crate::helpers::redis_conn();
+    let mut redis = crate::support::redis_conn();
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{}:v*", app.prefix))
         .query(&mut redis)

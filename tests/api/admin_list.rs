@@ -1,7 +1,7 @@
 //! The admin's book list and finder, staying in the admin after a save,
 //! and sign-in returning to the page asked for (on this site only).
 
-use crate::helpers::{
+use crate::support::{
     csrf_token, spawn_app, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 

@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use folio::db::models::NewRating;
 use folio::db::schema::ratings;
 
-use crate::helpers::{spawn_app, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{spawn_app, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
@@ -89,7 +89,7 @@ async fn start_browser_as(mobile: Option<serde_json::Value>) -> (Driver, Client)
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e}"));
-    let profile = std::env::temp_dir().join(crate::helpers::unique_name("chromium-profile"));
+    let profile = std::env::temp_dir().join(crate::support::unique_name("chromium-profile"));
     std::fs::create_dir_all(&profile).unwrap();
     let driver = Driver {
         child,

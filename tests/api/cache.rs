@@ -7,7 +7,7 @@ use redis::TypedCommands;
 
 use folio::cache::Fragment;
 
-use crate::helpers::{
+use crate::support::{
     redis_conn, spawn_app, spawn_app_with, without_token, AppOptions, Backend, CacheKind,
 };
 

@@ -10,7 +10,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use folio::db::schema::cache_changes;
 
-use crate::helpers::{
+use crate::support::{
     outside_connection, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
     TestDatabase, REDIS_URL,
 };
@@ -347,10 +347,10 @@ impl Drop for Server {
 /// serves a cached page, though Redis still holds the old entries.
 #[tokio::test]
 async fn a_write_made_while_folio_is_stopped_shows_after_restart() {
-    crate::helpers::require_redis();
+    crate::support::require_redis();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let database = TestDatabase::new(backend);
-        let prefix = crate::helpers::unique_name("stopped");
+        let prefix = crate::support::unique_name("stopped");
         {
             let url = folio::config::DatabaseUrl::parse(&database.url).unwrap();
             let db = folio::db::Database::connect(&url).unwrap();
@@ -372,7 +372,7 @@ async fn a_write_made_while_folio_is_stopped_shows_after_restart() {
             "{backend:?}: the first page after the restart is old"
         );
         drop(server);
-        crate::helpers::delete_redis_prefix(&prefix);
+        crate::support::delete_redis_prefix(&prefix);
     }
 }
 
@@ -411,7 +411,7 @@ async fn books_seeded_with_the_diesel_cli_show_on_the_running_site() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let database = std::sync::Arc::new(TestDatabase::new(backend));
         diesel_cli(backend, &database.url, &["migration", "run"]);
-        let prefix = crate::helpers::unique_name("diesel");
+        let prefix = crate::support::unique_name("diesel");
         let app = spawn_app_with(AppOptions {
             share: Some((database.clone(), prefix.clone())),
             ..AppOptions::new(backend, CacheKind::Redis)
@@ -437,6 +437,6 @@ async fn books_seeded_with_the_diesel_cli_show_on_the_running_site() {
             !body.contains("Pride and Prejudice")
         })
         .await;
-        crate::helpers::delete_redis_prefix(&prefix);
+        crate::support::delete_redis_prefix(&prefix);
     }
 }

@@ -1,155 +1,20 @@
 //! The cache under load and failure: stampedes, Redis outages and
 //! partitions, a database outage, HTTP revalidation, observability.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 use futures_util::future::join_all;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 use folio::catalogue::editor::Editor;
 use folio::domain::{BookForm, BookFormInput, BookId};
 
-use crate::helpers::{
-    csrf_token, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL,
-    ADMIN_PASSWORD,
+use crate::support::redis::{OwnRedis, Partition};
+use crate::support::{
+    chart_queries, csrf_token, spawn_app, spawn_app_with, take_database_down, AppOptions, Backend,
+    CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
-
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A redis-server of the test's own, on a free port, keeping nothing.
-pub(crate) struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    pub(crate) fn start() -> Self {
-        let mut redis = Self {
-            port: free_port(),
-            child: None,
-        };
-        redis.restart();
-        redis
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub(crate) fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (apt-get install redis-server; scripts/test.sh does it)");
-        self.child = Some(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub(crate) fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A TCP proxy to the shared Redis that the test can cut and heal: a
-/// network partition in which Redis keeps its data.
-pub(crate) struct Partition {
-    port: u16,
-    up: Arc<AtomicBool>,
-}
-
-impl Partition {
-    pub(crate) async fn start(target: u16) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let flag = up.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else {
-                    return;
-                };
-                if !flag.load(Ordering::SeqCst) {
-                    let _ = client.shutdown().await;
-                    continue;
-                }
-                let flag = flag.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target)).await else {
-                        return;
-                    };
-                    let (mut cr, mut cw) = client.split();
-                    let (mut sr, mut sw) = server.split();
-                    let pump = async {
-                        tokio::select! {
-                            _ = tokio::io::copy(&mut cr, &mut sw) => {}
-                            _ = tokio::io::copy(&mut sr, &mut cw) => {}
-                        }
-                    };
-                    let cut = async {
-                        while flag.load(Ordering::SeqCst) {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                    };
-                    tokio::select! { _ = pump => {}, _ = cut => {} }
-                });
-            }
-        });
-        Self { port, up }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub(crate) fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub(crate) fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-    }
-
-    fn heal(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-pub(crate) fn chart_queries(apps: &[&TestApp]) -> u64 {
-    apps.iter()
-        .map(|a| a.db.query_counts().chart.load(Ordering::SeqCst))
-        .sum()
-}
 
 /// 256 requests arrive at once, on two instances, before the chart was ever
 /// computed: the database runs the chart query once.
@@ -313,7 +178,7 @@ async fn a_redis_outage_under_load_costs_no_errors() {
 /// reader ever sees the old title after the edit, during or after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_during_a_partition_leaves_nothing_stale_behind() {
-    crate::helpers::require_redis();
+    crate::support::require_redis();
     let partition = Partition::start(6379).await;
     let app = spawn_app_with(
         AppOptions::new(Backend::Sqlite, CacheKind::Memory)
@@ -372,24 +237,6 @@ async fn an_edit_during_a_partition_leaves_nothing_stale_behind() {
     assert!(body.contains("Edited While Redis Was Away"));
 }
 
-pub(crate) fn take_database_down(app: &TestApp, down: bool) {
-    let name = app.db_name();
-    let mut admin = PgConnection::establish("postgres://postgres@127.0.0.1:5432/postgres").unwrap();
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {}",
-            !down
-        ))
-        .unwrap();
-    if down {
-        admin
-            .batch_execute(&format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-            ))
-            .unwrap();
-    }
-}
-
 /// With the database down, an old copy is better than an error page; with
 /// no copy, a clear 503.
 #[tokio::test]
@@ -414,8 +261,8 @@ async fn a_stale_copy_stands_in_while_the_database_is_down() {
         .contains("111"));
     let body = response.text().await.unwrap();
     assert_eq!(
-        crate::helpers::without_token(&body),
-        crate::helpers::without_token(&before)
+        crate::support::without_token(&body),
+        crate::support::without_token(&before)
     );
 
     let response = app.get("/books/2").await;

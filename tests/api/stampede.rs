@@ -4,8 +4,9 @@
 
 use futures_util::future::join_all;
 
-use crate::helpers::{spawn_app_with, AppOptions, Backend, CacheKind};
-use crate::resilience::{chart_queries, OwnRedis};
+use crate::support::chart_queries;
+use crate::support::redis::OwnRedis;
+use crate::support::{spawn_app_with, AppOptions, Backend, CacheKind};
 
 /// Lua scripts Redis ran (every entry read and tag-version read is one).
 fn script_calls(redis: &mut redis::Connection) -> u64 {
