@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_list;
+mod admin_sessions;
 mod browse;
 mod browser;
 mod cache;

@@ -1,7 +1,7 @@
 //! What the integration tests stand on, one job a file: folio started in
 //! the test (`app`), requests as a reader or an admin makes them
-//! (`requests`), a database of the test's own and changes made from outside
-//! folio (`database`), Redis and its faults (`redis`), and the other
+//! (`requests`), a signed-in admin and the book form (`admin`), a database
+//! of the test's own and changes made from outside folio (`database`), Redis and its faults (`redis`), and the other
 //! processes a test starts and stops by their PID: folio's own binary
 //! (`process`), Varnish and nginx (`proxies`), Redis Sentinel (`sentinel`).
 
@@ -9,6 +9,7 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub mod admin;
 pub mod app;
 pub mod database;
 pub mod process;
