@@ -38,11 +38,7 @@ async fn without_a_session_admin_routes_redirect_or_401_and_write_nothing() {
             other => format!("/admin/login?next={}", other.replace('/', "%2F")),
         };
         assert_eq!(r.headers()["location"], expected.as_str(), "{path}");
-        assert_eq!(
-            api_client.get(app.url(path)).send().await.unwrap().status(),
-            401,
-            "{path}"
-        );
+        assert_eq!(app.get_page(&api_client, path).await.0, 401, "{path}");
     }
     let posts = [
         "/admin/books",
@@ -53,12 +49,13 @@ async fn without_a_session_admin_routes_redirect_or_401_and_write_nothing() {
     ];
     for path in posts {
         for client in [&browser, &api_client] {
-            let r = client
-                .post(app.url(path))
-                .form(&book_fields("Sneaky", "0".repeat(64).as_str()))
-                .send()
-                .await
-                .unwrap();
+            let r = app
+                .post_form(
+                    client,
+                    path,
+                    &book_fields("Sneaky", "0".repeat(64).as_str()),
+                )
+                .await;
             assert!(
                 matches!(r.status().as_u16(), 303 | 401),
                 "{path}: {}",
@@ -93,12 +90,7 @@ async fn a_missing_or_wrong_csrf_token_is_403_and_writes_nothing() {
             if let Some(t) = bad {
                 fields.push(("csrf_token", t.to_owned()));
             }
-            let r = client
-                .post(app.url(path))
-                .form(&fields)
-                .send()
-                .await
-                .unwrap();
+            let r = app.post_form(&client, path, &fields).await;
             assert_eq!(r.status(), 403, "{path} with {bad:?}");
             assert!(
                 r.text().await.unwrap().contains("Reload the page"),
@@ -109,10 +101,7 @@ async fn a_missing_or_wrong_csrf_token_is_403_and_writes_nothing() {
     assert_eq!(app.book_count().await, before);
     assert_eq!(title_of(&app, 1).await, original);
     // Still signed in: the forged logout did nothing.
-    assert_eq!(
-        client.get(app.url("/admin")).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(app.get_page(&client, "/admin").await.0, 200);
 
     // A reader's rating needs the token too.
     let reader = app.browser();
@@ -121,12 +110,7 @@ async fn a_missing_or_wrong_csrf_token_is_403_and_writes_nothing() {
         vec![("stars", "5")],
         vec![("stars", "5"), ("csrf_token", wrong.as_str())],
     ] {
-        let r = reader
-            .post(app.url("/books/2/ratings"))
-            .form(&bad)
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_form(&reader, "/books/2/ratings", &bad).await;
         assert_eq!(r.status(), 403);
     }
     // And a login form too.
@@ -195,10 +179,7 @@ async fn logout_ends_the_session_on_the_server() {
     );
     // The other session is untouched.
     let _ = token;
-    assert_eq!(
-        client.get(app.url("/admin")).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(app.get_page(&client, "/admin").await.0, 200);
 }
 
 #[tokio::test]
@@ -208,8 +189,7 @@ async fn sessions_expire() {
     )
     .await;
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let client = app.browser();
-    app.login(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (client, _) = app.login_admin().await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let r = client.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(r.status(), 303, "an expired session still works");

@@ -175,7 +175,7 @@ async fn pages_are_served_when_redis_is_unreachable() {
 async fn invalidation_reaches_every_fragment_of_a_book(cache: CacheKind) {
     let app = spawn_app(Backend::Sqlite, cache).await;
     app.seed(60, 3_000, 8).await;
-    let top: Vec<serde_json::Value> = app.get("/api/top-books").await.json().await.unwrap();
+    let top: Vec<serde_json::Value> = app.get_json("/api/top-books").await;
     let id = top[0]["id"].as_i64().unwrap() as i32;
     for path in ["/", &format!("/books/{id}"), "/books", "/cache"] {
         app.fetch(path).await;
@@ -222,7 +222,7 @@ async fn an_edit_re_renders_one_catalogue_row() {
     app.fetch("/books?page=1").await;
     let rows_before = app.cache.computes("book_row");
     assert_eq!(rows_before, 50);
-    let listing: serde_json::Value = app.get("/api/books?page=1").await.json().await.unwrap();
+    let listing: serde_json::Value = app.get_json("/api/books?page=1").await;
     let id = listing["books"][7]["id"].as_i64().unwrap() as i32;
     app.retitle(id, "Aaa Changed Row").await;
     let (_, x_cache, html) = app.fetch("/books?page=1").await;

@@ -97,8 +97,7 @@ async fn cache_control_says_who_may_keep_a_page() {
             .to_owned();
         assert!(cc.starts_with("public"), "{path}: {cc}");
     }
-    let admin = app.browser();
-    app.login(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (admin, _) = app.login_admin().await;
     for path in [
         "/books/1",
         "/admin",

@@ -32,9 +32,9 @@ async fn metrics_health_and_the_admin_cache_page() {
             ),
         "the second request was no hit:\n{metrics}"
     );
-    let healthz: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    let healthz: serde_json::Value = app.get_json("/healthz").await;
     assert_eq!(healthz["status"], "up");
-    let readyz: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    let readyz: serde_json::Value = app.get_json("/readyz").await;
     assert_eq!(readyz["database"]["status"], "up");
     assert_eq!(readyz["cache"]["breaker"], "closed");
 
@@ -48,16 +48,8 @@ async fn metrics_health_and_the_admin_cache_page() {
             .status(),
         303
     );
-    let admin = app.browser();
-    app.login(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let page = admin
-        .get(app.url("/admin/cache"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (admin, _) = app.login_admin().await;
+    let page = app.get_page(&admin, "/admin/cache").await.1;
     assert!(
         page.contains("home_page") && page.contains(":v3:page:home:t"),
         "{page}"
@@ -65,26 +57,25 @@ async fn metrics_health_and_the_admin_cache_page() {
     let token = csrf_token(&page);
     assert_eq!(app.fetch("/books/2").await.0, 200);
     assert_eq!(app.fetch("/books/2").await.1.as_deref(), Some("HIT"));
-    let r = admin
-        .post(app.url("/admin/cache/flush"))
-        .form(&[("tag", "book:2")])
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .post_form(&admin, "/admin/cache/flush", &[("tag", "book:2")])
+        .await;
     assert_eq!(r.status(), 403, "a flush without the token");
-    let r = admin
-        .post(app.url("/admin/cache/flush"))
-        .form(&[("tag", "book:2"), ("csrf_token", &token)])
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .post_form(
+            &admin,
+            "/admin/cache/flush",
+            &[("tag", "book:2"), ("csrf_token", &token)],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     assert_eq!(app.fetch("/books/2").await.1.as_deref(), Some("MISS"));
-    let r = admin
-        .post(app.url("/admin/cache/flush"))
-        .form(&[("tag", "nonsense"), ("csrf_token", &token)])
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .post_form(
+            &admin,
+            "/admin/cache/flush",
+            &[("tag", "nonsense"), ("csrf_token", &token)],
+        )
+        .await;
     assert_eq!(r.status(), 400);
 }

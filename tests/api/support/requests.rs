@@ -28,6 +28,58 @@ impl TestApp {
         (status, x_cache, response.text().await.unwrap())
     }
 
+    /// The JSON body of a GET, as `T`.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.get(path)
+            .await
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: not the JSON expected ({e})"))
+    }
+
+    /// Status and body of a GET by `client` (a browser with its cookies).
+    pub async fn get_page(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let response = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path} failed: {e}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// POSTs `fields` as a form by `client` (the CSRF token among them).
+    pub async fn post_form<T: serde::Serialize + ?Sized>(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &T,
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path} failed: {e}"))
+    }
+
+    /// Submits the admin's "add a book" form.
+    pub async fn post_book<T: serde::Serialize + ?Sized>(
+        &self,
+        client: &reqwest::Client,
+        fields: &T,
+    ) -> reqwest::Response {
+        self.post_form(client, "/admin/books", fields).await
+    }
+
+    /// A new browser signed in as the admin `create_admin(ADMIN_EMAIL, ..)`
+    /// made, and the session's CSRF token.
+    pub async fn login_admin(&self) -> (reqwest::Client, String) {
+        let client = self.browser();
+        let token = self.login(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        (client, token)
+    }
+
     /// A client that keeps cookies and says it wants HTML, like a browser.
     pub fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder()
