@@ -20,6 +20,7 @@ mod invalidation;
 mod layers;
 mod observability;
 mod pages;
+mod phone_width;
 mod protocol;
 mod resilience;
 mod rolling_restart;

@@ -3,7 +3,8 @@
 //! (`requests`), a signed-in admin and the book form (`admin`), a database
 //! of the test's own and changes made from outside folio (`database`), Redis and its faults (`redis`), and the other
 //! processes a test starts and stops by their PID: folio's own binary
-//! (`process`), Varnish and nginx (`proxies`), Redis Sentinel (`sentinel`).
+//! (`process`), Varnish and nginx (`proxies`), Redis Sentinel (`sentinel`),
+//! headless Chromium (`browser`).
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -11,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub mod admin;
 pub mod app;
+pub mod browser;
 pub mod database;
 pub mod process;
 pub mod proxies;
