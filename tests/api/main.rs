@@ -23,6 +23,7 @@ mod pages;
 mod phone_width;
 mod protocol;
 mod resilience;
+mod restart;
 mod rolling_restart;
 mod search;
 mod sentinel;
