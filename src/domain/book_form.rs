@@ -601,6 +601,67 @@ mod tests {
         assert_eq!(input.description.as_deref(), Some("The classic."));
     }
 
+    /// Each rule the admin's form shows, one bad field at a time (the cases
+    /// the HTTP test of the form used to post one by one): the message is
+    /// on that field alone.
+    #[test]
+    fn each_bad_field_alone_gets_its_own_message() {
+        const ISBN_CHARS: &str =
+            "ISBN may contain only digits, hyphens and spaces (and X at the end of an ISBN-10)";
+        let long = "x".repeat(201);
+        let too_long_description = "d".repeat(5_001);
+        let cases: [(&str, &str, &str); 13] = [
+            ("title", "   ", "title is required"),
+            ("title", &long, "title must be at most 200 characters"),
+            ("author", "", "author is required"),
+            ("author", &long, "author must be at most 200 characters"),
+            (
+                "description",
+                &too_long_description,
+                "description must be at most 5,000 characters",
+            ),
+            ("published_year", "1449", YEAR_MESSAGE),
+            ("published_year", "3000", YEAR_MESSAGE),
+            ("published_year", "abc", YEAR_MESSAGE),
+            ("published_year", "99999999999999999999", YEAR_MESSAGE),
+            (
+                "isbn",
+                "978-0-306-40615-8",
+                "this ISBN's check digit is wrong",
+            ),
+            ("isbn", "0-306-40615-3", "this ISBN's check digit is wrong"),
+            ("isbn", "12345", "ISBN must have 10 or 13 digits"),
+            ("isbn", "97803064061X7", ISBN_CHARS),
+        ];
+        for (field, value, message) in cases {
+            let mut i = input(
+                "Typed Title",
+                "Typed Author",
+                "",
+                "Typed description",
+                "2001",
+            );
+            let slot = match field {
+                "title" => &mut i.title,
+                "author" => &mut i.author,
+                "isbn" => &mut i.isbn,
+                "description" => &mut i.description,
+                _ => &mut i.published_year,
+            };
+            *slot = Some(value.to_owned());
+            let mut expected = FieldErrors::default();
+            let slot = match field {
+                "title" => &mut expected.title,
+                "author" => &mut expected.author,
+                "isbn" => &mut expected.isbn,
+                "description" => &mut expected.description,
+                _ => &mut expected.published_year,
+            };
+            *slot = Some(message.to_owned());
+            assert_eq!(errors_of(&i), expected, "{field}={value:.30}");
+        }
+    }
+
     #[test]
     fn input_deserializes_with_missing_and_extra_fields() {
         let i: BookFormInput = serde_json::from_str("{}").unwrap();

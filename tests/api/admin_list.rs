@@ -1,7 +1,7 @@
 //! The admin's book list and finder, staying in the admin after a save,
 //! and sign-in returning to the page asked for (on this site only).
 
-use crate::helpers::{
+use crate::support::{
     csrf_token, spawn_app, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 
@@ -13,8 +13,7 @@ async fn signed_in_on(backend: Backend, books: u32) -> (TestApp, reqwest::Client
     let app = spawn_app(backend, CacheKind::Memory).await;
     app.seed(books, books * 3, 5).await;
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let client = app.browser();
-    let token = app.login(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (client, token) = app.login_admin().await;
     (app, client, token)
 }
 
@@ -265,12 +264,7 @@ async fn sign_in_via(app: &TestApp, login_path: &str, next: Option<&str>) -> (u1
     if let Some(next) = next {
         fields.push(("next", next.to_owned()));
     }
-    let r = client
-        .post(app.url("/admin/login"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_form(&client, "/admin/login", &fields).await;
     let location = r
         .headers()
         .get("location")
@@ -340,8 +334,7 @@ async fn sign_in_returns_to_the_page_asked_for_and_never_to_another_site() {
     }
 
     // Already signed in: the form sends the admin on at once.
-    let signed = app.browser();
-    app.login(&signed, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (signed, _) = app.login_admin().await;
     let r = signed
         .get(app.url("/admin/login?next=%2Fadmin%2Fcache"))
         .send()

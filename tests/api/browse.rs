@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{spawn_app, Backend, CacheKind, TestApp};
+use crate::support::{spawn_app, Backend, CacheKind, TestApp};
 
 const SHOWS_WITHIN: Duration = Duration::from_secs(10);
 

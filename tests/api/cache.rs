@@ -1,13 +1,14 @@
 //! The cache layer seen from outside: MISS then HIT, TTLs, namespaces,
-//! exact invalidation, and failing open.
+//! exact invalidation, failing open, catalogue rows as fragments of their
+//! own, and an expired entry served while it refreshes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::TypedCommands;
 
 use folio::cache::Fragment;
 
-use crate::helpers::{
+use crate::support::{
     redis_conn, spawn_app, spawn_app_with, without_token, AppOptions, Backend, CacheKind,
 };
 
@@ -174,7 +175,7 @@ async fn pages_are_served_when_redis_is_unreachable() {
 async fn invalidation_reaches_every_fragment_of_a_book(cache: CacheKind) {
     let app = spawn_app(Backend::Sqlite, cache).await;
     app.seed(60, 3_000, 8).await;
-    let top: Vec<serde_json::Value> = app.get("/api/top-books").await.json().await.unwrap();
+    let top: Vec<serde_json::Value> = app.get_json("/api/top-books").await;
     let id = top[0]["id"].as_i64().unwrap() as i32;
     for path in ["/", &format!("/books/{id}"), "/books", "/cache"] {
         app.fetch(path).await;
@@ -210,4 +211,54 @@ async fn invalidation_reaches_every_fragment_of_a_book_in_memory() {
 #[tokio::test]
 async fn invalidation_reaches_every_fragment_of_a_book_in_redis() {
     invalidation_reaches_every_fragment_of_a_book(CacheKind::Redis).await;
+}
+
+/// Catalogue rows are fragments of their own: an edit re-renders one row,
+/// not fifty.
+#[tokio::test]
+async fn an_edit_re_renders_one_catalogue_row() {
+    let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
+    app.seed(120, 300, 47).await;
+    app.fetch("/books?page=1").await;
+    let rows_before = app.cache.computes("book_row");
+    assert_eq!(rows_before, 50);
+    let listing: serde_json::Value = app.get_json("/api/books?page=1").await;
+    let id = listing["books"][7]["id"].as_i64().unwrap() as i32;
+    app.retitle(id, "Aaa Changed Row").await;
+    let (_, x_cache, html) = app.fetch("/books?page=1").await;
+    assert_eq!(x_cache.as_deref(), Some("MISS"));
+    assert!(html.contains("Aaa Changed Row"));
+    assert_eq!(html.matches("class=\"book-title\"").count(), 50);
+    assert_eq!(
+        app.cache.computes("book_row") - rows_before,
+        1,
+        "more than the edited row was rendered"
+    );
+}
+
+/// An expired entry is served once more while one request refreshes it.
+#[tokio::test]
+async fn an_expired_entry_is_served_stale_while_it_refreshes() {
+    // CACHE_TTL 10 s: stale from 8.5-9 s (jitter), gone at 9.5-10 s.
+    let app =
+        spawn_app_with(AppOptions::new(Backend::Sqlite, CacheKind::Redis).with("CACHE_TTL", "10"))
+            .await;
+    app.seed(20, 100, 49).await;
+    assert_eq!(app.fetch("/cache").await.1.as_deref(), Some("MISS"));
+    tokio::time::sleep(Duration::from_millis(9_150)).await;
+    assert_eq!(app.fetch("/cache").await.1.as_deref(), Some("STALE"));
+    // The refresh ran in the background; the next request is a fresh hit.
+    let started = Instant::now();
+    loop {
+        let (_, x_cache, _) = app.fetch("/cache").await;
+        if x_cache.as_deref() == Some("HIT") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "no refresh after a stale read"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.cache.computes("sample_list"), 2);
 }

@@ -2,17 +2,15 @@
 //! (as psql, the sqlite3 shell, the diesel CLI or a script would send it)
 //! reaches every cached page that shows what it changed.
 
-use std::net::TcpListener;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use folio::db::schema::cache_changes;
 
-use crate::helpers::{
-    outside_connection, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
-    TestDatabase, REDIS_URL,
+use crate::support::{
+    spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, TestDatabase,
 };
 
 /// How long an outside write may take to show here. Generous: the bound
@@ -283,99 +281,6 @@ async fn two_instances_both_show_an_outside_write() {
     }
 }
 
-/// `folio serve` as a process of its own, on a free port.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    async fn start(database_url: &str, prefix: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_folio"))
-            .args(["serve", "--no-demo-data"])
-            .env("DATABASE_URL", database_url)
-            .env("REDIS_URL", REDIS_URL)
-            .env("FOLIO_CACHE_PREFIX", prefix)
-            .env("FOLIO_BIND", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .current_dir(std::env::temp_dir())
-            .spawn()
-            .expect("start folio");
-        let server = Self {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        };
-        let started = Instant::now();
-        while reqwest::get(format!("{}/healthz", server.address))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "folio did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-
-    async fn fetch(&self, path: &str) -> (Option<String>, String) {
-        let response = reqwest::get(format!("{}{path}", self.address))
-            .await
-            .unwrap();
-        let x_cache = response
-            .headers()
-            .get("x-cache")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (x_cache, response.text().await.unwrap())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A write made while no folio runs is applied before a restarted folio
-/// serves a cached page, though Redis still holds the old entries.
-#[tokio::test]
-async fn a_write_made_while_folio_is_stopped_shows_after_restart() {
-    crate::helpers::require_redis();
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let database = TestDatabase::new(backend);
-        let prefix = crate::helpers::unique_name("stopped");
-        {
-            let url = folio::config::DatabaseUrl::parse(&database.url).unwrap();
-            let db = folio::db::Database::connect(&url).unwrap();
-            db.migrate().unwrap();
-            folio::db::seed::seed(&db, folio::db::seed::SeedPlan::new(10, 100, 78, false)).unwrap();
-        }
-        let server = Server::start(&database.url, &prefix).await;
-        server.fetch("/books/3").await;
-        assert_eq!(server.fetch("/books/3").await.0.as_deref(), Some("HIT"));
-        drop(server);
-
-        outside_connection(&database.url)
-            .batch_execute("UPDATE books SET title = 'Changed While Folio Slept' WHERE id = 3")
-            .unwrap();
-        let server = Server::start(&database.url, &prefix).await;
-        let (_, body) = server.fetch("/books/3").await;
-        assert!(
-            body.contains("Changed While Folio Slept"),
-            "{backend:?}: the first page after the restart is old"
-        );
-        drop(server);
-        crate::helpers::delete_redis_prefix(&prefix);
-    }
-}
-
 /// The diesel CLI, as the README's newcomer runs it.
 fn diesel_cli(backend: Backend, database_url: &str, args: &[&str]) {
     let program = std::env::var("DIESEL").unwrap_or_else(|_| "diesel".into());
@@ -411,7 +316,7 @@ async fn books_seeded_with_the_diesel_cli_show_on_the_running_site() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let database = std::sync::Arc::new(TestDatabase::new(backend));
         diesel_cli(backend, &database.url, &["migration", "run"]);
-        let prefix = crate::helpers::unique_name("diesel");
+        let prefix = crate::support::unique_name("diesel");
         let app = spawn_app_with(AppOptions {
             share: Some((database.clone(), prefix.clone())),
             ..AppOptions::new(backend, CacheKind::Redis)
@@ -437,6 +342,6 @@ async fn books_seeded_with_the_diesel_cli_show_on_the_running_site() {
             !body.contains("Pride and Prejudice")
         })
         .await;
-        crate::helpers::delete_redis_prefix(&prefix);
+        crate::support::delete_redis_prefix(&prefix);
     }
 }

@@ -8,7 +8,7 @@ use folio::db::schema::{books, ratings};
 use folio::db::seed::{self, SeedPlan};
 use folio::db::{books as queries, DbConn};
 
-use crate::helpers::{spawn_app, Backend, CacheKind, TestDatabase};
+use crate::support::{spawn_app, Backend, CacheKind, TestDatabase};
 
 #[derive(Debug, PartialEq, serde::Deserialize)]
 struct ApiEntry {

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::helpers::{Backend, TestDatabase};
+use crate::support::{Backend, TestDatabase};
 
 fn folio(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));

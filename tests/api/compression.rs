@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::helpers::{spawn_app, Backend, CacheKind, TestApp};
+use crate::support::{spawn_app, Backend, CacheKind, TestApp};
 
 fn gunzip(bytes: &[u8]) -> String {
     let mut out = String::new();

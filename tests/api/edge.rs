@@ -5,10 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::helpers::{
+use crate::support::free_port;
+use crate::support::proxies::Varnish;
+use crate::support::{
     login_at, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
-use super::proxies::{free_port, Varnish};
 
 /// How soon a change must show through the edge.
 const VISIBLE_WITHIN: Duration = Duration::from_secs(1);
@@ -156,7 +157,7 @@ async fn varnish_keeps_public_pages_and_every_change_purges_them() {
     for _ in 0..2 {
         let page = reader.get(varnish.url("/books/1")).send().await.unwrap();
         assert_eq!(header(&page, "x-edge").as_deref(), Some("MISS"));
-        tokens.push(super::helpers::csrf_token(&page.text().await.unwrap()));
+        tokens.push(crate::support::csrf_token(&page.text().await.unwrap()));
     }
     assert_ne!(
         tokens[0], tokens[1],
@@ -256,7 +257,7 @@ async fn a_change_waits_in_the_log_until_the_edge_acknowledges_even_across_a_res
 /// the bumps are made, the hits come back, and only the purge waits.
 #[tokio::test]
 async fn an_edge_that_is_down_does_not_keep_redis_out_after_an_outage() {
-    let mut redis = super::resilience::OwnRedis::start();
+    let mut redis = crate::support::redis::OwnRedis::start();
     let app = spawn_app_with(
         AppOptions::new(Backend::Sqlite, CacheKind::Memory)
             .with("REDIS_URL", redis.url())

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::helpers::{spawn_app_with, AppOptions, Backend, CacheKind};
-use super::proxies::{free_port, Varnish};
+use crate::support::free_port;
+use crate::support::proxies::Varnish;
+use crate::support::{spawn_app_with, AppOptions, Backend, CacheKind};
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response

@@ -8,8 +8,8 @@ use folio::cache::policy::DEFAULT_GRACE;
 use folio::cache::Fragment;
 use folio::db::PooledConn;
 
-use crate::helpers::{spawn_app_with, AppOptions, Backend, CacheKind, TestApp};
-use crate::resilience::take_database_down;
+use crate::support::take_database_down;
+use crate::support::{spawn_app_with, AppOptions, Backend, CacheKind, TestApp};
 
 /// Refuses connections to the app's database until dropped.
 struct DatabaseDown<'a>(&'a TestApp);

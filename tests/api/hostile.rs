@@ -9,11 +9,11 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use redis::TypedCommands;
 
-use crate::helpers::{
+use crate::support::process;
+use crate::support::{
     csrf_token, redis_conn, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
     ADMIN_EMAIL, ADMIN_PASSWORD,
 };
-use crate::process;
 
 /// Every key under a prefix, and the bytes Redis says they take.
 fn footprint(prefix: &str) -> (BTreeSet<String>, u64) {

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::helpers::{
+use crate::support::{
     csrf_token, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL,
     ADMIN_PASSWORD,
 };
@@ -251,7 +251,7 @@ async fn an_export_imports_back_into_the_same_catalogue() {
     assert!(exported.starts_with("title,author,isbn,published_year,description\n"));
 
     let target = spawn_app_with(AppOptions::new(Backend::Postgres, CacheKind::Memory)).await;
-    let file = std::env::temp_dir().join(format!("{}.csv", crate::helpers::unique_name("export")));
+    let file = std::env::temp_dir().join(format!("{}.csv", crate::support::unique_name("export")));
     std::fs::write(&file, &exported).unwrap();
     let url = target.database_url();
     let path = file.to_str().unwrap().to_owned();

@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 
 use folio::cache::Fragment;
 
-use crate::helpers::{
+use crate::support::{
     spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 
@@ -192,7 +192,7 @@ async fn cache_clear_by_tag_on_the_command_line() {
     app.fetch("/books/3").await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
         .args(["cache", "clear", "--tag", "book:2"])
-        .env("REDIS_URL", crate::helpers::REDIS_URL)
+        .env("REDIS_URL", crate::support::REDIS_URL)
         .env("FOLIO_CACHE_PREFIX", &app.prefix)
         .env("RUST_LOG", "warn")
         .current_dir(std::env::temp_dir())
@@ -208,7 +208,7 @@ async fn cache_clear_by_tag_on_the_command_line() {
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
         .args(["cache", "clear"])
-        .env("REDIS_URL", crate::helpers::REDIS_URL)
+        .env("REDIS_URL", crate::support::REDIS_URL)
         .env("FOLIO_CACHE_PREFIX", &app.prefix)
         .current_dir(std::env::temp_dir())
         .output()
@@ -289,7 +289,7 @@ async fn a_lost_tag_key_means_recompute() {
     app.seed(12, 200, 27).await;
     app.fetch("/books/10").await;
     assert_eq!(app.fetch("/books/10").await.1.as_deref(), Some("HIT"));
-    let mut redis = crate::helpers::redis_conn();
+    let mut redis = crate::support::redis_conn();
     let _: () = redis::cmd("DEL")
         .arg(format!("{}:tag:ratings:10", app.prefix))
         .query(&mut redis)

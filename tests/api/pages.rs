@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use folio::db::models::NewBook;
 use folio::db::schema::books;
 
-use crate::helpers::{spawn_app, spawn_app_with, AppOptions, Backend, CacheKind};
+use crate::support::{spawn_app, spawn_app_with, AppOptions, Backend, CacheKind};
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx_never_a_500() {

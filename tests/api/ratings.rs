@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use folio::cache::Fragment;
 
-use crate::helpers::{
+use crate::support::{
     csrf_token, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL,
     ADMIN_PASSWORD,
 };

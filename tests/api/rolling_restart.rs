@@ -5,11 +5,12 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::helpers::{
+use crate::support::free_port;
+use crate::support::process::{self, Process};
+use crate::support::proxies::Nginx;
+use crate::support::{
     spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, REDIS_URL,
 };
-use super::process::{self, Process};
-use super::proxies::{free_port, Nginx};
 
 /// One `folio serve` of the shared database and cache, on `port`.
 fn instance(app: &TestApp, port: u16) -> Process {
@@ -95,7 +96,7 @@ async fn three_instances_behind_nginx_restarted_one_at_a_time_answer_every_reque
     // leaves the suite's other tests their share of the cores.
     let load_secs = 10;
     let url = nginx.url("/books");
-    let pace = std::env::temp_dir().join(format!("{}.lua", super::helpers::unique_name("pace")));
+    let pace = std::env::temp_dir().join(format!("{}.lua", crate::support::unique_name("pace")));
     std::fs::write(&pace, "function delay()\n  return 4\nend\n").unwrap();
     let wrk = tokio::task::spawn_blocking(move || {
         let out = Command::new("wrk")
@@ -176,7 +177,7 @@ async fn rate_from(base: &str, source: [u8; 4], forged_for: Option<&str>) -> u16
         .text()
         .await
         .unwrap();
-    let token = super::helpers::csrf_token(&page);
+    let token = crate::support::csrf_token(&page);
     let mut rating = reader
         .post(format!("{base}/books/2/ratings"))
         .form(&[("stars", "4"), ("csrf_token", token.as_str())]);

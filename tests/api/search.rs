@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use redis::TypedCommands;
 
-use crate::helpers::{
+use crate::support::{
     redis_conn, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
 };
 

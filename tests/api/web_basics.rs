@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp};
+use crate::support::{spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp};
 
 const SITE: &str = "https://books.example.com";
 

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::helpers::{delete_redis_prefix, unique_name, Backend, TestDatabase, REDIS_URL};
+use super::{delete_redis_prefix, unique_name, Backend, TestDatabase, REDIS_URL};
 
 pub struct Process {
     child: Child,
@@ -33,7 +33,7 @@ pub fn start(redis: bool, env: &[(&str, &str)]) -> Process {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let prefix = redis.then(|| {
-        crate::helpers::require_redis();
+        crate::support::require_redis();
         let prefix = unique_name("proc");
         cmd.env("REDIS_URL", REDIS_URL)
             .env("FOLIO_CACHE_PREFIX", &prefix);
@@ -109,7 +109,7 @@ impl Process {
 
     /// Stops it as an operator would (SIGTERM) and waits for it to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        crate::proxies::stop(&mut self.child);
+        crate::support::proxies::stop(&mut self.child);
         self.child.wait().expect("folio's exit status")
     }
 }
