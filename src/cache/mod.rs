@@ -49,6 +49,7 @@ mod lookup;
 mod memory;
 pub mod metrics;
 pub mod policy;
+mod policy_trait;
 mod redis;
 mod requested;
 mod single_flight;
@@ -65,10 +66,14 @@ pub use self::compute::{Compute, MayServeStale};
 pub use self::deps::Deps;
 pub(crate) use self::encoding::Coding;
 pub use self::encoding::Encodings;
-pub use self::engine::{Cache, CacheConfig, RecoveryHook};
+pub use self::engine::{CacheConfig, RecoveryHook};
 pub use self::key::KeySpace;
 pub use self::lookup::JsonValue;
-pub use self::policy::{Change, Fragment, Tag, Ttls};
-pub use self::requested::BookExists;
+pub use self::policy::{Change, FolioPolicy, Fragment, Tag, Ttls};
+pub use self::policy_trait::CachePolicy;
+pub use self::requested::Exists;
+
+/// The engine under folio's policy: what the app calls "the cache".
+pub type Cache = self::engine::Cache<FolioPolicy>;
 pub use self::store::{KeyInfo, StoreError};
 pub use crate::redis::{Breaker, BreakerState};
