@@ -11,7 +11,7 @@ use crate::auth::password::PasswordChecks;
 use crate::auth::session::Sessions;
 use crate::auth::visitor::VisitorTokens;
 use crate::auth::Accounts;
-use crate::cache::{Cache, CacheConfig, StoreError, Ttls};
+use crate::cache::{Cache, CacheConfig, FolioPolicy, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::changes::ChangeFeed;
@@ -107,7 +107,7 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
                 local_bytes: settings.cache.local_cache_bytes(),
                 ..CacheConfig::default()
             };
-            let cache = Cache::with_redis(redis.clone(), ttls, config);
+            let cache = Cache::with_redis(redis.clone(), FolioPolicy::new(ttls), config);
             let kv = Kv::Redis(redis.clone());
             match kv.get(&keys.ping()).await {
                 Ok(_) => tracing::info!(
@@ -137,7 +137,11 @@ pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
             let kv = Kv::memory();
             let secret = visitor_secret(settings, &kv).await;
             Stores {
-                cache: Arc::new(Cache::in_memory(keys, ttls, MEMORY_CACHE_BYTES)),
+                cache: Arc::new(Cache::in_memory(
+                    keys,
+                    FolioPolicy::new(ttls),
+                    MEMORY_CACHE_BYTES,
+                )),
                 kv: Arc::new(kv),
                 secret,
             }

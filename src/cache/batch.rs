@@ -10,13 +10,13 @@ use super::encoding::Encodings;
 use super::engine::Cache;
 use super::entry::Entry;
 use super::metrics::Event;
-use super::policy::Fragment;
+use super::policy_trait::CachePolicy;
 use super::tag_versions::TagVersions;
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// Tag-free fragments (catalogue rows) by many keys in one round trip:
     /// the bodies found, in order.
-    pub(crate) async fn get_many(&self, fragments: &[Fragment]) -> Vec<Option<Bytes>> {
+    pub(crate) async fn get_many(&self, fragments: &[P::Fragment]) -> Vec<Option<Bytes>> {
         let keys: Vec<String> = fragments.iter().map(|f| self.keys.fragment(f)).collect();
         let mut found: Vec<Option<Bytes>> = vec![None; keys.len()];
         let local = self.usable_local();
@@ -46,7 +46,7 @@ impl Cache {
         }
         for (fragment, hit) in fragments.iter().zip(&found) {
             self.metrics.record(
-                *fragment,
+                P::kind_index(fragment),
                 if hit.is_some() {
                     Event::HitShared
                 } else {
@@ -58,13 +58,13 @@ impl Cache {
     }
 
     /// Stores tag-free fragments in one round trip.
-    pub(crate) async fn put_many(&self, items: Vec<(Fragment, Bytes)>) {
+    pub(crate) async fn put_many(&self, items: Vec<(P::Fragment, Bytes)>) {
         let now = unix_ms();
         let epoch = self.usable_local().map(|l| l.epoch());
         let mut batch = Vec::with_capacity(items.len());
         for (fragment, body) in items {
             let key = self.keys.fragment(&fragment);
-            let ttl = fragment.ttl(&self.ttls);
+            let ttl = self.policy.ttl(&fragment);
             let entry = Entry {
                 created_ms: now,
                 stale_at_ms: now + ttl.as_millis() as u64,
@@ -74,7 +74,8 @@ impl Cache {
                 body,
                 encodings: Encodings::default(),
             };
-            self.metrics.computed(fragment, Duration::ZERO);
+            self.metrics
+                .computed(P::kind_index(&fragment), Duration::ZERO);
             self.keep_local(&key, &entry, etag_of(&key, now, 0), epoch, None);
             batch.push((key, entry.encode(), ttl));
         }

@@ -15,7 +15,7 @@ use super::encoding::{self, Encodings};
 use super::engine::Cache;
 use super::entry::Entry;
 use super::freshness::Lifetimes;
-use super::policy::Fragment;
+use super::policy_trait::CachePolicy;
 use super::store::StoreError;
 
 /// Errors of a computation say whether an old copy may stand in for the
@@ -66,12 +66,12 @@ pub(super) type BoxedCompute<T, E> =
 /// Whether a stored body is one this build can use (JSON that decodes).
 pub(super) type Usable = fn(&[u8]) -> bool;
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// With Redis, one instance computes while the others wait (briefly) for
     /// its value; on any doubt, compute.
     pub(super) async fn compute_across_instances<E: MayServeStale>(
         &self,
-        fragment: Fragment,
+        fragment: P::Fragment,
         key: &str,
         usable: Usable,
         compute: BoxedCompute<Bytes, E>,
@@ -149,20 +149,24 @@ impl Cache {
 
     pub(super) async fn compute_and_store<E>(
         &self,
-        fragment: Fragment,
+        fragment: P::Fragment,
         key: &str,
         compute: BoxedCompute<Bytes, E>,
     ) -> Result<Cached, E> {
         let epoch = self.usable_local().map(|l| l.epoch());
         let deps = Deps::new(self.backend.clone());
-        deps.depend_on_requested(&fragment.depends_on(), self.book_exists.get())
-            .await;
+        deps.depend_on_requested(
+            &P::depends_on(&fragment),
+            P::requested_id,
+            self.exists.get(),
+        )
+        .await;
         let started = Instant::now();
         let body = compute(deps.clone()).await?;
         let took = started.elapsed();
-        self.metrics.computed(fragment, took);
+        self.metrics.computed(P::kind_index(&fragment), took);
         // Compressed once here, so that no hit ever compresses.
-        let encodings = if fragment.precompressed() && body.len() >= encoding::MIN_BYTES {
+        let encodings = if P::precompressed(&fragment) && body.len() >= encoding::MIN_BYTES {
             let plain = body.clone();
             tokio::task::spawn_blocking(move || Encodings::of(&plain))
                 .await
@@ -173,7 +177,7 @@ impl Cache {
 
         let created_ms = unix_ms();
         let (recorded, stale_by) = deps.into_recorded();
-        let lifetimes = Lifetimes::of_new(fragment.ttl(&self.ttls), created_ms, stale_by);
+        let lifetimes = Lifetimes::of_new(self.policy.ttl(&fragment), created_ms, stale_by);
         let entry = Entry {
             created_ms,
             stale_at_ms: lifetimes.stale_at_ms,
@@ -186,10 +190,12 @@ impl Cache {
         let etag = etag_of(key, entry.created_ms, entry.compute_us);
         if recorded.is_some() {
             // Kept past its TTL for the grace period: a last good copy.
-            let kept = lifetimes.hard + self.ttls.grace;
+            let kept = lifetimes.hard + self.policy.grace();
             match self.backend.write(key, entry.encode(), kept).await {
                 Ok(()) => {
-                    let read = self.written.record(key, fragment);
+                    let read =
+                        self.written
+                            .record(key, P::kind_index(&fragment), P::name(&fragment));
                     self.keep_local(key, &entry, etag.clone(), epoch, Some(read));
                 }
                 Err(e) => self.store_failed(fragment, key, &e),

@@ -2,10 +2,10 @@
 //! had before the database was read, and the nested fragments it is built
 //! from.
 
+use std::fmt::Display;
 use std::sync::{Arc, Mutex};
 
 use super::cached::{unix_ms, Cached, Outcome};
-use super::policy::Tag;
 use super::store::Backend;
 use super::tag_versions::TagVersions;
 
@@ -42,7 +42,7 @@ impl Deps {
 
     /// Records `tags` at their current versions. Call it before reading the
     /// data those tags stand for.
-    pub(crate) async fn depend_on(&self, tags: &[Tag]) {
+    pub(crate) async fn depend_on(&self, tags: &[impl Display]) {
         match self.store.tag_versions(tags).await {
             Ok(versions) => self.record(tags, versions),
             Err(e) => {
@@ -53,7 +53,7 @@ impl Deps {
     }
 
     /// Records `tags` at `versions` (each tag once).
-    pub(super) fn record(&self, tags: &[Tag], versions: Vec<u64>) {
+    pub(super) fn record(&self, tags: &[impl Display], versions: Vec<u64>) {
         let mut state = self.state();
         for (tag, version) in tags.iter().zip(versions) {
             state.tags.record(tag.to_string(), version);

@@ -15,9 +15,9 @@ use super::key::KeySpace;
 use super::local::{LocalEntry, LocalTier};
 use super::memory::MemoryStore;
 use super::metrics::CacheMetrics;
-use super::policy::{self, Ttls};
+use super::policy_trait::CachePolicy;
 use super::redis::RedisStore;
-use super::requested::BookExists;
+use super::requested::Exists;
 use super::single_flight::Flights;
 use super::store::{Backend, RedisTier};
 use super::usage::Writes;
@@ -54,40 +54,41 @@ pub type RecoveryHook = Arc<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
 /// The engine: get-or-compute by fragment over the tiers, invalidation by
 /// tag. Its work is spread over the files named for it (`lookup.rs`,
 /// `compute.rs`, `invalidate.rs`, ...).
-pub struct Cache {
+pub struct Cache<P: CachePolicy> {
     pub(super) backend: Arc<Backend>,
     pub(super) keys: KeySpace,
-    pub(super) ttls: Ttls,
+    /// The application's answers: keys, TTLs, tags.
+    pub(super) policy: P,
     pub(super) config: CacheConfig,
     pub(super) flights: Arc<Flights>,
     pub(super) metrics: Arc<CacheMetrics>,
     pub(super) written: Writes,
     recovery: OnceLock<RecoveryHook>,
-    pub(super) book_exists: OnceLock<BookExists>,
+    pub(super) exists: OnceLock<Exists>,
 }
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// Everything in process memory (no Redis configured).
-    pub(crate) fn in_memory(keys: KeySpace, ttls: Ttls, max_bytes: u64) -> Self {
-        let metrics = Arc::new(CacheMetrics::default());
+    pub(crate) fn in_memory(keys: KeySpace, policy: P, max_bytes: u64) -> Self {
+        let metrics = Arc::new(CacheMetrics::new(P::FRAGMENT_NAMES));
         Self {
             backend: Arc::new(Backend::Memory(MemoryStore::new(max_bytes))),
             keys,
-            ttls,
+            policy,
             config: CacheConfig::default(),
             flights: Arc::default(),
             written: Writes::new(metrics.clone()),
             metrics,
             recovery: OnceLock::new(),
-            book_exists: OnceLock::new(),
+            exists: OnceLock::new(),
         }
     }
 
     /// Redis as the shared tier, with an in-process tier in front of it
     /// unless `config.local_bytes` is 0.
-    pub(crate) fn with_redis(redis: Arc<Redis>, ttls: Ttls, config: CacheConfig) -> Self {
-        let metrics = Arc::new(CacheMetrics::default());
-        let tag_ttl = policy::tag_ttl(&ttls);
+    pub(crate) fn with_redis(redis: Arc<Redis>, policy: P, config: CacheConfig) -> Self {
+        let metrics = Arc::new(CacheMetrics::new(P::FRAGMENT_NAMES));
+        let tag_ttl = policy.tag_ttl();
         let keys = redis.keys().clone();
         let breaker = redis.breaker().clone();
         let local = (config.local_bytes > 0).then(|| Arc::new(LocalTier::new(config.local_bytes)));
@@ -103,13 +104,13 @@ impl Cache {
                 coherence,
             })),
             keys,
-            ttls,
+            policy,
             config,
             flights: Arc::default(),
             written: Writes::new(metrics.clone()),
             metrics,
             recovery: OnceLock::new(),
-            book_exists: OnceLock::new(),
+            exists: OnceLock::new(),
         }
     }
 
@@ -167,10 +168,11 @@ impl Cache {
         }
     }
 
-    /// How the engine learns whether a book exists before it makes tag
-    /// keys named by a request (see `requested`); set once, by the catalogue.
-    pub(crate) fn set_book_exists(&self, check: BookExists) {
-        let _ = self.book_exists.set(check);
+    /// How the engine learns whether the thing a requested tag names (a
+    /// book) exists before it makes its tag keys (see `requested`); set
+    /// once, by the catalogue.
+    pub(crate) fn set_exists_check(&self, check: Exists) {
+        let _ = self.exists.set(check);
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -12,10 +12,10 @@
 //! announced on the channel like any other, for instances already there.
 
 use super::engine::Cache;
-use super::policy::Tag;
+use super::policy_trait::CachePolicy;
 use super::store::RedisTier;
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// True when there is no unsettled master switch, or it is settled now.
     pub(super) async fn settle_master_switch(&self, shared: &RedisTier) -> bool {
         let redis = shared.store.redis();
@@ -26,7 +26,7 @@ impl Cache {
             switch,
             "Redis master switched: invalidating every cache entry on the new master before using it"
         );
-        if let Err(e) = self.invalidate_tags_recovering(&[Tag::All]).await {
+        if let Err(e) = self.invalidate_tags_recovering(&[P::EVERYTHING]).await {
             tracing::warn!(error = %e, "Redis master switched: could not invalidate there yet; Redis stays unused");
             return false;
         }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::compute::{BoxedCompute, MayServeStale};
 use super::engine::Cache;
-use super::policy::Fragment;
+use super::policy_trait::CachePolicy;
 use super::single_flight::Join;
 
 /// The lifetimes of an entry computed now.
@@ -58,7 +58,7 @@ pub(super) fn refresh_early(now_ms: u64, stale_at_ms: u64, compute_us: u64, beta
     now_ms as f64 + gap_ms >= stale_at_ms as f64
 }
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// Whether a fresh entry should be refreshed now, ahead of its expiry.
     pub(super) fn due_early(&self, now_ms: u64, stale_at_ms: u64, compute_us: u64) -> bool {
         refresh_early(now_ms, stale_at_ms, compute_us, self.config.xfetch_beta)
@@ -68,7 +68,7 @@ impl Cache {
     /// computation of it is already under way here or elsewhere.
     pub(super) fn spawn_refresh<E: MayServeStale>(
         self: &Arc<Self>,
-        fragment: Fragment,
+        fragment: P::Fragment,
         key: String,
         compute: BoxedCompute<Bytes, E>,
     ) {

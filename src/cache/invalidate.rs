@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use super::coherence;
 use super::engine::Cache;
-use super::policy::{Change, Tag};
+use super::policy_trait::CachePolicy;
 use super::store::{Backend, StoreError};
 use super::tag_versions::TagVersions;
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// Marks everything `change` touched as changed. Call it after the
     /// change's transaction has committed.
-    pub async fn invalidate(&self, change: Change) -> Result<(), StoreError> {
-        self.invalidate_tags(&change.touches()).await
+    pub async fn invalidate(&self, change: P::Change) -> Result<(), StoreError> {
+        self.invalidate_tags(&P::touches(&change)).await
     }
 
     /// Opens the Redis breaker until the recovery hook has run (the change
@@ -29,18 +29,21 @@ impl Cache {
     }
 
     /// Bumps `tags`; returns once every instance has dropped its copies.
-    pub async fn invalidate_tags(&self, tags: &[Tag]) -> Result<(), StoreError> {
+    pub async fn invalidate_tags(&self, tags: &[P::Tag]) -> Result<(), StoreError> {
         self.bump(tags, true).await
     }
 
     /// The same, past the breaker: for the recovery hook, which runs before
     /// the breaker closes.
-    pub(crate) async fn invalidate_tags_recovering(&self, tags: &[Tag]) -> Result<(), StoreError> {
+    pub(crate) async fn invalidate_tags_recovering(
+        &self,
+        tags: &[P::Tag],
+    ) -> Result<(), StoreError> {
         self.bump(tags, false).await
     }
 
-    async fn bump(&self, tags: &[Tag], guarded: bool) -> Result<(), StoreError> {
-        let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
+    async fn bump(&self, tags: &[P::Tag], guarded: bool) -> Result<(), StoreError> {
+        let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
         let result = match self.backend.as_ref() {
             Backend::Redis(shared) => {
                 // Bump and announcement are one atomic script: no bump can

@@ -1,21 +1,13 @@
 //! Cache keys: the layout lives in the Redis layer's key space
 //! (`crate::redis::keys`, the one place that builds every Redis key); a
-//! fragment names itself there.
+//! policy's fragment names itself there (`EntryName`).
 
-use super::policy::Fragment;
-use crate::redis::keys::EntryName;
 pub use crate::redis::keys::KeySpace;
-
-impl EntryName for Fragment {
-    fn write_entry_name(&self, key: &mut String) {
-        self.write_key(key);
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::policy::Tag;
+    use crate::cache::policy::{Fragment, Tag};
 
     #[test]
     fn keys_are_namespaced_and_versioned() {

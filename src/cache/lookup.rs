@@ -14,7 +14,7 @@ use super::engine::Cache;
 use super::entry::Entry;
 use super::grace::Standing;
 use super::metrics::Event;
-use super::policy::Fragment;
+use super::policy_trait::CachePolicy;
 use super::single_flight::FlightGuard;
 
 /// A value cached as JSON (see [`Cache::get_or_compute_json`]).
@@ -36,7 +36,7 @@ enum Found {
     Nothing,
 }
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// The fragment's stored bytes if they are fresh, or the result of
     /// `compute`, stored for the fragment's TTL.
     ///
@@ -45,7 +45,7 @@ impl Cache {
     /// background (to refresh an expiring entry), hence `'static`.
     pub async fn get_or_compute<E: MayServeStale>(
         self: &Arc<Self>,
-        fragment: Fragment,
+        fragment: P::Fragment,
         compute: impl Compute<Bytes, E>,
     ) -> Result<Cached, E> {
         self.get_checked(fragment, |_| true, compute).await
@@ -56,7 +56,7 @@ impl Cache {
     /// version) counts as a miss, not as an error.
     pub(crate) async fn get_or_compute_json<T, E>(
         self: &Arc<Self>,
-        fragment: Fragment,
+        fragment: P::Fragment,
         compute: impl Compute<T, E>,
     ) -> Result<T, E>
     where
@@ -72,7 +72,7 @@ impl Cache {
     pub(crate) async fn get_nested_json<T, E>(
         self: &Arc<Self>,
         outer: &Deps,
-        fragment: Fragment,
+        fragment: P::Fragment,
         compute: impl Compute<T, E>,
     ) -> Result<T, E>
     where
@@ -84,7 +84,7 @@ impl Cache {
 
     async fn json<T, E>(
         self: &Arc<Self>,
-        fragment: Fragment,
+        fragment: P::Fragment,
         outer: Option<&Deps>,
         compute: impl Compute<T, E>,
     ) -> Result<T, E>
@@ -110,7 +110,7 @@ impl Cache {
     /// allocates nothing for it).
     async fn get_checked<E: MayServeStale>(
         self: &Arc<Self>,
-        fragment: Fragment,
+        fragment: P::Fragment,
         usable: Usable,
         compute: impl Compute<Bytes, E>,
     ) -> Result<Cached, E> {
@@ -164,7 +164,7 @@ impl Cache {
         // 4. Expired but not invalidated: serve it, refresh behind it (once
         // this flight is over, so that the refresh may start its own).
         if let Some(mut copy) = expired {
-            self.metrics.record(fragment, Event::Stale);
+            self.metrics.record(P::kind_index(&fragment), Event::Stale);
             copy.outcome = Outcome::Stale;
             copy.elapsed = started.elapsed();
             finish(guard, &copy);
@@ -173,7 +173,7 @@ impl Cache {
         }
 
         // 5. Compute, once here and, with Redis, once across instances.
-        self.metrics.record(fragment, Event::Miss);
+        self.metrics.record(P::kind_index(&fragment), Event::Miss);
         match self
             .compute_across_instances(fragment, &key, usable, compute.boxed())
             .await
@@ -195,7 +195,8 @@ impl Cache {
                     });
                 match copy {
                     Some(copy) => {
-                        self.metrics.record(fragment, Event::StaleOnError);
+                        self.metrics
+                            .record(P::kind_index(&fragment), Event::StaleOnError);
                         tracing::warn!(
                             key,
                             "computing failed; serving the last good copy (stale-if-error)"
@@ -210,7 +211,7 @@ impl Cache {
     }
 
     /// The in-process tier's copy, if it is current.
-    fn in_local_tier(&self, fragment: Fragment, key: &str, now: u64, started: Instant) -> Found {
+    fn in_local_tier(&self, fragment: P::Fragment, key: &str, now: u64, started: Instant) -> Found {
         let Some(local) = self.usable_local() else {
             return Found::Nothing;
         };
@@ -225,7 +226,8 @@ impl Cache {
         copy.elapsed = started.elapsed();
         match Standing::of(now, entry.stale_at_ms, entry.expires_at_ms, true) {
             Standing::Fresh => {
-                self.metrics.record(fragment, Event::HitLocal);
+                self.metrics
+                    .record(P::kind_index(&fragment), Event::HitLocal);
                 let refresh = self.due_early(now, entry.stale_at_ms, entry.compute_us);
                 Found::Fresh { copy, refresh }
             }
@@ -238,7 +240,7 @@ impl Cache {
     /// kept in the in-process tier.
     async fn in_shared_store(
         &self,
-        fragment: Fragment,
+        fragment: P::Fragment,
         key: &str,
         now: u64,
         started: Instant,
@@ -271,7 +273,8 @@ impl Cache {
             Standing::Fresh => {
                 self.written.mark_read(key);
                 self.keep_local(key, &entry, etag, epoch, None);
-                self.metrics.record(fragment, Event::HitShared);
+                self.metrics
+                    .record(P::kind_index(&fragment), Event::HitShared);
                 let refresh = self.due_early(now, entry.stale_at_ms, entry.compute_us);
                 Found::Fresh { copy, refresh }
             }

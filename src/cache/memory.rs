@@ -2,6 +2,7 @@
 //! no Redis is configured (one instance).
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,6 @@ use moka::sync::Cache as Moka;
 use moka::Expiry;
 
 use super::entry::Entry;
-use super::policy::Tag;
 use super::store::{KeyInfo, Lookup};
 
 #[derive(Clone)]
@@ -114,12 +114,12 @@ impl MemoryStore {
         );
     }
 
-    pub(crate) fn tag_versions(&self, tags: &[Tag]) -> Vec<u64> {
+    pub(crate) fn tag_versions(&self, tags: &[impl Display]) -> Vec<u64> {
         tags.iter().map(|t| self.version(&t.to_string())).collect()
     }
 
     /// Gives each tag a new version, larger than any it had before.
-    pub(crate) fn bump(&self, tags: &[Tag]) -> Vec<u64> {
+    pub(crate) fn bump(&self, tags: &[impl Display]) -> Vec<u64> {
         let mut bumped = Vec::with_capacity(tags.len());
         if let Ok(mut versions) = self.versions.write() {
             let now = now_micros();

@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::policy::{Fragment, FRAGMENT_NAMES};
-
 /// Cumulative buckets over fixed upper bounds, in seconds.
 pub struct Histogram {
     bounds: &'static [f64],
@@ -139,6 +137,8 @@ pub struct UselessEntry {
 }
 
 pub struct CacheMetrics {
+    /// The policy's fragment names; `fragments` is in the same order.
+    names: &'static [&'static str],
     fragments: Vec<FragmentMetrics>,
     pub(crate) redis_rtt: Histogram,
     pub(crate) invalidations: AtomicU64,
@@ -146,43 +146,41 @@ pub struct CacheMetrics {
     useless_recent: Mutex<Vec<UselessEntry>>,
 }
 
-impl Default for CacheMetrics {
-    fn default() -> Self {
+impl CacheMetrics {
+    /// Counts for each of the fragment kinds `names` lists.
+    pub(crate) fn new(names: &'static [&'static str]) -> Self {
         Self {
-            fragments: FRAGMENT_NAMES
-                .iter()
-                .map(|_| FragmentMetrics::new())
-                .collect(),
+            names,
+            fragments: names.iter().map(|_| FragmentMetrics::new()).collect(),
             redis_rtt: Histogram::new(RTT_BOUNDS),
             invalidations: AtomicU64::new(0),
             invalidation_wait: Histogram::new(RTT_BOUNDS),
             useless_recent: Mutex::new(Vec::new()),
         }
     }
-}
 
-impl CacheMetrics {
-    pub(crate) fn fragment(&self, fragment: Fragment) -> &FragmentMetrics {
-        &self.fragments[fragment.kind_index()]
+    /// The counts of one fragment kind (the policy's `kind_index`).
+    pub(crate) fn fragment(&self, kind: usize) -> &FragmentMetrics {
+        &self.fragments[kind]
     }
 
     pub fn by_name(&self) -> impl Iterator<Item = (&'static str, &FragmentMetrics)> {
-        FRAGMENT_NAMES.iter().copied().zip(self.fragments.iter())
+        self.names.iter().copied().zip(self.fragments.iter())
     }
 
-    pub(crate) fn record(&self, fragment: Fragment, event: Event) {
+    pub(crate) fn record(&self, kind: usize, event: Event) {
         let i = EVENTS.iter().position(|(e, _)| *e == event).unwrap_or(0);
-        self.fragment(fragment).events[i].fetch_add(1, Ordering::Relaxed);
+        self.fragment(kind).events[i].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn computed(&self, fragment: Fragment, took: Duration) {
-        let m = self.fragment(fragment);
+    pub(crate) fn computed(&self, kind: usize, took: Duration) {
+        let m = self.fragment(kind);
         m.computes.fetch_add(1, Ordering::Relaxed);
         m.compute_time.observe(took);
     }
 
-    pub(crate) fn useless(&self, entry: UselessEntry, fragment: Fragment) {
-        self.record(fragment, Event::Useless);
+    pub(crate) fn useless(&self, entry: UselessEntry, kind: usize) {
+        self.record(kind, Event::Useless);
         let mut recent = self
             .useless_recent
             .lock()
@@ -267,10 +265,11 @@ mod tests {
 
     #[test]
     fn renders_counters_and_histograms() {
-        let m = CacheMetrics::default();
-        m.record(Fragment::HomePage, Event::HitLocal);
-        m.record(Fragment::HomePage, Event::Miss);
-        m.computed(Fragment::HomePage, Duration::from_millis(30));
+        const HOME_PAGE: usize = 1;
+        let m = CacheMetrics::new(&["chart_ranking", "home_page"]);
+        m.record(HOME_PAGE, Event::HitLocal);
+        m.record(HOME_PAGE, Event::Miss);
+        m.computed(HOME_PAGE, Duration::from_millis(30));
         m.redis_rtt.observe(Duration::from_micros(300));
         let text = m.render(&[("folio_cache_breaker_state", "0 closed, 1 open.", 0.0)]);
         assert!(text.contains(
@@ -282,6 +281,6 @@ mod tests {
             .contains("folio_cache_compute_seconds_bucket{fragment=\"home_page\",le=\"0.025\"} 0"));
         assert!(text.contains("folio_redis_roundtrip_seconds_count 1"));
         assert!(text.contains("folio_cache_breaker_state 0"));
-        assert_eq!(m.fragment(Fragment::HomePage).hit_ratio(), Some(0.5));
+        assert_eq!(m.fragment(HOME_PAGE).hit_ratio(), Some(0.5));
     }
 }

@@ -83,14 +83,16 @@
 //! Only copies with `Fragment::precompressed` bodies keep gzip and brotli
 //! copies beside the plain one (see `encoding.rs`).
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::domain::CatalogueSort;
 
 mod digests;
+mod folio_policy;
+mod text;
 use self::digests::hex;
 pub use self::digests::{author_digest, search_marker, search_slot};
+pub use self::folio_policy::FolioPolicy;
 
 /// Catalogue and book pages are invalidated exactly; their TTL only bounds
 /// how long an entry nobody asks for keeps memory, and how old the "last 30
@@ -131,19 +133,6 @@ pub enum Tag {
     All,
 }
 
-impl fmt::Display for Tag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Tag::Chart => f.write_str("chart"),
-            Tag::Books => f.write_str("books"),
-            Tag::Book(id) => write!(f, "book:{id}"),
-            Tag::Ratings(id) => write!(f, "ratings:{id}"),
-            Tag::AnyRatings => f.write_str("ratings"),
-            Tag::All => f.write_str("all"),
-        }
-    }
-}
-
 impl Tag {
     /// The book a tag is about, if it is about one: such tags are named by
     /// requests (`/books/{id}`), so their keys are made only for books that
@@ -152,26 +141,6 @@ impl Tag {
         match self {
             Tag::Book(id) | Tag::Ratings(id) => Some(*id),
             Tag::Chart | Tag::Books | Tag::AnyRatings | Tag::All => None,
-        }
-    }
-
-    /// Parses `chart`, `books`, `all`, `book:{id}` or `ratings:{id}` (the
-    /// CLI's `--tag`).
-    pub fn parse(raw: &str) -> Option<Tag> {
-        match raw {
-            "chart" => Some(Tag::Chart),
-            "books" => Some(Tag::Books),
-            "ratings" => Some(Tag::AnyRatings),
-            "all" => Some(Tag::All),
-            _ => {
-                let (kind, id) = raw.split_once(':')?;
-                let id: i32 = id.parse().ok().filter(|&id| id > 0)?;
-                match kind {
-                    "book" => Some(Tag::Book(id)),
-                    "ratings" => Some(Tag::Ratings(id)),
-                    _ => None,
-                }
-            }
         }
     }
 }
@@ -478,35 +447,6 @@ impl Change {
             Change::Ratings(book_id) => vec![Tag::Ratings(book_id), Tag::AnyRatings],
             Change::ChartRecompute => vec![Tag::Chart],
             Change::Everything => vec![Tag::All],
-        }
-    }
-
-    /// Reads a subject of the change log. An unknown one (a newer
-    /// migration's, say) is `Everything`: safe, if slow.
-    pub fn parse(subject: &str) -> Change {
-        let id = |raw: &str| raw.parse::<i32>().ok();
-        let parsed = match subject.split_once(':') {
-            None => match subject {
-                "chart" => Some(Change::ChartRecompute),
-                "all" => Some(Change::Everything),
-                _ => None,
-            },
-            Some(("book", raw)) => id(raw).map(Change::BookWritten),
-            Some(("book-deleted", raw)) => id(raw).map(Change::BookDeleted),
-            Some(("ratings", raw)) => id(raw).map(Change::Ratings),
-            Some(_) => None,
-        };
-        parsed.unwrap_or(Change::Everything)
-    }
-
-    /// The subject as the change log writes it.
-    pub fn subject(&self) -> String {
-        match self {
-            Change::BookWritten(id) => format!("book:{id}"),
-            Change::BookDeleted(id) => format!("book-deleted:{id}"),
-            Change::Ratings(id) => format!("ratings:{id}"),
-            Change::ChartRecompute => "chart".into(),
-            Change::Everything => "all".into(),
         }
     }
 }

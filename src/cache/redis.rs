@@ -3,6 +3,7 @@
 //! makes a slow or absent Redis cost a request at most the timeout, and
 //! nothing at all once the breaker is open.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,81 +11,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use redis::Script;
 
+mod scripts;
+
+use self::scripts::Scripts;
 use super::metrics::CacheMetrics;
-use super::policy::Tag;
 use super::store::{KeyInfo, Lookup, StoreError};
 use crate::redis::{millis, KeySpace, Redis};
-
-/// Reads an entry and compares the tag versions on its second line with the
-/// current ones, in one round trip. Returns nil, or {1|0, entry}.
-const READ_SCRIPT: &str = r#"
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-local a = string.find(v, '\n', 1, true)
-if not a then return {0, v} end
-local b = string.find(v, '\n', a + 1, true)
-if not b then return {0, v} end
-local current = 1
-for tag, ver in string.gmatch(string.sub(v, a + 1, b - 1), '([^ =]+)=(%d+)') do
-  -- A tag key that is gone (evicted, cleared) proves nothing: not current.
-  if redis.call('GET', ARGV[1] .. tag) ~= ver then
-    current = 0
-    break
-  end
-end
-return {current, v}
-"#;
-
-/// The current version of each tag; a tag never seen gets one now (the
-/// server's clock in µs), so no entry ever records a version that a lost
-/// key could silently match again. Tag keys live ARGV[1] ms from their last
-/// read (longer than any entry and its grace, so an entry recording a
-/// version never outlives its key), so tags of pages nobody asks for again
-/// do not pile up.
-const VERSIONS_SCRIPT: &str = r#"
-local t = redis.call('TIME')
-local now = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
-local out = {}
-for i, k in ipairs(KEYS) do
-  local v = redis.call('GET', k)
-  if not v then
-    redis.call('SET', k, now, 'NX', 'PX', ARGV[1])
-    v = redis.call('GET', k)
-  else
-    redis.call('PEXPIRE', k, ARGV[1])
-  end
-  out[i] = v
-end
-return out
-"#;
-
-/// Sets each tag key to max(old + 1, server time in µs): strictly increasing,
-/// and never back to an old value after Redis loses its data; the key lives
-/// ARGV[1] ms. With a channel (ARGV[2]), announces the new versions there
-/// in the same atomic step, as `inv <nonce> <tag>=<version>…` (ARGV[3] the
-/// nonce, ARGV[4..] the tag names), so a bump can never happen without its
-/// message. Returns {receivers, version…}.
-const BUMP_SCRIPT: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {0}
-local message = 'inv ' .. (ARGV[3] or '')
-for i, k in ipairs(KEYS) do
-  local next = string.format('%.0f', math.max(tonumber(redis.call('GET', k) or '0') + 1, now))
-  redis.call('SET', k, next, 'PX', ARGV[1])
-  out[i + 1] = next
-  message = message .. ' ' .. (ARGV[i + 3] or '') .. '=' .. next
-end
-if ARGV[2] and ARGV[2] ~= '' then
-  out[1] = redis.call('PUBLISH', ARGV[2], message)
-end
-return out
-"#;
-
-const UNLOCK_SCRIPT: &str = r#"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"#;
 
 pub(crate) struct RedisStore {
     redis: Arc<Redis>,
@@ -92,10 +24,7 @@ pub(crate) struct RedisStore {
     /// How long a tag key lives: longer than any entry.
     tag_ttl: Duration,
     metrics: Arc<CacheMetrics>,
-    read_script: Script,
-    versions_script: Script,
-    bump_script: Script,
-    unlock_script: Script,
+    scripts: Scripts,
 }
 
 /// A bump announced on the invalidation channel.
@@ -114,10 +43,7 @@ impl RedisStore {
             redis,
             tag_ttl,
             metrics,
-            read_script: Script::new(READ_SCRIPT),
-            versions_script: Script::new(VERSIONS_SCRIPT),
-            bump_script: Script::new(BUMP_SCRIPT),
-            unlock_script: Script::new(UNLOCK_SCRIPT),
+            scripts: Scripts::new(),
         }
     }
 
@@ -149,16 +75,16 @@ impl RedisStore {
     /// false goes past the breaker (the recovery path runs before it closes).
     pub(crate) async fn bump_announced(
         &self,
-        tags: &[Tag],
+        tags: &[impl Display],
         nonce: &str,
         guarded: bool,
     ) -> Result<Announced, StoreError> {
         let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
-        let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
+        let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
         let channel = self.keys.channel();
         let op = |mut c: deadpool_redis::Connection| async move {
             bump(
-                &self.bump_script,
+                &self.scripts.bump,
                 &keys,
                 self.tag_ttl,
                 &channel,
@@ -223,7 +149,8 @@ impl RedisStore {
         let tag_prefix = self.keys.tag_prefix();
         let found: Option<(i64, Vec<u8>)> = self
             .with_conn(|mut c| async move {
-                self.read_script
+                self.scripts
+                    .read
                     .key(key)
                     .arg(tag_prefix)
                     .invoke_async(&mut c)
@@ -289,14 +216,14 @@ impl RedisStore {
             .await
     }
 
-    pub(crate) async fn tag_versions(&self, tags: &[Tag]) -> Result<Vec<u64>, StoreError> {
+    pub(crate) async fn tag_versions(&self, tags: &[impl Display]) -> Result<Vec<u64>, StoreError> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = tags.iter().map(|t| self.keys.tag(t)).collect();
         let raw: Vec<String> = self
             .with_conn(|mut c| async move {
-                let mut invocation = self.versions_script.prepare_invoke();
+                let mut invocation = self.scripts.versions.prepare_invoke();
                 for key in &keys {
                     invocation.key(key);
                 }
@@ -307,7 +234,10 @@ impl RedisStore {
         Ok(raw.iter().map(|v| v.parse().unwrap_or(0)).collect())
     }
 
-    pub(crate) async fn peek_versions(&self, tags: &[Tag]) -> Result<Vec<Option<u64>>, StoreError> {
+    pub(crate) async fn peek_versions(
+        &self,
+        tags: &[impl Display],
+    ) -> Result<Vec<Option<u64>>, StoreError> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
@@ -349,7 +279,8 @@ impl RedisStore {
 
     pub(crate) async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError> {
         self.with_conn(|mut c| async move {
-            self.unlock_script
+            self.scripts
+                .unlock
                 .key(key)
                 .arg(token)
                 .invoke_async::<i64>(&mut c)

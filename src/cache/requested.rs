@@ -1,4 +1,6 @@
 //! Tags named by a request: nothing is stored for a book that does not exist.
+//! (In the engine's terms: for a thing whose id the policy's
+//! `requested_id` reads from a tag; folio's are books.)
 //!
 //! Why tag versions are created on read: an entry records the version of
 //! each tag it depends on, read *before* the database. If a tag had no key
@@ -27,22 +29,28 @@
 //! tags added while computing (the chart's books) come from the database,
 //! not from a request.
 
+use std::fmt::Display;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
 use super::deps::Deps;
-use super::policy::Tag;
 
-/// Whether the book with this id exists; false when that cannot be known.
-pub type BookExists = Arc<dyn Fn(i32) -> BoxFuture<'static, bool> + Send + Sync>;
+/// Whether the thing (folio: the book) with this id exists; false when that
+/// cannot be known.
+pub type Exists = Arc<dyn Fn(i32) -> BoxFuture<'static, bool> + Send + Sync>;
 
 impl Deps {
     /// Records a fragment's own tags before computing it, making no tag key
     /// for a book that does not exist (see the module's comment).
-    pub(super) async fn depend_on_requested(&self, tags: &[Tag], exists: Option<&BookExists>) {
-        let (named, others): (Vec<Tag>, Vec<Tag>) =
-            tags.iter().partition(|t| t.book_id().is_some());
+    pub(super) async fn depend_on_requested<T: Display + Copy>(
+        &self,
+        tags: &[T],
+        requested_id: impl Fn(&T) -> Option<i32>,
+        exists: Option<&Exists>,
+    ) {
+        let (named, others): (Vec<T>, Vec<T>) =
+            tags.iter().partition(|t| requested_id(t).is_some());
         let Some(exists) = exists.filter(|_| !named.is_empty()) else {
             return self.depend_on(tags).await;
         };
@@ -58,7 +66,7 @@ impl Deps {
             self.record(&named, peeked.into_iter().flatten().collect());
             return self.depend_on(&others).await;
         }
-        let mut ids: Vec<i32> = named.iter().filter_map(Tag::book_id).collect();
+        let mut ids: Vec<i32> = named.iter().filter_map(requested_id).collect();
         ids.dedup();
         for id in ids {
             if !exists(id).await {

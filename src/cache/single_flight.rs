@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use super::cached::{Cached, Outcome, Source};
 use super::engine::Cache;
 use super::metrics::Event;
-use super::policy::Fragment;
+use super::policy_trait::CachePolicy;
 
 /// A finished computation, and whether its versions were still current
 /// when the first waiter checked.
@@ -100,13 +100,13 @@ impl Flights {
     }
 }
 
-impl Cache {
+impl<P: CachePolicy> Cache<P> {
     /// Waits for the request of this process that is already looking `key`
     /// up, and takes what it found; or, if there is none, makes this request
     /// that one (`Err(Some(guard))`). `Err(None)`: look it up alone.
     pub(super) async fn join_flight(
         &self,
-        fragment: Fragment,
+        fragment: P::Fragment,
         key: &str,
         started: Instant,
     ) -> Result<Cached, Option<FlightGuard>> {
@@ -148,7 +148,7 @@ impl Cache {
                         Outcome::Stale => Event::Stale,
                         Outcome::StaleOnError => Event::StaleOnError,
                     };
-                    self.metrics.record(fragment, event);
+                    self.metrics.record(P::kind_index(&fragment), event);
                     cached.elapsed = started.elapsed();
                     return Ok(cached);
                 }
@@ -167,7 +167,7 @@ impl Cache {
         let Some(deps) = &cached.deps else {
             return true;
         };
-        let Some(tags) = deps.tags() else {
+        let Some(tags) = deps.tags(P::parse_tag) else {
             return false;
         };
         match self.backend.tag_versions(&tags).await {

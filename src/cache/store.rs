@@ -1,6 +1,7 @@
 //! The storage behind the cache engine: Redis or process memory, one enum
 //! ("is this Redis?" has one answer: [`Backend::redis`]).
 
+use std::fmt::Display;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,6 @@ use bytes::Bytes;
 use super::coherence::Coherence;
 use super::local::LocalTier;
 use super::memory::MemoryStore;
-use super::policy::Tag;
 use super::redis::RedisStore;
 use crate::redis::Breaker;
 
@@ -122,7 +122,7 @@ impl Backend {
 
     /// The current version of each tag (0 for one never bumped in memory;
     /// in Redis, one is made now for a tag that has none).
-    pub(crate) async fn tag_versions(&self, tags: &[Tag]) -> Result<Vec<u64>, StoreError> {
+    pub(crate) async fn tag_versions(&self, tags: &[impl Display]) -> Result<Vec<u64>, StoreError> {
         match self {
             Backend::Memory(m) => Ok(m.tag_versions(tags)),
             Backend::Redis(r) => r.store.tag_versions(tags).await,
@@ -132,7 +132,10 @@ impl Backend {
     /// The version of each tag that has one, creating none (`None`: the tag
     /// has no key, so reading its version would create one). Memory never
     /// loses a version: it has one for every tag.
-    pub(crate) async fn peek_versions(&self, tags: &[Tag]) -> Result<Vec<Option<u64>>, StoreError> {
+    pub(crate) async fn peek_versions(
+        &self,
+        tags: &[impl Display],
+    ) -> Result<Vec<Option<u64>>, StoreError> {
         match self {
             Backend::Memory(m) => Ok(m.tag_versions(tags).into_iter().map(Some).collect()),
             Backend::Redis(r) => r.store.peek_versions(tags).await,

@@ -5,8 +5,6 @@
 
 use std::fmt;
 
-use super::policy::Tag;
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TagVersions(Vec<(String, u64)>);
 
@@ -18,8 +16,8 @@ impl TagVersions {
     }
 
     /// `tags` at `versions`, in order.
-    pub(crate) fn of(tags: &[Tag], versions: impl IntoIterator<Item = u64>) -> Self {
-        Self(tags.iter().map(Tag::to_string).zip(versions).collect())
+    pub(crate) fn of(tags: &[impl fmt::Display], versions: impl IntoIterator<Item = u64>) -> Self {
+        Self(tags.iter().map(ToString::to_string).zip(versions).collect())
     }
 
     /// Parses the text form; `None` if any pair is malformed.
@@ -55,9 +53,10 @@ impl TagVersions {
         }
     }
 
-    /// The tags as the policy names them; `None` if one is unknown to it.
-    pub(crate) fn tags(&self) -> Option<Vec<Tag>> {
-        self.0.iter().map(|(name, _)| Tag::parse(name)).collect()
+    /// The tags as the policy reads them (`parse`); `None` if one is
+    /// unknown to it.
+    pub(crate) fn tags<T>(&self, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+        self.0.iter().map(|(name, _)| parse(name)).collect()
     }
 }
 
@@ -76,6 +75,7 @@ impl fmt::Display for TagVersions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::policy::Tag;
 
     #[test]
     fn the_text_form_round_trips() {
@@ -101,9 +101,9 @@ mod tests {
     #[test]
     fn tags_are_named_by_the_policy() {
         let known = TagVersions::new(vec![("chart".into(), 1), ("book:2".into(), 3)]);
-        assert_eq!(known.tags(), Some(vec![Tag::Chart, Tag::Book(2)]));
+        assert_eq!(known.tags(Tag::parse), Some(vec![Tag::Chart, Tag::Book(2)]));
         let unknown = TagVersions::new(vec![("nope".into(), 1)]);
-        assert_eq!(unknown.tags(), None);
+        assert_eq!(unknown.tags(Tag::parse), None);
     }
 
     #[test]

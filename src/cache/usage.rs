@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use super::engine::Cache;
 use super::metrics::{CacheMetrics, Event, UselessEntry};
-use super::policy::Fragment;
+use super::policy_trait::CachePolicy;
 use super::store::{KeyInfo, StoreError};
 
 /// A write this process made, for the "useless cache" report.
 struct Written {
-    fragment: Fragment,
+    /// The fragment's kind (the policy's `kind_index`) and its name.
+    kind: usize,
+    name: &'static str,
     at: Instant,
     read: Arc<AtomicBool>,
 }
@@ -39,11 +41,11 @@ impl Writes {
                     metrics.useless(
                         UselessEntry {
                             key: key.to_string(),
-                            fragment: w.fragment.name(),
+                            fragment: w.name,
                             lived: w.at.elapsed(),
                             why,
                         },
-                        w.fragment,
+                        w.kind,
                     );
                 }
             })
@@ -52,12 +54,13 @@ impl Writes {
     }
 
     /// Notes a write of `key`; the flag turns true once the entry is read.
-    pub(super) fn record(&self, key: &str, fragment: Fragment) -> Arc<AtomicBool> {
+    pub(super) fn record(&self, key: &str, kind: usize, name: &'static str) -> Arc<AtomicBool> {
         let read = Arc::new(AtomicBool::new(false));
         self.entries.insert(
             key.to_owned(),
             Arc::new(Written {
-                fragment,
+                kind,
+                name,
                 at: Instant::now(),
                 read: read.clone(),
             }),
@@ -77,9 +80,10 @@ impl Writes {
     }
 }
 
-impl Cache {
-    pub(super) fn store_failed(&self, fragment: Fragment, key: &str, e: &StoreError) {
-        self.metrics.record(fragment, Event::StoreError);
+impl<P: CachePolicy> Cache<P> {
+    pub(super) fn store_failed(&self, fragment: P::Fragment, key: &str, e: &StoreError) {
+        self.metrics
+            .record(P::kind_index(&fragment), Event::StoreError);
         match e {
             StoreError::BreakerOpen => {}
             _ => tracing::warn!(key, error = %e, "cache store failed; serving from the database"),
@@ -87,7 +91,7 @@ impl Cache {
     }
 
     /// Time left on a fragment's entry (for tests and the admin page).
-    pub async fn ttl_of(&self, fragment: Fragment) -> Result<Option<Duration>, StoreError> {
+    pub async fn ttl_of(&self, fragment: P::Fragment) -> Result<Option<Duration>, StoreError> {
         self.backend.ttl(&self.keys.fragment(&fragment)).await
     }
 

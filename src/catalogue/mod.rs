@@ -87,7 +87,7 @@ pub struct Catalogue {
 impl Catalogue {
     pub fn new(db: Database, cache: Arc<Cache>) -> Self {
         let lookup = db.clone();
-        cache.set_book_exists(Arc::new(move |id| {
+        cache.set_exists_check(Arc::new(move |id| {
             let db = lookup.clone();
             Box::pin(async move {
                 db.run(move |c| q::book_exists(c, id))
