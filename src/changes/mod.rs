@@ -23,6 +23,7 @@
 
 mod listen;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -86,6 +87,11 @@ struct Inner {
     cache: Arc<Cache>,
     /// Edges purged after each bump, before the rows are forgotten.
     edge: Option<EdgePurger>,
+    /// Rows (by `seq`) whose tags this feed bumped but that wait for an
+    /// edge: a retry purges them again without bumping again, which would
+    /// throw their pages out of folio's cache at every retry while an edge
+    /// is down. A row changed again has a new `seq`, so it is bumped anew.
+    bumped: Mutex<HashSet<i64>>,
     /// One drain at a time in this process: a writer that waits for its
     /// turn drains after its own commit, so it sees its own rows.
     turn: tokio::sync::Mutex<()>,
@@ -118,6 +124,7 @@ impl ChangeFeed {
                 db,
                 cache,
                 edge,
+                bumped: Mutex::new(HashSet::new()),
                 turn: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
                 stopped: AtomicBool::new(false),
@@ -247,24 +254,62 @@ impl ChangeFeed {
         let inner = &self.inner;
         let limit = MAX_SUBJECTS as i64 + 1;
         let rows = inner.db.run(move |c| changes::pending(c, limit)).await?;
+        let complete = rows.len() < limit as usize;
+        let to_bump = self.not_yet_bumped(&rows, recovering, complete);
         if rows.is_empty() {
             return Ok(0);
         }
         let tags = tags_of(&rows);
-        if recovering {
-            inner.cache.invalidate_tags_recovering(&tags).await?;
-        } else {
-            inner.cache.invalidate_tags(&tags).await?;
+        if !to_bump.is_empty() {
+            let bump = tags_of(&to_bump);
+            if recovering {
+                inner.cache.invalidate_tags_recovering(&bump).await?;
+            } else {
+                inner.cache.invalidate_tags(&bump).await?;
+            }
         }
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
         // After the bump, so that an edge's next fetch gets the new page.
         if let Some(edge) = &inner.edge {
+            inner
+                .bumped
+                .lock()
+                .expect("feed state")
+                .extend(seqs.iter().copied());
             edge.purge(&tags).await?;
             edge.purge_again_later(tags);
         }
-        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        let forgotten = seqs.clone();
         inner.db.run(move |c| changes::forget(c, &seqs)).await?;
+        {
+            let mut bumped = inner.bumped.lock().expect("feed state");
+            for seq in &forgotten {
+                bumped.remove(seq);
+            }
+        }
         self.record_applied(&rows);
         Ok(rows.len())
+    }
+
+    /// The rows of `rows` whose tags still need a bump: all of them while
+    /// recovering from a Redis outage (once per outage, nothing assumed
+    /// about what Redis kept), else those this feed has not bumped yet.
+    /// Forgets the rows that left the log when `rows` is all of it.
+    fn not_yet_bumped(
+        &self,
+        rows: &[PendingChange],
+        recovering: bool,
+        complete: bool,
+    ) -> Vec<PendingChange> {
+        let mut bumped = self.inner.bumped.lock().expect("feed state");
+        if complete {
+            let present: HashSet<i64> = rows.iter().map(|r| r.seq).collect();
+            bumped.retain(|seq| present.contains(seq));
+        }
+        rows.iter()
+            .filter(|r| recovering || !bumped.contains(&r.seq))
+            .cloned()
+            .collect()
     }
 
     fn record_applied(&self, rows: &[PendingChange]) {

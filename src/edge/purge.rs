@@ -4,8 +4,8 @@
 //! batch's tags, and forgets the batch's change-log rows only once every
 //! edge acknowledged (a 2xx): a purge that fails, or a folio that dies
 //! before it, leaves the rows, and the next drain (by any instance, at the
-//! latest 2 s later or at the next start) bumps and purges again. Both are
-//! harmless twice.
+//! latest 2 s later or at the next start) purges again (the feed does not
+//! bump what it already bumped: see `changes`). A purge is harmless twice.
 //!
 //! A request that read the old data before the bump may answer after the
 //! purge, and an edge would keep that answer: so each purge is sent once
