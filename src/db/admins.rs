@@ -48,7 +48,7 @@ pub fn upsert(
     now: NaiveDateTime,
     replace: bool,
 ) -> Result<bool, DataError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         if find_by_email(conn, email)?.is_some() {
             if !replace {
                 return Err(DataError::Invalid(format!(

@@ -238,7 +238,7 @@ pub fn import_books(
         if paused {
             changes::paused(conn, write)
         } else {
-            conn.transaction(write)
+            super::write_transaction(conn, write)
         }
     })?;
     Ok(report)

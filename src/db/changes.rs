@@ -80,7 +80,7 @@ pub fn paused<T>(
     conn: &mut DbConn,
     load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
 ) -> Result<T, DataError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let loaded = match conn {
             DbConn::Postgres(c) => {
                 c.batch_execute("INSERT INTO cache_feed_paused (since) VALUES (now())")?;

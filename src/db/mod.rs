@@ -37,6 +37,27 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// A transaction that writes. On SQLite its first statement takes the write
+/// lock (waiting up to `busy_timeout` for another writer): a transaction that
+/// reads first and writes later holds a snapshot, and if another connection
+/// commits meanwhile its first write fails at once with "database is
+/// locked", whatever the timeout. PostgreSQL needs nothing of the kind.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConn,
+    write: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let DbConn::Sqlite(c) = conn {
+            // Writes nothing, but an UPDATE takes the lock before it reads.
+            c.batch_execute("UPDATE books SET id = id WHERE 0")?;
+        }
+        write(conn)
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     #[error("the database is unavailable: {0}")]
