@@ -143,7 +143,9 @@ impl Kv {
     }
 
     fn with_map<T>(map: &Mutex<MemoryMap>, f: impl FnOnce(&mut MemoryMap) -> T) -> T {
-        let mut guard = map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
     }
 

@@ -34,7 +34,7 @@ fn digest(kind: &str, input: &str) -> String {
         .chain_update([0])
         .chain_update(input.as_bytes())
         .finalize();
-    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::token::hex(&hash[..16])
 }
 
 /// What counts as one client: an IPv4 address, or an IPv6 /64 (one

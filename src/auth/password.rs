@@ -94,7 +94,7 @@ pub(crate) fn credential(phc: &str) -> String {
         .chain_update(b"folio session credential\0")
         .chain_update(phc.as_bytes())
         .finalize();
-    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::token::hex(&hash[..16])
 }
 
 /// The pool is at capacity: the check was not made.
@@ -158,7 +158,7 @@ fn work(rx: &Mutex<Receiver<Job>>) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
-            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+            let rx = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             match rx.recv() {
                 Ok(job) => job,
                 Err(_) => return,

@@ -13,14 +13,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::token::random_token;
+use crate::token::{hex, random_token};
 
 pub(crate) struct VisitorTokens {
     secret: RwLock<Vec<u8>>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl VisitorTokens {

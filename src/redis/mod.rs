@@ -174,7 +174,7 @@ impl Redis {
     fn current(&self) -> Option<Master> {
         self.master
             .read()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -344,7 +344,10 @@ impl Redis {
                     "the Sentinel master changed; the cache is invalidated on the new master first",
                 );
             }
-            *self.master.write().unwrap_or_else(|p| p.into_inner()) = Some(Master { url, pool });
+            *self
+                .master
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Master { url, pool });
             if previous.is_some() {
                 self.switches.send_modify(|n| *n += 1);
             }
