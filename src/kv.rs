@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::redis::{millis, Redis, RedisError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum KvError {
+pub(crate) enum KvError {
     #[error(transparent)]
     Redis(#[from] RedisError),
     #[error("the in-process store is full")]
@@ -21,8 +21,8 @@ pub enum KvError {
 /// entries are purged and then the store refuses new ones rather than grow
 /// without bound. Only sign-ins make sessions and only validated input makes
 /// counters, so these are far above what folio ever keeps.
-pub const MEMORY_MAX_KEYS: usize = 200_000;
-pub const MEMORY_MAX_BYTES: usize = 32 * 1024 * 1024;
+pub(crate) const MEMORY_MAX_KEYS: usize = 200_000;
+pub(crate) const MEMORY_MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// What an entry costs beyond its key and value: the map's slot, the
 /// allocations' headers, the expiry.
@@ -34,7 +34,7 @@ fn entry_cost(key: &str, value: &[u8]) -> usize {
 }
 
 /// Process memory, counted in keys and bytes.
-pub struct MemoryMap {
+pub(crate) struct MemoryMap {
     entries: HashMap<String, (Vec<u8>, Instant)>,
     bytes: usize,
     max_keys: usize,
@@ -89,13 +89,15 @@ impl MemoryMap {
         self.bytes -= freed;
     }
 
-    /// (keys, bytes) held now, expired ones included until purged.
-    pub fn usage(&self) -> (usize, usize) {
+    /// (keys, bytes) held now, expired ones included until purged (read by
+    /// the unit tests only).
+    #[cfg(test)]
+    pub(crate) fn usage(&self) -> (usize, usize) {
         (self.entries.len(), self.bytes)
     }
 }
 
-pub enum Kv {
+pub(crate) enum Kv {
     Redis(Arc<Redis>),
     Memory(Mutex<MemoryMap>),
 }
@@ -117,11 +119,11 @@ return allowed
 "#;
 
 impl Kv {
-    pub fn memory() -> Self {
+    pub(crate) fn memory() -> Self {
         Self::memory_bounded(MEMORY_MAX_KEYS, MEMORY_MAX_BYTES)
     }
 
-    pub fn memory_bounded(max_keys: usize, max_bytes: usize) -> Self {
+    pub(crate) fn memory_bounded(max_keys: usize, max_bytes: usize) -> Self {
         Kv::Memory(Mutex::new(MemoryMap {
             entries: HashMap::new(),
             bytes: 0,
@@ -130,8 +132,10 @@ impl Kv {
         }))
     }
 
-    /// (keys, bytes) of the in-process store; None with Redis.
-    pub fn memory_usage(&self) -> Option<(usize, usize)> {
+    /// (keys, bytes) of the in-process store; None with Redis (read by the
+    /// unit tests only).
+    #[cfg(test)]
+    pub(crate) fn memory_usage(&self) -> Option<(usize, usize)> {
         match self {
             Kv::Memory(map) => Some(Self::with_map(map, |m| m.usage())),
             Kv::Redis { .. } => None,
@@ -139,11 +143,13 @@ impl Kv {
     }
 
     fn with_map<T>(map: &Mutex<MemoryMap>, f: impl FnOnce(&mut MemoryMap) -> T) -> T {
-        let mut guard = map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         match self {
             Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
@@ -155,7 +161,7 @@ impl Kv {
         }
     }
 
-    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
+    pub(crate) async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
         match self {
             Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
@@ -173,7 +179,7 @@ impl Kv {
         }
     }
 
-    pub async fn delete(&self, key: &str) -> Result<(), KvError> {
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), KvError> {
         match self {
             Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
@@ -190,7 +196,11 @@ impl Kv {
     /// Counts one in every counter of `counters` (key, limit) below its
     /// limit; true when all were (the attempt is allowed). A counter lives
     /// for `window` from its first count (a fixed window).
-    pub async fn take(&self, counters: &[(&str, u64)], window: Duration) -> Result<bool, KvError> {
+    pub(crate) async fn take(
+        &self,
+        counters: &[(&str, u64)],
+        window: Duration,
+    ) -> Result<bool, KvError> {
         match self {
             Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
@@ -231,7 +241,7 @@ impl Kv {
     }
 
     /// Stores `value` unless the key exists (no expiry).
-    pub async fn set_if_absent(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+    pub(crate) async fn set_if_absent(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
         match self {
             Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();
@@ -252,7 +262,7 @@ impl Kv {
     }
 
     /// Takes one off a counter (never below zero, never creating one).
-    pub async fn decr(&self, key: &str) -> Result<(), KvError> {
+    pub(crate) async fn decr(&self, key: &str) -> Result<(), KvError> {
         match self {
             Kv::Redis(redis) => {
                 let mut pipe = redis::pipe();

@@ -23,7 +23,7 @@ use crate::redis::{KeySpace, Redis};
 use crate::web::{self as routes, AppState};
 
 /// The in-process backend's bound.
-pub const MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -61,9 +61,9 @@ pub async fn open_database(settings: &Settings) -> Result<Database, DataError> {
 /// otherwise.
 pub struct Stores {
     pub cache: Arc<Cache>,
-    pub kv: Arc<Kv>,
+    pub(crate) kv: Arc<Kv>,
     /// The key of visitors' form tokens, the same on every instance.
-    pub secret: Vec<u8>,
+    pub(crate) secret: Vec<u8>,
 }
 
 fn secret_key_name(settings: &Settings) -> String {
@@ -157,7 +157,7 @@ const BLOCKING_THREADS_PER_WORKER: usize = 16;
 const PASSWORD_QUEUE_PER_THREAD: usize = 8;
 
 /// How long a stopping instance finishes requests in flight.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct Application {
     port: u16,
@@ -268,6 +268,8 @@ impl Application {
         self.port
     }
 
+    /// The instance's change feed (a hook of the api tests, which apply
+    /// pending changes and stop it themselves).
     pub fn feed(&self) -> &ChangeFeed {
         &self.feed
     }

@@ -6,15 +6,26 @@
 use rand::RngCore;
 
 /// 32 random bytes from the thread's CSPRNG (seeded by the OS), hex-encoded.
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
+}
+
+/// Bytes as lower-case hex (tokens, digests of rate-limit keys and sessions).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// The first `len` hex digits of a fresh token (at most 64): enough to name
 /// an instance or one message, where a full token is longer than needed.
-pub fn random_id(len: usize) -> String {
+pub(crate) fn random_id(len: usize) -> String {
     let mut token = random_token();
     token.truncate(len.min(64));
     token
@@ -22,7 +33,7 @@ pub fn random_id(len: usize) -> String {
 
 /// Whether `raw` could be a token [`random_token`] made (64 hex digits):
 /// checked before anything from outside is used as part of a key.
-pub fn looks_like_token(raw: &str) -> bool {
+pub(crate) fn looks_like_token(raw: &str) -> bool {
     raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

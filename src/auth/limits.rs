@@ -16,12 +16,12 @@ use crate::domain::Email;
 use crate::kv::{Kv, KvError};
 use crate::redis::KeySpace;
 
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
-pub const LOGIN_FAILURES_PER_ACCOUNT: u64 = 5;
+pub(crate) const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub(crate) const LOGIN_FAILURES_PER_ACCOUNT: u64 = 5;
 pub const LOGIN_FAILURES_PER_ADDRESS: u64 = 20;
-pub const RATING_WINDOW: Duration = Duration::from_secs(3600);
+pub(crate) const RATING_WINDOW: Duration = Duration::from_secs(3600);
 
-pub struct Limits {
+pub(crate) struct Limits {
     kv: Arc<Kv>,
     keys: KeySpace,
     ratings_per_hour: u64,
@@ -34,7 +34,7 @@ fn digest(kind: &str, input: &str) -> String {
         .chain_update([0])
         .chain_update(input.as_bytes())
         .finalize();
-    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::token::hex(&hash[..16])
 }
 
 /// What counts as one client: an IPv4 address, or an IPv6 /64 (one
@@ -54,7 +54,7 @@ fn client_network(ip: IpAddr) -> String {
 }
 
 impl Limits {
-    pub fn new(kv: Arc<Kv>, cache_prefix: &str, ratings_per_hour: u64) -> Self {
+    pub(crate) fn new(kv: Arc<Kv>, cache_prefix: &str, ratings_per_hour: u64) -> Self {
         Self {
             kv,
             keys: KeySpace::new(cache_prefix),
@@ -78,7 +78,7 @@ impl Limits {
     /// parallel guesses cannot all slip under the limit; false when this
     /// account or address has used its allowance. An email that does not
     /// parse names no account: only its address counts.
-    pub async fn take_login_attempt(
+    pub(crate) async fn take_login_attempt(
         &self,
         email: Option<&Email>,
         ip: IpAddr,
@@ -93,13 +93,13 @@ impl Limits {
     }
 
     /// A successful sign-in gives its attempt back: only failures count.
-    pub async fn login_succeeded(&self, email: &Email, ip: IpAddr) -> Result<(), KvError> {
+    pub(crate) async fn login_succeeded(&self, email: &Email, ip: IpAddr) -> Result<(), KvError> {
         self.kv.decr(&self.account_key(email)).await?;
         self.kv.decr(&self.address_key(ip)).await
     }
 
     /// Counts a rating from `ip`; false once the hour's allowance is spent.
-    pub async fn take_rating(&self, ip: IpAddr) -> Result<bool, KvError> {
+    pub(crate) async fn take_rating(&self, ip: IpAddr) -> Result<bool, KvError> {
         let key = self.key("rating:address", &client_network(ip));
         self.kv
             .take(&[(key.as_str(), self.ratings_per_hour)], RATING_WINDOW)

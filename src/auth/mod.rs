@@ -1,9 +1,9 @@
 //! Who may write: admin accounts, logins, sessions and rate limits.
 
 pub mod limits;
-pub mod password;
-pub mod session;
-pub mod visitor;
+pub(crate) mod password;
+pub(crate) mod session;
+pub(crate) mod visitor;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use session::{AdminIdentity, Sessions};
 use visitor::VisitorTokens;
 
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     /// The same answer for an unknown email and a wrong password.
     #[error("that email and password do not match an admin account")]
     InvalidCredentials,
@@ -34,16 +34,16 @@ pub enum AuthError {
 
 pub struct Accounts {
     db: Database,
-    pub sessions: Sessions,
-    pub limits: Limits,
-    pub visitors: VisitorTokens,
+    pub(crate) sessions: Sessions,
+    pub(crate) limits: Limits,
+    pub(crate) visitors: VisitorTokens,
     /// Where the visitors' key is shared (Redis), unless FOLIO_SECRET_KEY set it.
     shared_secret: Option<(Arc<Kv>, String)>,
     passwords: PasswordChecks,
 }
 
 impl Accounts {
-    pub fn new(
+    pub(crate) fn new(
         db: Database,
         sessions: Sessions,
         limits: Limits,
@@ -64,7 +64,7 @@ impl Accounts {
     /// Checks a visitor's form token. On a mismatch the shared key is read
     /// again: an instance that started while Redis was away (or after the
     /// key was lost) comes to agree with the others.
-    pub async fn verify_visitor(&self, id: &str, token: &str) -> bool {
+    pub(crate) async fn verify_visitor(&self, id: &str, token: &str) -> bool {
         if self.visitors.verify(id, token) {
             return true;
         }
@@ -92,7 +92,7 @@ impl Accounts {
     /// client address. What does not parse never reaches the database or
     /// argon2: an email that is not one names no account, and a password
     /// longer than any folio accepts matches none.
-    pub async fn login(
+    pub(crate) async fn login(
         &self,
         email: &str,
         password: &str,
@@ -134,7 +134,7 @@ impl Accounts {
     /// opened with. A new password (`folio admin create --reset-password`)
     /// or a removed account ends every session of that admin, on every
     /// instance: the database, not the session store, decides.
-    pub async fn still_signed_in(&self, admin: &AdminIdentity) -> Result<bool, DataError> {
+    pub(crate) async fn still_signed_in(&self, admin: &AdminIdentity) -> Result<bool, DataError> {
         let id = admin.id;
         let row = self.db.run(move |c| admins::find_by_id(c, id)).await?;
         Ok(row.is_some_and(|row| {

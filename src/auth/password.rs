@@ -22,16 +22,16 @@ use subtle::ConstantTimeEq;
 /// OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB of
 /// memory, 2 passes, 1 lane: about 30 ms a check on one core (the README
 /// says how it was measured).
-pub const M_COST_KIB: u32 = 19 * 1024;
-pub const T_COST: u32 = 2;
-pub const P_COST: u32 = 1;
+pub(crate) const M_COST_KIB: u32 = 19 * 1024;
+pub(crate) const T_COST: u32 = 2;
+pub(crate) const P_COST: u32 = 1;
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-pub fn hash(password: &str) -> Result<String, String> {
+pub(crate) fn hash(password: &str) -> Result<String, String> {
     argon2()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
@@ -89,18 +89,18 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// What a session remembers of the password it was opened with: a digest of
 /// the hash (which changes with every new password, by its salt). A session
 /// whose credential no longer matches the account's ends.
-pub fn credential(phc: &str) -> String {
+pub(crate) fn credential(phc: &str) -> String {
     let hash = Sha256::new()
         .chain_update(b"folio session credential\0")
         .chain_update(phc.as_bytes())
         .finalize();
-    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::token::hex(&hash[..16])
 }
 
 /// The pool is at capacity: the check was not made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many sign-ins are being checked; try again in a moment")]
-pub struct Busy;
+pub(crate) struct Busy;
 
 struct Job {
     password: String,
@@ -111,13 +111,13 @@ struct Job {
 }
 
 /// `threads` checks at once, `queue` more waiting at most `wait`.
-pub struct PasswordChecks {
+pub(crate) struct PasswordChecks {
     jobs: SyncSender<Job>,
     wait: Duration,
 }
 
 impl PasswordChecks {
-    pub fn start(threads: usize, queue: usize, wait: Duration) -> Self {
+    pub(crate) fn start(threads: usize, queue: usize, wait: Duration) -> Self {
         let (jobs, rx) = mpsc::sync_channel::<Job>(queue);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
@@ -135,7 +135,7 @@ impl PasswordChecks {
     /// Whether `password` matches `phc` (None: an unknown account, which
     /// takes as long and never matches); `Busy` when the pool is full or the
     /// queue's deadline passed.
-    pub async fn verify(&self, password: &str, phc: Option<String>) -> Result<bool, Busy> {
+    pub(crate) async fn verify(&self, password: &str, phc: Option<String>) -> Result<bool, Busy> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = Job {
             password: password.to_owned(),
@@ -158,7 +158,7 @@ fn work(rx: &Mutex<Receiver<Job>>) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
-            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+            let rx = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             match rx.recv() {
                 Ok(job) => job,
                 Err(_) => return,

@@ -13,16 +13,16 @@ use crate::token::{looks_like_token, random_token};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminIdentity {
-    pub id: i32,
-    pub email: String,
+    pub(crate) id: i32,
+    pub(crate) email: String,
     /// A digest of the password hash the session was opened with
     /// (`password::credential`); sessions from before a reset lack it.
     #[serde(default)]
-    pub credential: String,
+    pub(crate) credential: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FlashKind {
+pub(crate) enum FlashKind {
     Success,
     Error,
 }
@@ -30,35 +30,35 @@ pub enum FlashKind {
 /// A one-time message shown on the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
-    pub kind: FlashKind,
-    pub text: String,
+    pub(crate) kind: FlashKind,
+    pub(crate) text: String,
     /// A link after the text: (href, words). Older sessions have none.
     #[serde(default)]
-    pub link: Option<(String, String)>,
+    pub(crate) link: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionData {
     /// The synchronizer token every state-changing form must echo.
-    pub csrf_token: String,
-    pub admin: Option<AdminIdentity>,
-    pub flash: Option<Flash>,
+    pub(crate) csrf_token: String,
+    pub(crate) admin: Option<AdminIdentity>,
+    pub(crate) flash: Option<Flash>,
     /// Absolute end, in Unix seconds: saving never extends a session.
-    pub expires_unix: i64,
+    pub(crate) expires_unix: i64,
 }
 
 fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-pub struct Sessions {
+pub(crate) struct Sessions {
     kv: Arc<Kv>,
     keys: KeySpace,
     ttl: Duration,
 }
 
 impl Sessions {
-    pub fn new(kv: Arc<Kv>, cache_prefix: &str, ttl: Duration) -> Self {
+    pub(crate) fn new(kv: Arc<Kv>, cache_prefix: &str, ttl: Duration) -> Self {
         Self {
             kv,
             keys: KeySpace::new(cache_prefix),
@@ -70,7 +70,7 @@ impl Sessions {
         self.keys.session(id)
     }
 
-    pub async fn load(&self, id: &str) -> Result<Option<SessionData>, KvError> {
+    pub(crate) async fn load(&self, id: &str) -> Result<Option<SessionData>, KvError> {
         if !looks_like_token(id) {
             return Ok(None);
         }
@@ -83,7 +83,7 @@ impl Sessions {
     }
 
     /// A new session with a new id and a new CSRF token.
-    pub async fn start(
+    pub(crate) async fn start(
         &self,
         admin: Option<AdminIdentity>,
     ) -> Result<(String, SessionData), KvError> {
@@ -98,7 +98,7 @@ impl Sessions {
         Ok((id, data))
     }
 
-    pub async fn save(&self, id: &str, data: &SessionData) -> Result<(), KvError> {
+    pub(crate) async fn save(&self, id: &str, data: &SessionData) -> Result<(), KvError> {
         let left = data.expires_unix - unix_now();
         if left <= 0 {
             return self.end(id).await;
@@ -109,11 +109,11 @@ impl Sessions {
             .await
     }
 
-    pub async fn end(&self, id: &str) -> Result<(), KvError> {
+    pub(crate) async fn end(&self, id: &str) -> Result<(), KvError> {
         self.kv.delete(&self.key(id)).await
     }
 
-    pub fn ttl(&self) -> Duration {
+    pub(crate) fn ttl(&self) -> Duration {
         self.ttl
     }
 }

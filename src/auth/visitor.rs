@@ -13,41 +13,37 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::token::random_token;
+use crate::token::{hex, random_token};
 
-pub struct VisitorTokens {
+pub(crate) struct VisitorTokens {
     secret: RwLock<Vec<u8>>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl VisitorTokens {
-    pub fn new(secret: &[u8]) -> Self {
+    pub(crate) fn new(secret: &[u8]) -> Self {
         Self {
             secret: RwLock::new(secret.to_vec()),
         }
     }
 
-    pub fn secret(&self) -> Vec<u8> {
+    pub(crate) fn secret(&self) -> Vec<u8> {
         self.secret.read().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Adopts another key (the one shared through Redis).
-    pub fn set_secret(&self, secret: Vec<u8>) {
+    pub(crate) fn set_secret(&self, secret: Vec<u8>) {
         if let Ok(mut current) = self.secret.write() {
             *current = secret;
         }
     }
 
     /// A new visitor id.
-    pub fn new_visitor() -> String {
+    pub(crate) fn new_visitor() -> String {
         random_token()
     }
 
     /// Whether `id` looks like an id folio hands out.
-    pub fn is_visitor_id(id: &str) -> bool {
+    pub(crate) fn is_visitor_id(id: &str) -> bool {
         id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
     }
 
@@ -63,7 +59,7 @@ impl VisitorTokens {
     }
 
     /// The form token of visitor `id`.
-    pub fn token_for(&self, id: &str) -> String {
+    pub(crate) fn token_for(&self, id: &str) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret())
             .expect("HMAC takes any key length");
         mac.update(b"folio form token:");
@@ -72,7 +68,7 @@ impl VisitorTokens {
     }
 
     /// Compares in constant time.
-    pub fn verify(&self, id: &str, token: &str) -> bool {
+    pub(crate) fn verify(&self, id: &str, token: &str) -> bool {
         Self::is_visitor_id(id) && bool::from(self.token_for(id).as_bytes().ct_eq(token.as_bytes()))
     }
 }

@@ -39,13 +39,13 @@ use crate::db::{DataError, Database};
 use crate::edge::{EdgePurger, PurgeError};
 
 /// How often the log is read even when nothing woke the feed.
-pub const SAFETY_POLL: Duration = Duration::from_secs(2);
+pub(crate) const SAFETY_POLL: Duration = Duration::from_secs(2);
 /// More pending subjects than this in one read are applied as `all`: one
 /// bump instead of thousands (a bulk load, a large script).
-pub const MAX_SUBJECTS: usize = 1000;
+pub(crate) const MAX_SUBJECTS: usize = 1000;
 /// A feed that has not applied the log for this long, while the cache is
 /// usable, is stuck: cached pages may be old (`/readyz` answers 503).
-pub const STUCK_AFTER: Duration = Duration::from_secs(10);
+pub(crate) const STUCK_AFTER: Duration = Duration::from_secs(10);
 
 const LAG_BOUNDS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 60.0,
@@ -113,12 +113,8 @@ struct Last {
 }
 
 impl ChangeFeed {
-    pub fn new(db: Database, cache: Arc<Cache>) -> Self {
-        Self::with_edge(db, cache, None)
-    }
-
     /// A feed that also purges the tags it bumps at the configured edges.
-    pub fn with_edge(db: Database, cache: Arc<Cache>, edge: Option<EdgePurger>) -> Self {
+    pub(crate) fn with_edge(db: Database, cache: Arc<Cache>, edge: Option<EdgePurger>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -145,7 +141,7 @@ impl ChangeFeed {
     /// Applies what changed while no instance ran, then follows the
     /// database for as long as this feed lives. Should the first drain
     /// fail, Redis is not used until the recovery hook has applied it.
-    pub async fn start(&self) {
+    pub(crate) async fn start(&self) {
         match self.apply_pending().await {
             // The cache took the bumps; only an edge waits.
             Ok(_) | Err(FeedError::Edge(_)) => {}
@@ -187,7 +183,7 @@ impl ChangeFeed {
 
     /// What folio's own writes call after their commit: the writer's next
     /// request sees the write. A failure leaves the change in the log.
-    pub async fn apply_after_write(&self) {
+    pub(crate) async fn apply_after_write(&self) {
         if let Err(e) = self.apply_pending().await {
             tracing::warn!(error = %e, "change feed: the write is committed; its invalidation waits in the change log");
         }
@@ -195,7 +191,7 @@ impl ChangeFeed {
 
     /// Purges `tags` at the configured edges (none: nothing to do), for
     /// invalidations that do not go through the log (a manual flush).
-    pub async fn purge_edges(&self, tags: &[Tag]) -> Result<(), PurgeError> {
+    pub(crate) async fn purge_edges(&self, tags: &[Tag]) -> Result<(), PurgeError> {
         match &self.inner.edge {
             Some(edge) => edge.purge(tags).await,
             None => Ok(()),
@@ -211,7 +207,7 @@ impl ChangeFeed {
     /// The same while the Redis breaker is recovering (before it closes).
     /// An edge that does not answer does not keep Redis out of use: Redis
     /// took the bumps, and the rows wait in the log for the edge.
-    pub async fn apply_pending_recovering(&self) -> Result<usize, FeedError> {
+    pub(crate) async fn apply_pending_recovering(&self) -> Result<usize, FeedError> {
         match self.drain(true).await {
             Err(FeedError::Edge(e)) => {
                 tracing::warn!(error = %e, "change feed: Redis is current again; the edges' purges wait in the change log");
@@ -357,7 +353,7 @@ impl ChangeFeed {
     }
 
     /// The feed's series in the Prometheus text format.
-    pub fn render_metrics(&self, out: &mut String) {
+    pub(crate) fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write as _;
         let s = self.status();
         let _ = writeln!(

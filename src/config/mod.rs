@@ -13,34 +13,35 @@ use std::time::Duration;
 use clap::{ArgAction, Args, FromArgMatches};
 
 use values::{millis, on_off, seconds_or_zero, socket_addr, ttl, whole};
-pub use values::{redact_password, CachePrefix, DatabaseUrl, RedisUrl, Secret, MAX_TTL_SECS};
+pub use values::{CachePrefix, DatabaseUrl};
+pub(crate) use values::{RedisUrl, Secret};
 
 /// Every setting of one instance.
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
     #[command(flatten)]
-    pub database: DatabaseSettings,
+    pub(crate) database: DatabaseSettings,
     #[command(flatten)]
     pub redis: RedisSettings,
     #[command(flatten)]
-    pub cache: CacheSettings,
+    pub(crate) cache: CacheSettings,
     #[command(flatten)]
     pub http: HttpSettings,
     #[command(flatten)]
-    pub auth: AuthSettings,
+    pub(crate) auth: AuthSettings,
     #[command(flatten)]
     pub edge: crate::edge::EdgeSettings,
 }
 
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Database")]
-pub struct DatabaseSettings {
+pub(crate) struct DatabaseSettings {
     /// `sqlite://PATH`, `sqlite:PATH` or a plain path: SQLite;
     /// `postgres://…` or `postgresql://…`: PostgreSQL.
     #[arg(id = "DATABASE_URL", long = "database-url", env = "DATABASE_URL",
           value_name = "URL", default_value = "folio.db", hide_env_values = true,
           value_parser = DatabaseUrl::parse)]
-    pub url: DatabaseUrl,
+    pub(crate) url: DatabaseUrl,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -52,12 +53,12 @@ pub struct RedisSettings {
     /// Sentinel names.
     #[arg(id = "REDIS_URL", long = "redis-url", env = "REDIS_URL", value_name = "URL",
           hide_env_values = true, value_parser = RedisUrl::parse)]
-    pub url: Option<RedisUrl>,
+    pub(crate) url: Option<RedisUrl>,
     /// The longest one Redis command may take (ms); then folio serves from
     /// the database.
     #[arg(id = "REDIS_TIMEOUT_MS", long = "redis-timeout-ms", env = "REDIS_TIMEOUT_MS",
           value_name = "MS", default_value = "50", value_parser = millis::<1, 10_000>)]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Namespace of every Redis key, so several sites or test runs share
     /// one Redis.
     #[arg(id = "FOLIO_CACHE_PREFIX", long = "cache-prefix", env = "FOLIO_CACHE_PREFIX",
@@ -67,41 +68,41 @@ pub struct RedisSettings {
 
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Cache")]
-pub struct CacheSettings {
+pub(crate) struct CacheSettings {
     /// Seconds the `/cache` sample list is kept.
     #[arg(id = "CACHE_TTL", long = "cache-ttl", env = "CACHE_TTL", value_name = "SECONDS",
           default_value = "300", value_parser = ttl)]
-    pub ttl: Duration,
+    pub(crate) ttl: Duration,
     /// Seconds the monthly chart is kept (30 days).
     #[arg(id = "TOP_BOOKS_TTL", long = "top-books-ttl", env = "TOP_BOOKS_TTL",
           value_name = "SECONDS", default_value = "2592000", value_parser = ttl)]
-    pub top_books_ttl: Duration,
+    pub(crate) top_books_ttl: Duration,
     /// Seconds a cached copy is kept past its TTL, served (marked stale)
     /// while the database cannot answer; also `stale-if-error` (2 days).
     #[arg(id = "FOLIO_CACHE_GRACE", long = "cache-grace", env = "FOLIO_CACHE_GRACE",
           value_name = "SECONDS", default_value = "172800", value_parser = ttl)]
-    pub grace: Duration,
+    pub(crate) grace: Duration,
     /// With Redis: megabytes of the in-process tier in front of it; 0 turns
     /// it off.
     #[arg(id = "FOLIO_LOCAL_CACHE_MB", long = "local-cache-mb", env = "FOLIO_LOCAL_CACHE_MB",
           value_name = "MB", default_value = "32", value_parser = whole::<0, 4096, u64>)]
-    pub local_cache_mb: u64,
+    pub(crate) local_cache_mb: u64,
     /// Search result pages the cache keeps at most, whatever the number of
     /// distinct queries.
     #[arg(id = "FOLIO_SEARCH_CACHE_SLOTS", long = "search-cache-slots",
           env = "FOLIO_SEARCH_CACHE_SLOTS", value_name = "N", default_value = "1024",
           value_parser = whole::<1, 65_536, u32>)]
-    pub search_slots: u32,
+    pub(crate) search_slots: u32,
     /// `off` answers 404 on `/sample` and `/top/uncached`, which let anyone
     /// load the database.
     #[arg(id = "FOLIO_UNCACHED_ROUTES", long = "uncached-routes", env = "FOLIO_UNCACHED_ROUTES",
           value_name = "on|off", default_value = "on", action = ArgAction::Set,
           value_parser = on_off)]
-    pub uncached_routes: bool,
+    pub(crate) uncached_routes: bool,
 }
 
 impl CacheSettings {
-    pub fn local_cache_bytes(&self) -> u64 {
+    pub(crate) fn local_cache_bytes(&self) -> u64 {
         self.local_cache_mb * 1024 * 1024
     }
 }
@@ -117,47 +118,47 @@ pub struct HttpSettings {
     /// may show a page that old after an edit.
     #[arg(id = "FOLIO_PUBLIC_MAX_AGE", long = "public-max-age", env = "FOLIO_PUBLIC_MAX_AGE",
           value_name = "SECONDS", default_value = "0", value_parser = seconds_or_zero)]
-    pub public_max_age: u64,
+    pub(crate) public_max_age: u64,
     /// `…, stale-while-revalidate=…` of public pages; the same trade-off.
     #[arg(id = "FOLIO_STALE_WHILE_REVALIDATE", long = "stale-while-revalidate",
           env = "FOLIO_STALE_WHILE_REVALIDATE", value_name = "SECONDS", default_value = "0",
           value_parser = seconds_or_zero)]
-    pub stale_while_revalidate: u64,
+    pub(crate) stale_while_revalidate: u64,
     /// A request's head must arrive within this (ms); else 408.
     #[arg(id = "FOLIO_HEADER_TIMEOUT_MS", long = "header-timeout-ms",
           env = "FOLIO_HEADER_TIMEOUT_MS", value_name = "MS", default_value = "5000",
           value_parser = millis::<100, 600_000>)]
-    pub header_timeout: Duration,
+    pub(crate) header_timeout: Duration,
     /// A request's body must arrive within this (ms); else 408.
     #[arg(id = "FOLIO_BODY_TIMEOUT_MS", long = "body-timeout-ms", env = "FOLIO_BODY_TIMEOUT_MS",
           value_name = "MS", default_value = "10000", value_parser = millis::<100, 600_000>)]
-    pub body_timeout: Duration,
+    pub(crate) body_timeout: Duration,
     /// Open connections per instance; more wait in the listen queue.
     #[arg(id = "FOLIO_MAX_CONNECTIONS", long = "max-connections", env = "FOLIO_MAX_CONNECTIONS",
           value_name = "N", default_value = "4096", value_parser = whole::<1, 1_000_000, usize>)]
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// `on` serves `/_bench/constant?bytes=N`, a constant body through
     /// folio's own stack.
     #[arg(id = "FOLIO_BENCH_ROUTES", long = "bench-routes", env = "FOLIO_BENCH_ROUTES",
           value_name = "on|off", default_value = "off", action = ArgAction::Set,
           value_parser = on_off)]
-    pub bench_routes: bool,
+    pub(crate) bench_routes: bool,
     /// Proxies (`127.0.0.1,10.0.0.0/8`) whose `X-Forwarded-For` names the
     /// client. Unset: the TCP peer, always.
     #[arg(id = "FOLIO_TRUSTED_PROXIES", long = "trusted-proxies", env = "FOLIO_TRUSTED_PROXIES",
           value_name = "NETS", default_value = "",
           value_parser = crate::edge::TrustedProxies::parse)]
-    pub trusted_proxies: crate::edge::TrustedProxies,
+    pub(crate) trusted_proxies: crate::edge::TrustedProxies,
     /// The site's address for absolute URLs (sitemap, robots.txt), e.g.
     /// `https://books.example.com`. Unset: the bind address.
     #[arg(id = "FOLIO_PUBLIC_URL", long = "public-url", env = "FOLIO_PUBLIC_URL",
           value_name = "URL", value_parser = crate::domain::PublicUrl::parse)]
-    pub public_url: Option<crate::domain::PublicUrl>,
+    pub(crate) public_url: Option<crate::domain::PublicUrl>,
 }
 
 impl HttpSettings {
     /// `FOLIO_PUBLIC_URL`, or the address folio listens on.
-    pub fn public_url(&self) -> crate::domain::PublicUrl {
+    pub(crate) fn public_url(&self) -> crate::domain::PublicUrl {
         self.public_url
             .clone()
             .unwrap_or_else(|| crate::domain::PublicUrl::from_bind(self.bind))
@@ -166,54 +167,54 @@ impl HttpSettings {
 
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Accounts and abuse")]
-pub struct AuthSettings {
+pub(crate) struct AuthSettings {
     /// Seconds a session lives from sign-in (absolute, never extended).
     #[arg(id = "FOLIO_SESSION_TTL", long = "session-ttl", env = "FOLIO_SESSION_TTL",
           value_name = "SECONDS", default_value = "28800", value_parser = ttl)]
-    pub session_ttl: Duration,
+    pub(crate) session_ttl: Duration,
     /// `on` marks the session cookie `Secure` (the site is served over https).
     #[arg(id = "FOLIO_SECURE_COOKIES", long = "secure-cookies", env = "FOLIO_SECURE_COOKIES",
           value_name = "on|off", default_value = "off", action = ArgAction::Set,
           value_parser = on_off)]
-    pub secure_cookies: bool,
+    pub(crate) secure_cookies: bool,
     /// Ratings one client address may give per hour.
     #[arg(id = "FOLIO_RATINGS_PER_HOUR", long = "ratings-per-hour",
           env = "FOLIO_RATINGS_PER_HOUR", value_name = "N", default_value = "20",
           value_parser = whole::<1, 10_000, u64>)]
-    pub ratings_per_hour: u64,
+    pub(crate) ratings_per_hour: u64,
     /// Key of visitors' form tokens (32+ characters). Unset: made once and
     /// kept in Redis, or made at start without Redis.
     #[arg(id = "FOLIO_SECRET_KEY", long = "secret-key", env = "FOLIO_SECRET_KEY",
           value_name = "KEY", hide_env_values = true, value_parser = Secret::parse_key)]
-    pub secret_key: Option<Secret>,
+    pub(crate) secret_key: Option<Secret>,
     /// Password checks (argon2id, 19 MiB each) that run at once.
     #[arg(id = "FOLIO_PASSWORD_THREADS", long = "password-threads",
           env = "FOLIO_PASSWORD_THREADS", value_name = "N", default_value = "2",
           value_parser = whole::<1, 64, usize>)]
-    pub password_threads: usize,
+    pub(crate) password_threads: usize,
     /// How long a sign-in may wait for a check (ms); then 503.
     #[arg(id = "FOLIO_PASSWORD_WAIT_MS", long = "password-wait-ms",
           env = "FOLIO_PASSWORD_WAIT_MS", value_name = "MS", default_value = "3000",
           value_parser = millis::<1, 60_000>)]
-    pub password_wait: Duration,
+    pub(crate) password_wait: Duration,
     /// Set (16+ printable characters): `/metrics` and `/readyz` answer only
     /// `Authorization: Bearer <token>`.
     #[arg(id = "FOLIO_METRICS_TOKEN", long = "metrics-token", env = "FOLIO_METRICS_TOKEN",
           value_name = "TOKEN", hide_env_values = true, value_parser = Secret::parse_token)]
-    pub metrics_token: Option<Secret>,
+    pub(crate) metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{var}={value:?} is not valid: expected {expected}")]
 pub struct ConfigError {
-    pub var: String,
-    pub value: String,
-    pub expected: String,
+    pub(crate) var: String,
+    pub(crate) value: String,
+    pub(crate) expected: String,
 }
 
 impl Settings {
     /// Builds settings from a lookup of variables other than the process's
-    /// environment (tests): each setting's variable becomes its flag (an
+    /// environment (a hook of the unit and api tests): each setting's variable becomes its flag (an
     /// empty value counts as unset), so the one declaration above holds every
     /// name, default and bound.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -306,6 +307,7 @@ fn config_error(command: &clap::Command, error: &clap::Error) -> ConfigError {
 
 #[cfg(test)]
 mod tests {
+    use super::values::{redact_password, MAX_TTL_SECS};
     use super::*;
     use std::collections::HashMap;
 

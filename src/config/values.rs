@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The longest TTL a setting may ask for: one year.
-pub const MAX_TTL_SECS: u64 = 366 * 24 * 3600;
+pub(crate) const MAX_TTL_SECS: u64 = 366 * 24 * 3600;
 
 /// Where the catalogue lives; the scheme of `DATABASE_URL` picks the backend.
 #[derive(Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl DatabaseUrl {
         Ok(Self::Sqlite(path.to_owned()))
     }
 
-    pub fn backend_name(&self) -> &'static str {
+    pub(crate) fn backend_name(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "SQLite",
             Self::Postgres(_) => "PostgreSQL",
@@ -47,7 +47,7 @@ impl DatabaseUrl {
     }
 
     /// The URL with any password masked, for logs.
-    pub fn redacted(&self) -> String {
+    pub(crate) fn redacted(&self) -> String {
         match self {
             Self::Sqlite(path) => path.clone(),
             Self::Postgres(url) => redact_password(url),
@@ -66,16 +66,16 @@ impl std::fmt::Debug for DatabaseUrl {
 /// `redis+sentinel://host:port,…/master-name` (see `crate::redis::Target`);
 /// it may hold a password, so its Debug masks it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RedisUrl(String);
+pub(crate) struct RedisUrl(String);
 
 impl RedisUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         crate::redis::Target::parse(raw)?;
         Ok(Self(raw.to_owned()))
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -94,7 +94,7 @@ impl std::fmt::Display for RedisUrl {
 }
 
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
-pub fn redact_password(url: &str) -> String {
+pub(crate) fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -112,7 +112,7 @@ pub fn redact_password(url: &str) -> String {
 pub struct CachePrefix(String);
 
 impl CachePrefix {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let ok = !raw.is_empty()
             && raw.len() <= 64
             && raw
@@ -132,15 +132,15 @@ impl CachePrefix {
 
 /// A setting that must never be printed: its Debug is a mask.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// `FOLIO_SECRET_KEY`: long enough to key an HMAC.
-    pub fn parse_key(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse_key(raw: &str) -> Result<Self, String> {
         if raw.len() >= 32 {
             Ok(Self(raw.to_owned()))
         } else {
@@ -149,7 +149,7 @@ impl Secret {
     }
 
     /// `FOLIO_METRICS_TOKEN`: one word a client can put in a header.
-    pub fn parse_token(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse_token(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         if raw.len() >= 16 && raw.bytes().all(|b| b.is_ascii_graphic()) {
             Ok(Self(raw.to_owned()))
@@ -165,14 +165,14 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-pub fn socket_addr(raw: &str) -> Result<SocketAddr, String> {
+pub(crate) fn socket_addr(raw: &str) -> Result<SocketAddr, String> {
     raw.trim()
         .parse()
         .map_err(|_| "an address with a port, such as 127.0.0.1:8080".into())
 }
 
 /// `on` or `off`.
-pub fn on_off(raw: &str) -> Result<bool, String> {
+pub(crate) fn on_off(raw: &str) -> Result<bool, String> {
     match raw.trim() {
         "on" => Ok(true),
         "off" => Ok(false),
@@ -181,7 +181,7 @@ pub fn on_off(raw: &str) -> Result<bool, String> {
 }
 
 /// A whole number from `LO` to `HI`, as the type its setting holds.
-pub fn whole<const LO: u64, const HI: u64, T: TryFrom<u64>>(raw: &str) -> Result<T, String> {
+pub(crate) fn whole<const LO: u64, const HI: u64, T: TryFrom<u64>>(raw: &str) -> Result<T, String> {
     raw.trim()
         .parse::<u64>()
         .ok()
@@ -191,7 +191,7 @@ pub fn whole<const LO: u64, const HI: u64, T: TryFrom<u64>>(raw: &str) -> Result
 }
 
 /// Whole seconds from 1 to a year: a TTL.
-pub fn ttl(raw: &str) -> Result<Duration, String> {
+pub(crate) fn ttl(raw: &str) -> Result<Duration, String> {
     raw.trim()
         .parse::<u64>()
         .ok()
@@ -201,11 +201,11 @@ pub fn ttl(raw: &str) -> Result<Duration, String> {
 }
 
 /// Seconds from 0 to a year: a lifetime clients may add to a response.
-pub fn seconds_or_zero(raw: &str) -> Result<u64, String> {
+pub(crate) fn seconds_or_zero(raw: &str) -> Result<u64, String> {
     whole::<0, MAX_TTL_SECS, u64>(raw)
 }
 
 /// Milliseconds from `LO` to `HI`.
-pub fn millis<const LO: u64, const HI: u64>(raw: &str) -> Result<Duration, String> {
+pub(crate) fn millis<const LO: u64, const HI: u64>(raw: &str) -> Result<Duration, String> {
     whole::<LO, HI, u64>(raw).map(Duration::from_millis)
 }

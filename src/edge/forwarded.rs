@@ -7,17 +7,17 @@
 use std::net::IpAddr;
 
 /// At most this many proxy networks may be trusted.
-pub const MAX_TRUSTED: usize = 64;
+pub(crate) const MAX_TRUSTED: usize = 64;
 /// Hops of `X-Forwarded-For` read, from the right.
-pub const MAX_HOPS: usize = 16;
+pub(crate) const MAX_HOPS: usize = 16;
 
 /// Networks of trusted proxies (`10.0.0.0/8`, `127.0.0.1`, `::1`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+pub(crate) struct TrustedProxies(Vec<(IpAddr, u8)>);
 
 impl TrustedProxies {
     /// A comma-separated list of addresses and networks.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let expected =
             || "comma-separated addresses or networks, such as 127.0.0.1,10.0.0.0/8".to_owned();
         let mut nets = Vec::new();
@@ -44,11 +44,11 @@ impl TrustedProxies {
         Ok(Self(nets))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0
             .iter()
@@ -58,7 +58,7 @@ impl TrustedProxies {
     /// Who sent the request: the TCP peer, unless it is a trusted proxy;
     /// then the nearest `X-Forwarded-For` hop that is not one (or the
     /// farthest readable hop, if all are).
-    pub fn client_addr(&self, peer: IpAddr, forwarded_for: &[&str]) -> IpAddr {
+    pub(crate) fn client_addr(&self, peer: IpAddr, forwarded_for: &[&str]) -> IpAddr {
         if !self.contains(peer) {
             return peer;
         }

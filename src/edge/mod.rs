@@ -9,24 +9,22 @@
 //! `Surrogate-Control`) while browsers still revalidate, and the change feed
 //! purges the tags it bumps at every edge (`purge.rs`).
 
-pub mod forwarded;
-pub mod purge;
+pub(crate) mod forwarded;
+pub(crate) mod purge;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 use crate::cache::Fragment;
 
-pub use forwarded::TrustedProxies;
+pub(crate) use forwarded::TrustedProxies;
 pub use purge::{EdgePurger, PurgeError};
 
 /// At most this many edges: each is purged on every write.
-pub const MAX_EDGES: usize = 16;
-/// An edge keeps a page an hour by default: purges keep it exact.
-pub const DEFAULT_EDGE_MAX_AGE: u64 = 3600;
+pub(crate) const MAX_EDGES: usize = 16;
 
 /// The header an edge reads surrogate keys from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyHeader {
+pub(crate) enum KeyHeader {
     /// Varnish's xkey vmod: keys separated by spaces.
     Xkey,
     /// Fastly and others: keys separated by spaces.
@@ -36,7 +34,7 @@ pub enum KeyHeader {
 }
 
 impl KeyHeader {
-    pub fn parse(raw: &str) -> Option<Self> {
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "xkey" => Some(Self::Xkey),
             "surrogate-key" => Some(Self::SurrogateKey),
@@ -49,7 +47,7 @@ impl KeyHeader {
         Self::parse(raw).ok_or_else(|| "xkey, surrogate-key or cache-tag".into())
     }
 
-    pub fn name(self) -> HeaderName {
+    pub(crate) fn name(self) -> HeaderName {
         HeaderName::from_static(match self {
             Self::Xkey => "xkey",
             Self::SurrogateKey => "surrogate-key",
@@ -57,7 +55,7 @@ impl KeyHeader {
         })
     }
 
-    pub fn separator(self) -> char {
+    pub(crate) fn separator(self) -> char {
         match self {
             Self::Xkey | Self::SurrogateKey => ' ',
             Self::CacheTag => ',',
@@ -65,7 +63,7 @@ impl KeyHeader {
     }
 
     /// The header's value for some keys.
-    pub fn join<I: IntoIterator<Item = String>>(self, keys: I) -> String {
+    pub(crate) fn join<I: IntoIterator<Item = String>>(self, keys: I) -> String {
         let mut out = String::new();
         for key in keys {
             if !out.is_empty() {
@@ -86,24 +84,24 @@ pub struct EdgeSettings {
     /// anything.
     #[arg(id = "FOLIO_EDGE_PURGE_URLS", long = "edge-purge-urls", env = "FOLIO_EDGE_PURGE_URLS",
           value_name = "URLS", default_value = "", value_parser = PurgeUrls::parse)]
-    pub purge_urls: PurgeUrls,
+    pub(crate) purge_urls: PurgeUrls,
     /// The header of surrogate keys and purges: `xkey`, `surrogate-key` or
     /// `cache-tag`.
     #[arg(id = "FOLIO_EDGE_KEY_HEADER", long = "edge-key-header", env = "FOLIO_EDGE_KEY_HEADER",
           value_name = "HEADER", default_value = "xkey", value_parser = KeyHeader::parse_setting)]
-    pub key_header: KeyHeader,
+    pub(crate) key_header: KeyHeader,
     /// `s-maxage` of public pages while edges are purged (seconds).
     #[arg(id = "FOLIO_EDGE_MAX_AGE", long = "edge-max-age", env = "FOLIO_EDGE_MAX_AGE",
           value_name = "SECONDS", default_value = "3600", value_parser = edge_max_age)]
-    pub max_age: u64,
+    pub(crate) max_age: u64,
 }
 
 /// The edges' base URLs, without a trailing slash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PurgeUrls(pub Vec<String>);
+pub(crate) struct PurgeUrls(pub Vec<String>);
 
 impl PurgeUrls {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let mut urls = Vec::new();
         for url in raw.split(',').map(str::trim).filter(|u| !u.is_empty()) {
             let parsed = reqwest::Url::parse(url).ok().filter(|u| {
@@ -124,7 +122,7 @@ impl PurgeUrls {
 /// The longest `s-maxage` folio sends: a year, the bound of every TTL
 /// setting (`config::MAX_TTL_SECS`, which the settings' tests compare; the
 /// edge does not import the settings, which import it).
-pub const MAX_EDGE_MAX_AGE: u64 = 366 * 24 * 3600;
+pub(crate) const MAX_EDGE_MAX_AGE: u64 = 366 * 24 * 3600;
 
 fn edge_max_age(raw: &str) -> Result<u64, String> {
     let max = MAX_EDGE_MAX_AGE;
@@ -136,7 +134,7 @@ fn edge_max_age(raw: &str) -> Result<u64, String> {
 }
 
 impl EdgeSettings {
-    pub fn purged(&self) -> bool {
+    pub(crate) fn purged(&self) -> bool {
         !self.purge_urls.0.is_empty()
     }
 }
@@ -144,13 +142,13 @@ impl EdgeSettings {
 /// The edge headers of public responses, made once from the settings.
 #[derive(Debug, Clone)]
 pub struct EdgeHeaders {
-    pub key_header: KeyHeader,
+    pub(crate) key_header: KeyHeader,
     /// `Surrogate-Control: max-age=…`, only while edges are purged.
-    pub surrogate_control: Option<HeaderValue>,
+    pub(crate) surrogate_control: Option<HeaderValue>,
 }
 
 impl EdgeHeaders {
-    pub fn of(settings: &EdgeSettings) -> Self {
+    pub(crate) fn of(settings: &EdgeSettings) -> Self {
         Self {
             key_header: settings.key_header,
             surrogate_control: settings.purged().then(|| {
@@ -162,7 +160,7 @@ impl EdgeHeaders {
 
     /// The surrogate keys of a fragment's response.
     /// Written into one string: this runs on every cached hit.
-    pub fn keys_of(&self, fragment: &Fragment) -> HeaderValue {
+    pub(crate) fn keys_of(&self, fragment: &Fragment) -> HeaderValue {
         use std::fmt::Write;
         let mut value = String::with_capacity(48);
         for tag in fragment.edge_keys() {
@@ -177,7 +175,7 @@ impl EdgeHeaders {
 
 /// `Cache-Control` of public pages: browsers keep them `public_max_age`
 /// (0: revalidate each time); purged edges keep them `s-maxage`.
-pub fn public_cache_control(
+pub(crate) fn public_cache_control(
     public_max_age: u64,
     stale_while_revalidate: u64,
     stale_if_error: u64,
@@ -197,6 +195,10 @@ pub fn public_cache_control(
 mod tests {
     use super::*;
     use crate::config::{ConfigError, Settings};
+
+    /// An edge keeps a page an hour by default (`default_value` of
+    /// `FOLIO_EDGE_MAX_AGE`): purges keep it exact.
+    const DEFAULT_EDGE_MAX_AGE: u64 = 3600;
 
     fn edge(vars: &[(&str, &str)]) -> Result<EdgeSettings, ConfigError> {
         Settings::from_lookup(|k| {

@@ -21,14 +21,14 @@ use super::{EdgeSettings, KeyHeader};
 use crate::cache::Tag;
 
 /// How long an edge may take to answer a purge.
-pub const PURGE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const PURGE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longer than any request that read the data before the bump takes to be
 /// answered (the header and body deadlines bound what the client sends;
 /// computing a page takes milliseconds).
-pub const REPURGE_AFTER: Duration = Duration::from_secs(2);
+pub(crate) const REPURGE_AFTER: Duration = Duration::from_secs(2);
 /// Keys per purge request are cut to fit this (Varnish refuses request
 /// headers over 8 KiB by default).
-pub const MAX_KEY_HEADER_BYTES: usize = 4000;
+pub(crate) const MAX_KEY_HEADER_BYTES: usize = 4000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PurgeError {
@@ -103,7 +103,7 @@ impl EdgePurger {
 
     /// Purges `tags` once more after [`REPURGE_AFTER`], for answers that
     /// were on their way during the first purge.
-    pub fn purge_again_later(&self, tags: Vec<Tag>) {
+    pub(crate) fn purge_again_later(&self, tags: Vec<Tag>) {
         let purger = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(REPURGE_AFTER).await;
@@ -152,7 +152,7 @@ impl EdgePurger {
     }
 
     /// The purger's series in the Prometheus text format.
-    pub fn render_metrics(&self, out: &mut String) {
+    pub(crate) fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write as _;
         let i = &self.inner;
         let _ = writeln!(

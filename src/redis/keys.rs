@@ -21,7 +21,7 @@
 use std::fmt::Display;
 
 /// Bump when the stored entry format or any cached body's shape changes.
-pub const FORMAT_VERSION: &str = "v3";
+pub(crate) const FORMAT_VERSION: &str = "v3";
 
 /// Something stored as a cache entry: it names its own key (the cache's
 /// fragments implement it), the key space puts it under the prefix.
@@ -39,7 +39,7 @@ pub struct KeySpace {
 }
 
 impl KeySpace {
-    pub fn new(prefix: &str) -> Self {
+    pub(crate) fn new(prefix: &str) -> Self {
         Self {
             base: format!("{prefix}:{FORMAT_VERSION}:"),
             prefix: format!("{prefix}:"),
@@ -54,59 +54,59 @@ impl KeySpace {
     }
 
     /// Where a tag's version lives.
-    pub fn tag(&self, tag: impl Display) -> String {
+    pub(crate) fn tag(&self, tag: impl Display) -> String {
         format!("{}tag:{tag}", self.prefix)
     }
 
     /// What goes in front of a tag name to make its key (for the read script).
-    pub fn tag_prefix(&self) -> String {
+    pub(crate) fn tag_prefix(&self) -> String {
         format!("{}tag:", self.prefix)
     }
 
     /// A glob matching every cache entry of the prefix, whatever its format
     /// version (`{prefix}:v*`); tags, sessions and counters live beside them.
-    pub fn namespace_pattern(&self) -> String {
+    pub(crate) fn namespace_pattern(&self) -> String {
         format!("{}v*", self.prefix)
     }
 
     /// The glob of the current format's keys.
-    pub fn current_pattern(&self) -> String {
+    pub(crate) fn current_pattern(&self) -> String {
         format!("{}*", self.base)
     }
 
     /// The lock a computing instance holds on a fragment.
-    pub fn lock(&self, fragment_key: &str) -> String {
+    pub(crate) fn lock(&self, fragment_key: &str) -> String {
         format!("{fragment_key}:lock")
     }
 
     /// The Pub/Sub channel of invalidations and heartbeats.
-    pub fn channel(&self) -> String {
+    pub(crate) fn channel(&self) -> String {
         format!("{}invalidations", self.prefix)
     }
 
     /// Where instances acknowledge one invalidation.
-    pub fn acks(&self, nonce: &str) -> String {
+    pub(crate) fn acks(&self, nonce: &str) -> String {
         format!("{}ack:{nonce}", self.prefix)
     }
 
     /// An admin session (`id`: a token, checked by the caller).
-    pub fn session(&self, id: &str) -> String {
+    pub(crate) fn session(&self, id: &str) -> String {
         format!("{}session:{id}", self.prefix)
     }
 
     /// A rate-limit counter; `digest` is a fixed-length hash of the input.
-    pub fn limit(&self, kind: &str, digest: &str) -> String {
+    pub(crate) fn limit(&self, kind: &str, digest: &str) -> String {
         format!("{}limit:{kind}:{digest}", self.prefix)
     }
 
     /// The visitors' form-token key, shared by every instance.
-    pub fn secret(&self) -> String {
+    pub(crate) fn secret(&self) -> String {
         format!("{}secret", self.prefix)
     }
 
     /// What the startup probe reads: under the prefix like everything else,
     /// so an ACL that confines folio to its prefix lets the probe through.
-    pub fn ping(&self) -> String {
+    pub(crate) fn ping(&self) -> String {
         format!("{}ping", self.prefix)
     }
 }

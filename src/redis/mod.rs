@@ -12,10 +12,10 @@
 //!   a switch holds the breaker open until the cache has been invalidated on
 //!   the new master (see [`Redis::unsettled_switch`]).
 
-pub mod breaker;
-pub mod error;
+pub(crate) mod breaker;
+pub(crate) mod error;
 pub mod keys;
-pub mod sentinel;
+pub(crate) mod sentinel;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,13 +25,14 @@ use std::time::Duration;
 use deadpool_redis::{Config, Connection, Hook, HookError, Pool, Runtime};
 use tokio::sync::watch;
 
+// `pub`, in a crate-private module: the cache's public API re-exports them.
 pub use self::breaker::{Breaker, BreakerState};
 pub use self::error::RedisError;
 pub use self::keys::KeySpace;
-pub use self::sentinel::Target;
+pub(crate) use self::sentinel::Target;
 
 /// Redis failures in a row that open the circuit breaker.
-pub const BREAKER_THRESHOLD: u32 = 3;
+pub(crate) const BREAKER_THRESHOLD: u32 = 3;
 
 /// The server folio talks to now, and its connections.
 #[derive(Clone)]
@@ -40,7 +41,7 @@ struct Master {
     pool: Pool,
 }
 
-pub struct Redis {
+pub(crate) struct Redis {
     target: Target,
     master: RwLock<Option<Master>>,
     timeout: Duration,
@@ -103,7 +104,7 @@ fn connect_timeout(timeout: Duration) -> Duration {
 }
 
 /// Milliseconds for PX/PEXPIRE: at least 1 (0 is an error to Redis).
-pub fn millis(d: Duration) -> u64 {
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
@@ -111,7 +112,11 @@ impl Redis {
     /// Connects to `url` (`REDIS_URL`). With Sentinel, asks the sentinels
     /// for the master now; if none answers, starts with the breaker open and
     /// finds the master once `start` runs.
-    pub async fn open(url: &str, keys: KeySpace, timeout: Duration) -> Result<Self, RedisError> {
+    pub(crate) async fn open(
+        url: &str,
+        keys: KeySpace,
+        timeout: Duration,
+    ) -> Result<Self, RedisError> {
         let target = Target::parse(url).map_err(RedisError::Pool)?;
         let master = match &target {
             Target::Direct(url) => Some(Master {
@@ -147,38 +152,34 @@ impl Redis {
     }
 
     /// Starts following the sentinels (with Sentinel; nothing otherwise).
-    pub fn start(self: &Arc<Self>) {
+    pub(crate) fn start(self: &Arc<Self>) {
         if let Target::Sentinel { .. } = &self.target {
             tokio::spawn(self.clone().follow_master());
         }
     }
 
-    pub fn keys(&self) -> &KeySpace {
+    pub(crate) fn keys(&self) -> &KeySpace {
         &self.keys
     }
 
-    pub fn breaker(&self) -> &Arc<Breaker> {
+    pub(crate) fn breaker(&self) -> &Arc<Breaker> {
         &self.breaker
     }
 
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// Whether the sentinels choose the server.
-    pub fn is_sentinel(&self) -> bool {
+    pub(crate) fn is_sentinel(&self) -> bool {
         matches!(self.target, Target::Sentinel { .. })
     }
 
     fn current(&self) -> Option<Master> {
         self.master
             .read()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     /// The server in use (`redis://host:port/`), for logs and subscriptions.
-    pub fn master_url(&self) -> Option<String> {
+    pub(crate) fn master_url(&self) -> Option<String> {
         self.current().map(|m| m.url)
     }
 
@@ -198,7 +199,7 @@ impl Redis {
 
     /// Runs `op` on a pooled connection within the timeout, unless the
     /// breaker is open; feeds the breaker.
-    pub async fn run<T, F, Fut>(&self, op: F) -> Result<T, RedisError>
+    pub(crate) async fn run<T, F, Fut>(&self, op: F) -> Result<T, RedisError>
     where
         F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = Result<T, ::redis::RedisError>>,
@@ -217,7 +218,7 @@ impl Redis {
     /// The same past the breaker: for the probe, the recovery path (which
     /// runs while the breaker is still open) and the coherence channel's own
     /// traffic (heartbeats, acknowledgements).
-    pub async fn run_unguarded<T, F, Fut>(&self, op: F) -> Result<T, RedisError>
+    pub(crate) async fn run_unguarded<T, F, Fut>(&self, op: F) -> Result<T, RedisError>
     where
         F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = Result<T, ::redis::RedisError>>,
@@ -236,7 +237,7 @@ impl Redis {
     }
 
     /// One pipeline, one round trip, through the breaker.
-    pub async fn query<T: ::redis::FromRedisValue>(
+    pub(crate) async fn query<T: ::redis::FromRedisValue>(
         &self,
         pipe: ::redis::Pipeline,
     ) -> Result<T, RedisError> {
@@ -247,7 +248,7 @@ impl Redis {
     /// Whether Redis answers, past the breaker. With Sentinel the server must
     /// also say it is a master: a sentinel may name a replica that is still
     /// being promoted, which would refuse writes.
-    pub async fn probe(&self) -> Result<(), RedisError> {
+    pub(crate) async fn probe(&self) -> Result<(), RedisError> {
         let sentinel = self.is_sentinel();
         self.run_unguarded(|mut c| async move {
             if sentinel && !is_master(&mut c).await? {
@@ -265,7 +266,7 @@ impl Redis {
     }
 
     /// A Pub/Sub connection to the server in use.
-    pub async fn pubsub(&self) -> Result<::redis::aio::PubSub, RedisError> {
+    pub(crate) async fn pubsub(&self) -> Result<::redis::aio::PubSub, RedisError> {
         let url = self
             .master_url()
             .ok_or_else(|| RedisError::NoMaster(self.service().to_owned()))?;
@@ -278,7 +279,7 @@ impl Redis {
 
     /// Changes whenever the master changes: a subscription to the old one
     /// must be renewed on the new one.
-    pub fn switches(&self) -> watch::Receiver<u64> {
+    pub(crate) fn switches(&self) -> watch::Receiver<u64> {
         self.switches.subscribe()
     }
 
@@ -297,18 +298,18 @@ impl Redis {
     /// `down-after-milliseconds` before they even start one). So no entry
     /// recorded before the switch can match `all` again. See
     /// `Cache::settle_master_switch`.
-    pub fn unsettled_switch(&self) -> Option<u64> {
+    pub(crate) fn unsettled_switch(&self) -> Option<u64> {
         let switches = *self.switches.borrow();
         (self.settled.load(Ordering::Acquire) < switches).then_some(switches)
     }
 
     /// Master switches followed since start (for `/metrics`).
-    pub fn master_switches(&self) -> u64 {
+    pub(crate) fn master_switches(&self) -> u64 {
         *self.switches.borrow()
     }
 
     /// The cache was invalidated on the master of switch `n`.
-    pub fn settle(&self, n: u64) {
+    pub(crate) fn settle(&self, n: u64) {
         self.settled.fetch_max(n, Ordering::AcqRel);
     }
 
@@ -343,7 +344,10 @@ impl Redis {
                     "the Sentinel master changed; the cache is invalidated on the new master first",
                 );
             }
-            *self.master.write().unwrap_or_else(|p| p.into_inner()) = Some(Master { url, pool });
+            *self
+                .master
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Master { url, pool });
             if previous.is_some() {
                 self.switches.send_modify(|n| *n += 1);
             }

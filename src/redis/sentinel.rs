@@ -12,11 +12,11 @@ use std::time::Duration;
 
 /// How often the sentinels are asked where the master is: the lag between a
 /// failover and folio following it.
-pub const POLL_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const POLL_EVERY: Duration = Duration::from_millis(250);
 
 /// Where folio finds Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// One server (`redis://`, `rediss://`, `unix://`, `redis+unix://`).
     Direct(String),
     /// Whichever server the sentinels name master of `service`.
@@ -30,7 +30,7 @@ const SENTINEL_SCHEME: &str = "redis+sentinel://";
 
 impl Target {
     /// Parses `REDIS_URL`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         if let Some(rest) = raw.strip_prefix(SENTINEL_SCHEME) {
             let (hosts, service) = rest
                 .split_once('/')
@@ -68,14 +68,14 @@ impl Target {
 
 /// The sentinels of one service, with a connection to each kept between
 /// questions (a sentinel that stops answering is reconnected next time).
-pub struct Sentinels {
+pub(crate) struct Sentinels {
     hosts: Vec<String>,
     service: String,
     conns: Vec<Option<::redis::aio::MultiplexedConnection>>,
 }
 
 impl Sentinels {
-    pub fn new(hosts: &[String], service: &str) -> Self {
+    pub(crate) fn new(hosts: &[String], service: &str) -> Self {
         Self {
             hosts: hosts.to_vec(),
             service: service.to_owned(),
@@ -85,7 +85,7 @@ impl Sentinels {
 
     /// The master's address (`host:port`) according to the first sentinel
     /// that answers within `timeout` and knows the service.
-    pub async fn master(&mut self, timeout: Duration) -> Option<String> {
+    pub(crate) async fn master(&mut self, timeout: Duration) -> Option<String> {
         for i in 0..self.hosts.len() {
             match tokio::time::timeout(timeout, self.ask(i)).await {
                 Ok(Some(addr)) => return Some(addr),
