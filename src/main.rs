@@ -304,10 +304,21 @@ async fn import(settings: Settings, args: ImportArgs) -> Result<(), AnyError> {
     let shown = bar.clone();
     let progress = std::sync::Arc::new(move |phase: Phase, n: u64| {
         if let Some(bar) = shown.as_ref() {
-            bar.set_message(match phase {
-                Phase::Reading => "reading",
-                Phase::Writing => "writing",
-            });
+            match phase {
+                Phase::Reading => bar.set_message("reading"),
+                // Once the rows are counted: a bar to the end.
+                Phase::Writing { total } if bar.length() != Some(total) => {
+                    bar.set_length(total);
+                    bar.set_position(0);
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(
+                        "{msg} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, eta {eta})",
+                    ) {
+                        bar.set_style(style.progress_chars("=> "));
+                    }
+                    bar.set_message("writing");
+                }
+                Phase::Writing { .. } => {}
+            }
             bar.set_position(n);
         }
     });
@@ -340,7 +351,8 @@ async fn import(settings: Settings, args: ImportArgs) -> Result<(), AnyError> {
     Ok(())
 }
 
-/// A spinner with a row count on a terminal; nothing elsewhere.
+/// On a terminal: a spinner with a row count while the file is read, then a
+/// bar while the rows are written; nothing elsewhere.
 fn progress_bar() -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;

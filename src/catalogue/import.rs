@@ -50,8 +50,10 @@ pub type Progress = Arc<dyn Fn(Phase, u64) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Rows read so far (the file's length in rows is not known yet).
     Reading,
-    Writing,
+    /// Rows written, of `total`.
+    Writing { total: u64 },
 }
 
 /// Imports a file. `feed`: the server's change feed, applied right after the
@@ -73,8 +75,9 @@ pub async fn import_csv(
             let (format, parsed) =
                 book_csv::parse(file, this_year, &move |n| reading(Phase::Reading, n))?;
             let writing = progress.clone();
+            let total = parsed.books.len() as u64;
             let written = bulk::import_books(conn, parsed.books, now, &move |n| {
-                writing(Phase::Writing, n)
+                writing(Phase::Writing { total }, n)
             })
             .map_err(|e| match e {
                 DataError::Query(diesel::result::Error::DatabaseError(
