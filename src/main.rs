@@ -311,7 +311,7 @@ async fn import(settings: Settings, args: ImportArgs) -> Result<(), AnyError> {
                     bar.set_length(total);
                     bar.set_position(0);
                     if let Ok(style) = indicatif::ProgressStyle::with_template(
-                        "{msg} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, eta {eta})",
+                        "{msg} [{bar:40}] {human_pos}/{human_len} rows ({elapsed}, eta {eta})",
                     ) {
                         bar.set_style(style.progress_chars("=> "));
                     }
@@ -358,9 +358,9 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} {msg} {human_pos} rows ({per_sec}, {elapsed})",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {human_pos} rows ({elapsed})")
+    {
         bar.set_style(style);
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
