@@ -22,10 +22,11 @@ WORKDIR /app
 # Dependencies first, in their own layer: it is rebuilt only when Cargo.toml
 # or Cargo.lock change, not on every edit of the sources.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+RUN mkdir -p src/bin/bench \
     && echo 'fn main() {}' > src/main.rs \
+    && echo 'fn main() {}' > src/bin/bench/main.rs \
     && touch src/lib.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked --bin folio \
     && rm -rf src
 
 # The crate itself: templates, the stylesheet and the migrations are compiled in.
@@ -38,7 +39,7 @@ COPY migrations ./migrations
 # COPY keeps the files' own times, which may be older than the placeholder
 # build above: touch the crate roots so cargo rebuilds folio for real.
 RUN touch src/main.rs src/lib.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked --bin folio \
     && install -m 0755 target/release/folio /usr/local/bin/folio
 
 # ---- run ------------------------------------------------------------------------
