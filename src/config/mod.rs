@@ -36,6 +36,7 @@ pub struct Settings {
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Database")]
 pub(crate) struct DatabaseSettings {
+    #[expect(clippy::doc_markdown, reason = "--help's text, read on a terminal")]
     /// `sqlite://PATH`, `sqlite:PATH` or a plain path: SQLite;
     /// `postgres://…` or `postgresql://…`: PostgreSQL.
     #[arg(id = "DATABASE_URL", long = "database-url", env = "DATABASE_URL",
@@ -290,14 +291,13 @@ fn config_error(command: &clap::Command, error: &clap::Error) -> ConfigError {
     let var = arg
         .and_then(|a| a.get_env()?.to_str().map(str::to_owned))
         .unwrap_or_default();
-    let value = if arg.is_some_and(|a| a.is_hide_env_values_set()) {
+    let value = if arg.is_some_and(clap::Arg::is_hide_env_values_set) {
         "(hidden)".to_owned()
     } else {
         context(ContextKind::InvalidValue).unwrap_or_default()
     };
-    let expected = std::error::Error::source(error)
-        .map(ToString::to_string)
-        .unwrap_or_else(|| error.to_string());
+    let expected =
+        std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string);
     ConfigError {
         var,
         value,
