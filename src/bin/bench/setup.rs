@@ -1,11 +1,12 @@
-//! What the bench runs besides servers: cargo builds, folio's commands in
-//! the bench's own environment, and git.
+//! What the bench runs besides servers: cargo builds (skipped when the binary
+//! is fresh), folio's commands in the bench's own environment, and git.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 /// `cargo build --release` of a manifest, into a target dir.
-pub fn cargo_build(manifest: &Path, target_dir: &Path, what: &[&str]) -> Result<(), String> {
+fn cargo_build(manifest: &Path, target_dir: &Path, what: &[&str]) -> Result<(), String> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(manifest)
@@ -19,6 +20,53 @@ pub fn cargo_build(manifest: &Path, target_dir: &Path, what: &[&str]) -> Result<
     } else {
         Err(format!("cargo build of {} failed", manifest.display()))
     }
+}
+
+/// What one `cargo build` makes, and what it is made from.
+pub struct Build<'a> {
+    pub manifest: &'a Path,
+    pub target_dir: &'a Path,
+    /// cargo's selection (`--bin folio`, `--example feed_bench`).
+    pub what: &'a [&'a str],
+    pub binary: PathBuf,
+    /// Files and folders whose change means a rebuild.
+    pub sources: Vec<PathBuf>,
+}
+
+impl Build<'_> {
+    /// Builds unless the binary is newer than every source: a release build
+    /// with fat LTO takes minutes, and `cargo run --release --bin bench`
+    /// builds the bench alone, so a fresh binary is used as it is (and the
+    /// bench says so).
+    pub fn run_unless_fresh(&self) -> Result<(), String> {
+        let built = modified(&self.binary);
+        let newest_source = self.sources.iter().filter_map(|s| newest(s)).max();
+        if let (Some(built), Some(source)) = (built, newest_source) {
+            if built >= source {
+                eprintln!(
+                    "   {} is newer than its sources: not rebuilt",
+                    self.binary.display()
+                );
+                return Ok(());
+            }
+        }
+        cargo_build(self.manifest, self.target_dir, self.what)
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of a file, or of any file under a folder.
+fn newest(path: &Path) -> Option<SystemTime> {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return modified(path);
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| newest(&entry.path()))
+        .max()
 }
 
 /// The environment of every folio command the bench runs.
