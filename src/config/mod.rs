@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, FromArgMatches};
 
-use values::{millis, on_off, seconds_or_zero, socket_addr, ttl, whole};
 pub use values::DatabaseUrl;
+use values::{millis, on_off, seconds_or_zero, socket_addr, ttl, whole};
 pub(crate) use values::{CachePrefix, RedisUrl, Secret};
 
 /// Every setting of one instance.

@@ -27,7 +27,7 @@ use table::{HitRow, Memory, OtherRow};
     long_about = "Benchmark folio's cached hit path against a bare actix-web server serving the same bytes, \
         every other route, and folio's memory; then the change feed.\n\n\
         Steps: builds folio (release) and the reference server (../shared/bench/limit, into \
-        <target>/limit); seeds a database (SQLite in a temp dir unless --database-url); starts \
+        <target>/limit), each unless its binary is newer than its sources; seeds a database (SQLite in a temp dir unless --database-url); starts \
         `folio serve --no-demo-data` on a free loopback port with Redis (unless --redis-url none); \
         for `/`, `/cache` and `/books?page=3`, with and without `Accept-Encoding: gzip`, saves the \
         exact bytes folio sends, has the reference serve them, and runs `wrk -t2 -c16` on both in \

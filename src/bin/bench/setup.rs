@@ -39,18 +39,23 @@ impl Build<'_> {
     /// builds the bench alone, so a fresh binary is used as it is (and the
     /// bench says so).
     pub fn run_unless_fresh(&self) -> Result<(), String> {
-        let built = modified(&self.binary);
-        let newest_source = self.sources.iter().filter_map(|s| newest(s)).max();
-        if let (Some(built), Some(source)) = (built, newest_source) {
-            if built >= source {
-                eprintln!(
-                    "   {} is newer than its sources: not rebuilt",
-                    self.binary.display()
-                );
-                return Ok(());
-            }
+        if self.is_fresh() {
+            eprintln!(
+                "   {} is newer than its sources: not rebuilt",
+                self.binary.display()
+            );
+            return Ok(());
         }
         cargo_build(self.manifest, self.target_dir, self.what)
+    }
+
+    /// The binary exists and no source changed after it was written.
+    fn is_fresh(&self) -> bool {
+        let newest_source = self.sources.iter().filter_map(|s| newest(s)).max();
+        match (modified(&self.binary), newest_source) {
+            (Some(built), Some(source)) => built >= source,
+            _ => false,
+        }
     }
 }
 
@@ -139,4 +144,45 @@ pub fn git_commit(root: &Path) -> String {
             || "unknown commit".into(),
             |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn touch(path: &Path, at: SystemTime) {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .unwrap();
+        file.set_modified(at).unwrap();
+    }
+
+    #[test]
+    fn a_binary_is_rebuilt_only_when_missing_or_older_than_a_source() {
+        let dir = std::env::temp_dir().join(format!("bench-fresh-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src/nested")).unwrap();
+        let start = SystemTime::now() - Duration::from_secs(600);
+        touch(&dir.join("src/nested/lib.rs"), start);
+        touch(&dir.join("Cargo.toml"), start);
+        let build = Build {
+            manifest: &dir.join("Cargo.toml"),
+            target_dir: &dir,
+            what: &[],
+            binary: dir.join("bin"),
+            sources: vec![dir.join("src"), dir.join("Cargo.toml")],
+        };
+        assert!(!build.is_fresh(), "no binary yet");
+        touch(&build.binary, start + Duration::from_secs(60));
+        assert!(build.is_fresh());
+        touch(
+            &dir.join("src/nested/lib.rs"),
+            start + Duration::from_secs(120),
+        );
+        assert!(!build.is_fresh(), "a source under a folder changed since");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
