@@ -5,6 +5,8 @@
 
 use sha2::{Digest, Sha256};
 
+pub(super) use crate::token::hex;
+
 mod generated {
     // `template_digest(name)`: a digest of a template and all it extends or
     // includes, computed by build.rs.
@@ -28,16 +30,6 @@ pub fn author_digest(name: &str) -> [u8; 16] {
     let mut out = [0; 16];
     out.copy_from_slice(&digest[..16]);
     out
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 /// A comment in a stored search page: which query it answers (a
