@@ -82,6 +82,11 @@
 //!
 //! Only copies with `Fragment::precompressed` bodies keep gzip and brotli
 //! copies beside the plain one (see `encoding.rs`).
+//!
+//! Beside the table, in `policy/`: the TTLs that come from settings and how
+//! long tag keys live (`ttls.rs`), fragments' names for metrics
+//! (`names.rs`), the digests in keys (`digests.rs`), tags' and changes' text
+//! forms (`text.rs`), and the engine's view of it all (`folio_policy.rs`).
 
 use std::time::Duration;
 
