@@ -11,11 +11,13 @@
 //! * `web`       — routes, handlers and the error mapping; `templates/` beside
 //! * `edge`      — surrogate keys and purges for Varnish or a CDN in front
 //! * `startup`   — wiring it all into a server
+//! * `cli`       — the `folio` command (`src/main.rs` only calls `cli::run`)
 
 pub mod auth;
 pub mod cache;
 pub mod catalogue;
 pub mod changes;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

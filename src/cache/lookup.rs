@@ -22,6 +22,12 @@ pub trait JsonValue: serde::Serialize + serde::de::DeserializeOwned + Send + 'st
 
 impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> JsonValue for T {}
 
+/// What a JSON fragment's computation fails with: an error that may be
+/// served stale, and that a value which does not encode becomes.
+pub trait JsonError: MayServeStale + From<serde_json::Error> {}
+
+impl<E: MayServeStale + From<serde_json::Error>> JsonError for E {}
+
 /// What one tier held for a key.
 enum Found {
     /// A hit; `refresh`: due for an early refresh (XFetch).
@@ -54,44 +60,32 @@ impl<P: CachePolicy> Cache<P> {
     /// A cached value that the caller decodes (JSON). A stored value that no
     /// longer decodes (written by a build that forgot to bump the format
     /// version) counts as a miss, not as an error.
-    pub(crate) async fn get_or_compute_json<T, E>(
+    pub(crate) async fn get_or_compute_json<T: JsonValue, E: JsonError>(
         self: &Arc<Self>,
         fragment: P::Fragment,
         compute: impl Compute<T, E>,
-    ) -> Result<T, E>
-    where
-        T: JsonValue,
-        E: MayServeStale + From<serde_json::Error>,
-    {
+    ) -> Result<T, E> {
         self.json(fragment, None, compute).await
     }
 
     /// The same for a fragment used inside another's computation (`outer`):
     /// the outer value expires no later than this one, and is not stored if
     /// this one was an old copy.
-    pub(crate) async fn get_nested_json<T, E>(
+    pub(crate) async fn get_nested_json<T: JsonValue, E: JsonError>(
         self: &Arc<Self>,
         outer: &Deps,
         fragment: P::Fragment,
         compute: impl Compute<T, E>,
-    ) -> Result<T, E>
-    where
-        T: JsonValue,
-        E: MayServeStale + From<serde_json::Error>,
-    {
+    ) -> Result<T, E> {
         self.json(fragment, Some(outer), compute).await
     }
 
-    async fn json<T, E>(
+    async fn json<T: JsonValue, E: JsonError>(
         self: &Arc<Self>,
         fragment: P::Fragment,
         outer: Option<&Deps>,
         compute: impl Compute<T, E>,
-    ) -> Result<T, E>
-    where
-        T: JsonValue,
-        E: MayServeStale + From<serde_json::Error>,
-    {
+    ) -> Result<T, E> {
         fn decodes<T: serde::de::DeserializeOwned>(body: &[u8]) -> bool {
             serde_json::from_slice::<T>(body).is_ok()
         }

@@ -82,6 +82,11 @@
 //!
 //! Only copies with `Fragment::precompressed` bodies keep gzip and brotli
 //! copies beside the plain one (see `encoding.rs`).
+//!
+//! Beside the table, in `policy/`: the TTLs that come from settings and how
+//! long tag keys live (`ttls.rs`), fragments' names for metrics
+//! (`names.rs`), the digests in keys (`digests.rs`), tags' and changes' text
+//! forms (`text.rs`), and the engine's view of it all (`folio_policy.rs`).
 
 use std::time::Duration;
 
@@ -89,10 +94,14 @@ use crate::domain::CatalogueSort;
 
 mod digests;
 mod folio_policy;
+mod names;
 mod text;
-use self::digests::hex;
+mod ttls;
 pub use self::digests::{author_digest, search_marker, search_slot};
+use self::digests::{hex, template_digest};
 pub use self::folio_policy::FolioPolicy;
+pub use self::names::FRAGMENT_NAMES;
+pub use self::ttls::{tag_ttl, Ttls, DEFAULT_GRACE};
 
 /// Catalogue and book pages are invalidated exactly; their TTL only bounds
 /// how long an entry nobody asks for keeps memory, and how old the "last 30
@@ -100,10 +109,6 @@ pub use self::folio_policy::FolioPolicy;
 pub const PAGE_TTL: Duration = Duration::from_secs(3600);
 /// A catalogue row never changes under its key; a day bounds its memory.
 pub const ROW_TTL: Duration = Duration::from_secs(24 * 3600);
-/// How long past its TTL a last-known-good copy is kept for outages.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(2 * 24 * 3600);
-/// Margin by which tag keys outlive the longest-lived entry.
-const TAG_MARGIN: Duration = Duration::from_secs(24 * 3600);
 /// Search results are invalidated exactly too; their TTL bounds how long a
 /// query nobody repeats holds its slot.
 pub const SEARCH_TTL: Duration = Duration::from_secs(600);
@@ -191,68 +196,18 @@ pub enum Fragment {
     Sitemap(u32),
 }
 
-/// Fragment names, in `Fragment::kind_index` order.
-pub const FRAGMENT_NAMES: [&str; 17] = [
-    "chart_ranking",
-    "home_page",
-    "top_books_json",
-    "catalogue_page",
-    "catalogue_json",
-    "book_page",
-    "book_json",
-    "sample_list",
-    "book_row",
-    "search_results",
-    "author_page",
-    "catalogue_sorted",
-    "catalogue_sorted_json",
-    "sample_json",
-    "robots_txt",
-    "sitemap_index",
-    "sitemap",
-];
-
-mod generated {
-    // `template_digest(name)`: a digest of a template and all it extends or
-    // includes, computed by build.rs.
-    include!(concat!(env!("OUT_DIR"), "/template_digests.rs"));
-}
-
-/// The TTLs that come from settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Ttls {
-    pub top_books: Duration,
-    pub sample: Duration,
-    /// Kept this long past the TTL, for outages (see "Grace" above).
-    pub grace: Duration,
-}
-
-/// How long a tag key lives: longer than every entry that could record it
-/// (the longest TTL plus the grace period), with a day to spare. Reading a
-/// version renews it, so an entry computed late in a tag's life is still
-/// outlived by it.
-pub fn tag_ttl(ttls: &Ttls) -> Duration {
-    [ttls.top_books, ttls.sample, PAGE_TTL, ROW_TTL]
-        .into_iter()
-        .max()
-        .unwrap_or(ROW_TTL)
-        + ttls.grace
-        + TAG_MARGIN
-}
-
 impl Fragment {
     /// The template a fragment is rendered from; its digest is part of the
     /// key, so a changed template busts its own fragments and nothing else.
     pub fn template(&self) -> Option<&'static str> {
         match self {
             Fragment::HomePage => Some("home.html"),
-            Fragment::CataloguePage(_) => Some("books.html"),
+            Fragment::CataloguePage(_) | Fragment::CatalogueSorted { .. } => Some("books.html"),
             Fragment::BookPage(_) => Some("book.html"),
             Fragment::SampleList => Some("sample.html"),
             Fragment::BookRow { .. } => Some("book_row.html"),
             Fragment::SearchResults { .. } => Some("search.html"),
             Fragment::AuthorPage(_) => Some("author.html"),
-            Fragment::CatalogueSorted { .. } => Some("books.html"),
             Fragment::ChartRanking
             | Fragment::TopBooksJson
             | Fragment::CatalogueJson(_)
@@ -299,36 +254,9 @@ impl Fragment {
             Fragment::SitemapIndex => out.write_str("sitemap:index:f1"),
             Fragment::Sitemap(n) => write!(out, "sitemap:{n}:f1"),
         };
-        if let Some(digest) = self.template().and_then(generated::template_digest) {
+        if let Some(digest) = self.template().and_then(template_digest) {
             out.push_str(":t");
             out.push_str(digest);
-        }
-    }
-
-    /// The fragment's name without parameters, for metrics and logs.
-    pub fn name(&self) -> &'static str {
-        FRAGMENT_NAMES[self.kind_index()]
-    }
-
-    pub fn kind_index(&self) -> usize {
-        match self {
-            Fragment::ChartRanking => 0,
-            Fragment::HomePage => 1,
-            Fragment::TopBooksJson => 2,
-            Fragment::CataloguePage(_) => 3,
-            Fragment::CatalogueJson(_) => 4,
-            Fragment::BookPage(_) => 5,
-            Fragment::BookJson(_) => 6,
-            Fragment::SampleList => 7,
-            Fragment::BookRow { .. } => 8,
-            Fragment::SearchResults { .. } => 9,
-            Fragment::AuthorPage(_) => 10,
-            Fragment::CatalogueSorted { .. } => 11,
-            Fragment::CatalogueSortedJson { .. } => 12,
-            Fragment::SampleJson => 13,
-            Fragment::RobotsTxt => 14,
-            Fragment::SitemapIndex => 15,
-            Fragment::Sitemap(_) => 16,
         }
     }
 

@@ -1,11 +1,11 @@
 //! Wakes the feed when the database says something committed, from a thread
 //! of its own with a connection of its own (not the request pool's):
 //!
-//! * PostgreSQL: `LISTEN folio_cache_changes`; the triggers `NOTIFY` at
+//! * `PostgreSQL`: `LISTEN folio_cache_changes`; the triggers `NOTIFY` at
 //!   commit. Reading what arrived is a non-blocking socket read every
 //!   10 ms, no query. A notification is only a hint: after (re)connecting
 //!   the feed drains anyway, and every 2 s regardless.
-//! * SQLite: `PRAGMA data_version` every 25 ms (microseconds each); it
+//! * `SQLite`: `PRAGMA data_version` every 25 ms (microseconds each); it
 //!   changes whenever another connection, of any process, committed.
 //!
 //! The thread holds the feed weakly and ends once the feed is gone or
@@ -25,7 +25,7 @@ use crate::config::DatabaseUrl;
 const PG_POLL: Duration = Duration::from_millis(10);
 const SQLITE_POLL: Duration = Duration::from_millis(25);
 const RECONNECT_AFTER: Duration = Duration::from_millis(500);
-/// A silent PostgreSQL connection may be dead without saying so: one
+/// A silent `PostgreSQL` connection may be dead without saying so: one
 /// `SELECT 1` this often finds out.
 const PG_CHECK: Duration = Duration::from_secs(5);
 
@@ -86,12 +86,11 @@ fn listen_postgres(url: &str, weak: &Weak<Inner>) {
             let mut woke = false;
             let mut broken = false;
             for note in conn.notifications_iter() {
-                match note {
-                    Ok(_) => woke = true,
-                    Err(_) => {
-                        broken = true;
-                        break;
-                    }
+                if note.is_ok() {
+                    woke = true;
+                } else {
+                    broken = true;
+                    break;
                 }
             }
             if checked.elapsed() > PG_CHECK {

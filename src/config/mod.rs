@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, FromArgMatches};
 
+pub use values::DatabaseUrl;
 use values::{millis, on_off, seconds_or_zero, socket_addr, ttl, whole};
-pub use values::{CachePrefix, DatabaseUrl};
-pub(crate) use values::{RedisUrl, Secret};
+pub(crate) use values::{CachePrefix, RedisUrl, Secret};
 
 /// Every setting of one instance.
 #[derive(Args, Clone, Debug)]
@@ -22,20 +22,21 @@ pub struct Settings {
     #[command(flatten)]
     pub(crate) database: DatabaseSettings,
     #[command(flatten)]
-    pub redis: RedisSettings,
+    pub(crate) redis: RedisSettings,
     #[command(flatten)]
     pub(crate) cache: CacheSettings,
     #[command(flatten)]
-    pub http: HttpSettings,
+    pub(crate) http: HttpSettings,
     #[command(flatten)]
     pub(crate) auth: AuthSettings,
     #[command(flatten)]
-    pub edge: crate::edge::EdgeSettings,
+    pub(crate) edge: crate::edge::EdgeSettings,
 }
 
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Database")]
 pub(crate) struct DatabaseSettings {
+    #[expect(clippy::doc_markdown, reason = "--help's text, read on a terminal")]
     /// `sqlite://PATH`, `sqlite:PATH` or a plain path: SQLite;
     /// `postgres://…` or `postgresql://…`: PostgreSQL.
     #[arg(id = "DATABASE_URL", long = "database-url", env = "DATABASE_URL",
@@ -46,7 +47,7 @@ pub(crate) struct DatabaseSettings {
 
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Redis")]
-pub struct RedisSettings {
+pub(crate) struct RedisSettings {
     /// Unset: cache, sessions and rate limits live in process memory (one
     /// instance). Set: in Redis, shared by every instance;
     /// `redis+sentinel://host:port,…/master-name` follows the master Redis
@@ -63,7 +64,7 @@ pub struct RedisSettings {
     /// one Redis.
     #[arg(id = "FOLIO_CACHE_PREFIX", long = "cache-prefix", env = "FOLIO_CACHE_PREFIX",
           value_name = "PREFIX", default_value = "folio", value_parser = CachePrefix::parse)]
-    pub prefix: CachePrefix,
+    pub(crate) prefix: CachePrefix,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -109,11 +110,11 @@ impl CacheSettings {
 
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "HTTP")]
-pub struct HttpSettings {
+pub(crate) struct HttpSettings {
     /// Address and port to listen on (`0.0.0.0:8080` in a container).
     #[arg(id = "FOLIO_BIND", long = "bind", env = "FOLIO_BIND", value_name = "ADDR",
           default_value = "127.0.0.1:8080", value_parser = socket_addr)]
-    pub bind: SocketAddr,
+    pub(crate) bind: SocketAddr,
     /// `Cache-Control: public, max-age=…` of public pages; above 0, clients
     /// may show a page that old after an edit.
     #[arg(id = "FOLIO_PUBLIC_MAX_AGE", long = "public-max-age", env = "FOLIO_PUBLIC_MAX_AGE",
@@ -247,7 +248,7 @@ impl Settings {
     /// Loads `.env` (without overriding the environment) and unsets the
     /// settings' variables that are set but empty: they count as unset.
     /// Call before any other thread starts, then parse with clap.
-    pub fn prepare_environment() {
+    pub(crate) fn prepare_environment() {
         let _ = dotenvy::dotenv();
         for var in Self::variables() {
             let empty =
@@ -261,7 +262,7 @@ impl Settings {
 
 /// clap's error about a setting, as "VAR=value is not valid: expected …"
 /// (secrets' values hidden); `None` when it is not about one.
-pub fn setting_error(command: &clap::Command, error: &clap::Error) -> Option<ConfigError> {
+pub(crate) fn setting_error(command: &clap::Command, error: &clap::Error) -> Option<ConfigError> {
     use clap::error::ErrorKind;
     matches!(
         error.kind(),
@@ -290,14 +291,13 @@ fn config_error(command: &clap::Command, error: &clap::Error) -> ConfigError {
     let var = arg
         .and_then(|a| a.get_env()?.to_str().map(str::to_owned))
         .unwrap_or_default();
-    let value = if arg.is_some_and(|a| a.is_hide_env_values_set()) {
+    let value = if arg.is_some_and(clap::Arg::is_hide_env_values_set) {
         "(hidden)".to_owned()
     } else {
         context(ContextKind::InvalidValue).unwrap_or_default()
     };
-    let expected = std::error::Error::source(error)
-        .map(ToString::to_string)
-        .unwrap_or_else(|| error.to_string());
+    let expected =
+        std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string);
     ConfigError {
         var,
         value,

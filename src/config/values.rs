@@ -109,7 +109,7 @@ pub(crate) fn redact_password(url: &str) -> String {
 
 /// The namespace in front of every cache key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CachePrefix(String);
+pub(crate) struct CachePrefix(String);
 
 impl CachePrefix {
     pub(crate) fn parse(raw: &str) -> Result<Self, String> {
@@ -125,7 +125,7 @@ impl CachePrefix {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

@@ -2,6 +2,7 @@
 //! hardware's limit, every route's requests/s, and folio's memory, in one
 //! table; then the change feed's figures (`examples/feed_bench.rs`).
 
+mod hit;
 mod probe;
 mod procs;
 mod setup;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use procs::{check_interrupted, RssSampler, Server, TempDir};
-use setup::{cargo_build, git_commit, Setup};
+use setup::{git_commit, Build, Setup};
 use table::{HitRow, Memory, OtherRow};
 
 #[derive(Parser)]
@@ -26,7 +27,7 @@ use table::{HitRow, Memory, OtherRow};
     long_about = "Benchmark folio's cached hit path against a bare actix-web server serving the same bytes, \
         every other route, and folio's memory; then the change feed.\n\n\
         Steps: builds folio (release) and the reference server (../shared/bench/limit, into \
-        <target>/limit); seeds a database (SQLite in a temp dir unless --database-url); starts \
+        <target>/limit), each unless its binary is newer than its sources; seeds a database (SQLite in a temp dir unless --database-url); starts \
         `folio serve --no-demo-data` on a free loopback port with Redis (unless --redis-url none); \
         for `/`, `/cache` and `/books?page=3`, with and without `Accept-Encoding: gzip`, saves the \
         exact bytes folio sends, has the reference serve them, and runs `wrk -t2 -c16` on both in \
@@ -55,6 +56,7 @@ struct Args {
     /// Ratings to seed [default: 500000, --quick: 60000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=50_000_000))]
     ratings: Option<u64>,
+    #[expect(clippy::doc_markdown, reason = "--help's text, read on a terminal")]
     /// The database: unset, a fresh SQLite file in a temp dir. A postgres://
     /// URL names an existing database that is EMPTIED (the seed resets it):
     /// use a throwaway one (createdb -U postgres folio_bench).
@@ -75,6 +77,18 @@ struct Args {
     no_feed: bool,
 }
 
+/// What folio's release binary is built from (below the checkout): a change
+/// to any of them rebuilds it.
+const FOLIO_SOURCES: [&str; 8] = [
+    "src",
+    "build",
+    "build.rs",
+    "templates",
+    "static",
+    "migrations",
+    "Cargo.toml",
+    "Cargo.lock",
+];
 /// Cached routes whose hit path is compared with the reference.
 const HIT_ROUTES: [&str; 3] = ["/", "/cache", "/books?page=3"];
 /// Other routes, loaded once each; `true`: also with gzip.
@@ -102,31 +116,50 @@ fn step(what: &str) {
     eprintln!("== {what}");
 }
 
+/// The run's figures and places, from the arguments.
+struct Plan<'a> {
+    args: &'a Args,
+    seconds: u64,
+    books: u64,
+    ratings: u64,
+    root: PathBuf,
+    target_dir: PathBuf,
+    folio_sources: Vec<PathBuf>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(args: &'a Args) -> Self {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map_or_else(|| root.join("target"), |t| root.join(t));
+        Self {
+            args,
+            seconds: args.seconds.unwrap_or(if args.quick { 2 } else { 5 }),
+            books: args
+                .books
+                .unwrap_or(if args.quick { 2_000 } else { 10_000 }),
+            ratings: args
+                .ratings
+                .unwrap_or(if args.quick { 60_000 } else { 500_000 }),
+            folio_sources: FOLIO_SOURCES.iter().map(|s| root.join(s)).collect(),
+            root,
+            target_dir,
+        }
+    }
+}
+
 fn run(args: &Args) -> Result<(), String> {
-    let seconds = args.seconds.unwrap_or(if args.quick { 2 } else { 5 });
-    let books = args
-        .books
-        .unwrap_or(if args.quick { 2_000 } else { 10_000 });
-    let ratings = args
-        .ratings
-        .unwrap_or(if args.quick { 60_000 } else { 500_000 });
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map_or_else(|| root.join("target"), |t| root.join(t));
-    let limit_dir = root.join(&args.limit_dir);
+    let plan = Plan::new(args);
+    let limit_dir = plan.root.join(&args.limit_dir);
     if !limit_dir.join("Cargo.toml").is_file() {
         return Err(format!(
             "no reference server at {} (--limit-dir)",
             limit_dir.display()
         ));
     }
-
     step("building folio (release) and the reference");
-    cargo_build(&root.join("Cargo.toml"), &target_dir, &["--bin", "folio"])?;
-    let limit_target = target_dir.join("limit");
-    cargo_build(&limit_dir.join("Cargo.toml"), &limit_target, &[])?;
-    let limit_bin = limit_target.join("release/limit");
+    let limit_bin = build_servers(&plan, &limit_dir)?;
 
     let tmp = TempDir::new().map_err(|e| format!("temp dir: {e}"))?;
     let database_url = match &args.database_url {
@@ -139,14 +172,66 @@ fn run(args: &Args) -> Result<(), String> {
         "SQLite"
     };
     let setup = Setup {
-        bin: target_dir.join("release/folio"),
+        bin: plan.target_dir.join("release/folio"),
         dir: tmp.path().to_owned(),
         database_url,
         redis_url: (args.redis_url != "none").then(|| args.redis_url.clone()),
         prefix: format!("bench-{}", std::process::id()),
     };
     let version = setup.run_folio(&["--version"])?;
+    seed(&setup, &plan, backend)?;
 
+    let mut folio = start_folio(&setup, tmp.path())?;
+    let sampler = RssSampler::start(folio.pid());
+    let hits = hit_path(&plan, &mut folio, &limit_bin, tmp.path())?;
+    let others = other_routes(&plan, folio.port)?;
+    std::thread::sleep(Duration::from_secs(2));
+    let memory = Memory {
+        peak_kb: sampler.finish(),
+        after_kb: procs::rss_kb(folio.pid()),
+    };
+    if !folio.alive() {
+        return Err(format!("folio died under load\n{}", folio.log_tail()));
+    }
+    drop(folio);
+
+    println!();
+    println!("{}", table::render(&hits, &others, &memory));
+    println!("{}", footnote(&plan, &setup, &version, backend));
+
+    if !args.no_feed && !args.quick {
+        println!();
+        feed_bench(&plan, &setup)?;
+    }
+    Ok(())
+}
+
+/// Builds folio and the reference unless they are fresh; returns the
+/// reference's binary.
+fn build_servers(plan: &Plan, limit_dir: &Path) -> Result<PathBuf, String> {
+    Build {
+        manifest: &plan.root.join("Cargo.toml"),
+        target_dir: &plan.target_dir,
+        what: &["--bin", "folio"],
+        binary: plan.target_dir.join("release/folio"),
+        sources: plan.folio_sources.clone(),
+    }
+    .run_unless_fresh()?;
+    let limit_target = plan.target_dir.join("limit");
+    let limit_bin = limit_target.join("release/limit");
+    Build {
+        manifest: &limit_dir.join("Cargo.toml"),
+        target_dir: &limit_target,
+        what: &[],
+        binary: limit_bin.clone(),
+        sources: vec![limit_dir.join("src"), limit_dir.join("Cargo.toml")],
+    }
+    .run_unless_fresh()?;
+    Ok(limit_bin)
+}
+
+fn seed(setup: &Setup, plan: &Plan, backend: &str) -> Result<(), String> {
+    let (books, ratings) = (plan.books, plan.ratings);
     step(&format!(
         "seeding {books} books and {ratings} ratings ({backend}, seed 42, --reset)"
     ));
@@ -162,13 +247,17 @@ fn run(args: &Args) -> Result<(), String> {
         "--reset",
     ])?;
     eprintln!("   {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
 
+/// `folio serve` on a free port, once every route answers.
+fn start_folio(setup: &Setup, dir: &Path) -> Result<Server, String> {
     let port = probe::free_port().map_err(|e| format!("no free port: {e}"))?;
     let mut serve = setup.folio();
     serve
         .args(["serve", "--no-demo-data"])
         .env("FOLIO_BIND", format!("127.0.0.1:{port}"));
-    let mut folio = Server::start("folio", serve, port, tmp.path().join("folio.log"))?;
+    let mut folio = Server::start("folio", serve, port, dir.join("folio.log"))?;
     step(&format!(
         "folio at http://127.0.0.1:{port} (cache: {})",
         setup.redis_url.as_deref().unwrap_or("in-process")
@@ -189,29 +278,42 @@ fn run(args: &Args) -> Result<(), String> {
             ));
         }
     }
+    Ok(folio)
+}
 
-    let sampler = RssSampler::start(folio.pid());
+fn hit_path(
+    plan: &Plan,
+    folio: &mut Server,
+    limit_bin: &Path,
+    dir: &Path,
+) -> Result<Vec<HitRow>, String> {
     step(&format!(
-        "hit path: folio against the reference serving the same bytes, {} rounds of wrk -t{} -c{} -d{seconds}s",
-        args.rounds,
+        "hit path: folio against the reference serving the same bytes, {} rounds of wrk -t{} -c{} -d{}s",
+        plan.args.rounds,
         wrk::THREADS,
-        wrk::CONNECTIONS
+        wrk::CONNECTIONS,
+        plan.seconds
     ));
     let mut hits = Vec::new();
     for route in HIT_ROUTES {
         for gzip in [false, true] {
             check_interrupted()?;
-            hits.push(hit_case(
-                &mut folio,
-                &limit_bin,
-                tmp.path(),
+            hits.push(hit::hit_case(
+                folio,
+                limit_bin,
+                dir,
                 route,
                 gzip,
-                args.rounds,
-                seconds,
+                plan.args.rounds,
+                plan.seconds,
             )?);
         }
     }
+    Ok(hits)
+}
+
+fn other_routes(plan: &Plan, port: u16) -> Result<Vec<OtherRow>, String> {
+    let seconds = plan.seconds;
     step(&format!(
         "every other route once (wrk -t{} -c{} -d{seconds}s)",
         wrk::THREADS,
@@ -230,18 +332,11 @@ fn run(args: &Args) -> Result<(), String> {
             others.push(OtherRow { route, gzip, run });
         }
     }
-    std::thread::sleep(Duration::from_secs(2));
-    let memory = Memory {
-        peak_kb: sampler.finish(),
-        after_kb: procs::rss_kb(folio.pid()),
-    };
-    if !folio.alive() {
-        return Err(format!("folio died under load\n{}", folio.log_tail()));
-    }
-    drop(folio);
+    Ok(others)
+}
 
-    println!();
-    println!("{}", table::render(&hits, &others, &memory));
+/// The table's footnote: what ran, on what.
+fn footnote(plan: &Plan, setup: &Setup, version: &str, backend: &str) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -250,137 +345,52 @@ fn run(args: &Args) -> Result<(), String> {
                 .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
         })
         .unwrap_or_default();
-    println!(
+    let (books, ratings, seconds) = (plan.books, plan.ratings, plan.seconds);
+    format!(
         "_{version} ({}), release build; {backend}, {} cache, {books} books, {ratings} ratings; medians of {} \
          alternating rounds of `wrk -t{} -c{} -d{seconds}s` on loopback; reference: `{}` serving the same bytes; \
          {} cores ({cpu}); load average at the end {}._",
-        git_commit(&root),
+        git_commit(&plan.root),
         if setup.redis_url.is_some() { "Redis" } else { "in-process" },
-        args.rounds,
+        plan.args.rounds,
         wrk::THREADS,
         wrk::CONNECTIONS,
-        args.limit_dir.display(),
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        plan.args.limit_dir.display(),
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').take(3).collect::<Vec<_>>().join(" "),
-    );
-
-    if !args.no_feed && !args.quick {
-        println!();
-        step("the change feed: outside writes seen on two instances, and the seed's overhead");
-        cargo_build(
-            &root.join("Cargo.toml"),
-            &target_dir,
-            &["--example", "feed_bench"],
-        )?;
-        let status = Command::new(target_dir.join("release/examples/feed_bench"))
-            .current_dir(&root)
-            .env("FOLIO_BIN", &setup.bin)
-            .env(
-                "REDIS_URL",
-                setup
-                    .redis_url
-                    .as_deref()
-                    .unwrap_or("redis://127.0.0.1:6379"),
-            )
-            .status()
-            .map_err(|e| format!("could not run feed_bench: {e}"))?;
-        if !status.success() {
-            return Err("feed_bench failed".into());
-        }
-    }
-    Ok(())
+    )
 }
 
-/// One cached route in one encoding: folio and the reference (serving the
-/// bytes folio sent), alternating who goes first.
-fn hit_case(
-    folio: &mut Server,
-    limit_bin: &Path,
-    dir: &Path,
-    route: &'static str,
-    gzip: bool,
-    rounds: u32,
-    seconds: u64,
-) -> Result<HitRow, String> {
-    let mut answer = probe::get(folio.port, route, gzip)?;
-    for _ in 0..10 {
-        if answer.status == 200 && answer.header("x-cache") == Some("HIT") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        answer = probe::get(folio.port, route, gzip)?;
+fn feed_bench(plan: &Plan, setup: &Setup) -> Result<(), String> {
+    step("the change feed: outside writes seen on two instances, and the seed's overhead");
+    let binary = plan.target_dir.join("release/examples/feed_bench");
+    Build {
+        manifest: &plan.root.join("Cargo.toml"),
+        target_dir: &plan.target_dir,
+        what: &["--example", "feed_bench"],
+        binary: binary.clone(),
+        sources: [
+            plan.folio_sources.clone(),
+            vec![plan.root.join("examples/feed_bench.rs")],
+        ]
+        .concat(),
     }
-    if answer.header("x-cache") != Some("HIT") {
-        eprintln!("   warning: {route} is not served from the cache; its figures mean little");
+    .run_unless_fresh()?;
+    let status = Command::new(binary)
+        .current_dir(&plan.root)
+        .env("FOLIO_BIN", &setup.bin)
+        .env(
+            "REDIS_URL",
+            setup
+                .redis_url
+                .as_deref()
+                .unwrap_or("redis://127.0.0.1:6379"),
+        )
+        .status()
+        .map_err(|e| format!("could not run feed_bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("feed_bench failed".into())
     }
-    let coding = answer.header("content-encoding").unwrap_or("");
-    if coding != if gzip { "gzip" } else { "" } {
-        return Err(format!(
-            "{route} (gzip: {gzip}) came with Content-Encoding '{coding}'"
-        ));
-    }
-    let body_file = dir.join(format!(
-        "body-{}-{gzip}",
-        route.replace(['/', '?', '='], "_")
-    ));
-    std::fs::write(&body_file, &answer.body)
-        .map_err(|e| format!("{}: {e}", body_file.display()))?;
-    let port = probe::free_port().map_err(|e| format!("no free port: {e}"))?;
-    let mut cmd = Command::new(limit_bin);
-    cmd.env("BODY_FILE", &body_file)
-        .env("PORT", port.to_string());
-    let mut reference = Server::start("the reference", cmd, port, dir.join("limit.log"))?;
-    probe::wait_for(port, "/", Duration::from_secs(10), || reference.alive())?;
-
-    let folio_url = format!("http://127.0.0.1:{}{route}", folio.port);
-    let reference_url = format!("http://127.0.0.1:{port}/");
-    let mut row = HitRow {
-        route,
-        gzip,
-        body_bytes: answer.body.len(),
-        folio: vec![],
-        reference: vec![],
-    };
-    for round in 0..rounds {
-        check_interrupted()?;
-        // Alternate who goes first, so neither always gets the quieter moment.
-        let folio_first = round % 2 == 0;
-        for folio_turn in [folio_first, !folio_first] {
-            if folio_turn {
-                row.folio
-                    .push(checked(wrk::run(&folio_url, gzip, seconds)?, route).requests_per_sec);
-            } else {
-                // The reference sends the same bytes whatever the request says.
-                row.reference.push(
-                    checked(wrk::run(&reference_url, false, seconds)?, "the reference")
-                        .requests_per_sec,
-                );
-            }
-        }
-        if !folio.alive() {
-            return Err(format!("folio died under load\n{}", folio.log_tail()));
-        }
-    }
-    eprintln!(
-        "   {route} {} ({} B): folio {:?}, reference {:?} → {:.2}",
-        if gzip { "gzip" } else { "identity" },
-        row.body_bytes,
-        row.folio
-            .iter()
-            .map(|f| f.round() as u64)
-            .collect::<Vec<_>>(),
-        row.reference
-            .iter()
-            .map(|f| f.round() as u64)
-            .collect::<Vec<_>>(),
-        row.ratio()
-    );
-    Ok(row)
-}
-
-fn checked(run: wrk::Run, what: &str) -> wrk::Run {
-    if run.errors > 0 {
-        eprintln!("   warning: {what}: {} errors in one run", run.errors);
-    }
-    run
 }

@@ -50,6 +50,10 @@ pub struct Memory {
     pub after_kb: Option<u64>,
 }
 
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "a process's kB count is far below 2^52"
+)]
 fn mb(kb: u64) -> f64 {
     kb as f64 * 1024.0 / 1e6
 }

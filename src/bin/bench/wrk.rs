@@ -105,6 +105,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "a figure parsed, not computed: exact")]
     fn a_report_gives_rate_latencies_and_errors() {
         let report = "Running 5s test @ http://127.0.0.1:8080/\n\
             2 threads and 16 connections\n\
@@ -129,6 +130,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "figures picked, not computed: exact")]
     fn the_median_is_the_middle_figure() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.0);

@@ -1,8 +1,20 @@
 //! Keys of fragments named by what a reader typed: a search's slot and
 //! marker, an author's digest. Digests, so that no key or log line carries
-//! raw input and any length in makes a key of one length.
+//! raw input and any length in makes a key of one length. And the templates'
+//! digests (computed by `build.rs`) that end rendered fragments' keys.
 
 use sha2::{Digest, Sha256};
+
+pub(super) use crate::token::hex;
+
+mod generated {
+    // `template_digest(name)`: a digest of a template and all it extends or
+    // includes, computed by build.rs.
+    include!(concat!(env!("OUT_DIR"), "/template_digests.rs"));
+}
+
+/// The digest of a template and all it extends or includes (`build.rs`).
+pub(super) use generated::template_digest;
 
 /// The slot of a search (its text as typed, trimmed) among `slots`: the
 /// same on every instance, so instances share their entries.
@@ -18,10 +30,6 @@ pub fn author_digest(name: &str) -> [u8; 16] {
     let mut out = [0; 16];
     out.copy_from_slice(&digest[..16]);
     out
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A comment in a stored search page: which query it answers (a

@@ -22,7 +22,7 @@ impl fmt::Display for Tag {
 impl Tag {
     /// Parses `chart`, `books`, `all`, `book:{id}` or `ratings:{id}` (the
     /// CLI's `--tag`).
-    pub fn parse(raw: &str) -> Option<Tag> {
+    pub(crate) fn parse(raw: &str) -> Option<Tag> {
         match raw {
             "chart" => Some(Tag::Chart),
             "books" => Some(Tag::Books),
