@@ -7,14 +7,17 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue, HttpDate, TryIntoHeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use super::AppState;
-use crate::cache::{Cached, Coding, Fragment, Outcome, Source};
+use bytes::Bytes;
 
-pub const HTML: &str = "text/html; charset=utf-8";
-pub const JSON: &str = "application/json";
-pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+use super::error::WebError;
+use crate::cache::{Cached, Coding, Compute, Fragment, Outcome, Source};
+
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 const SERVER_TIMING: header::HeaderName = header::HeaderName::from_static("server-timing");
 const SURROGATE_CONTROL: header::HeaderName = header::HeaderName::from_static("surrogate-control");
 
@@ -103,7 +106,7 @@ fn not_modified(req: &HttpRequest, cached: &Cached, etag: &str) -> bool {
 /// A page anyone may see and any cache may keep (and revalidate), sent in
 /// the stored encoding the client accepts best (no compression work here),
 /// named by its surrogate keys for the edges.
-pub fn public(
+pub(crate) fn public(
     req: &HttpRequest,
     state: &AppState,
     fragment: Fragment,
@@ -147,9 +150,26 @@ pub fn public(
     response
 }
 
+/// `fragment` through the cache (computed by `compute` on a miss), as a
+/// [`public`] response; errors answer as JSON when the content is.
+pub(crate) async fn cached(
+    req: &HttpRequest,
+    state: &AppState,
+    fragment: Fragment,
+    content_type: &'static str,
+    compute: impl Compute<Bytes, WebError>,
+) -> Result<HttpResponse, WebError> {
+    let cached = state
+        .cache()
+        .get_or_compute(fragment, compute)
+        .await
+        .map_err(|e| if content_type == JSON { e.json() } else { e })?;
+    Ok(public(req, state, fragment, cached, content_type))
+}
+
 /// A page made for one visitor (it carries their form token or flash): no
 /// shared cache may keep it, and no validator describes it.
-pub fn private(cached: Cached, body: String, content_type: &'static str) -> HttpResponse {
+pub(crate) fn private(cached: Cached, body: String, content_type: &'static str) -> HttpResponse {
     let mut response = HttpResponse::Ok().content_type(content_type).body(body);
     common(response.headers_mut(), &cached);
     response.headers_mut().insert(
@@ -157,4 +177,21 @@ pub fn private(cached: Cached, body: String, content_type: &'static str) -> Http
         HeaderValue::from_static("private, no-store"),
     );
     response
+}
+
+/// A page for one visitor (a form token, a flash, an admin's data): no
+/// shared cache may keep it.
+pub(crate) fn private_html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
+    builder
+        .content_type(HTML)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body)
+}
+
+/// After a form: on to `location`, a page of this site.
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
 }

@@ -3,17 +3,17 @@
 
 /// One part of the form.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Part<'a> {
-    pub name: String,
-    pub filename: Option<String>,
-    pub data: &'a [u8],
+pub(crate) struct Part<'a> {
+    pub(crate) name: String,
+    pub(crate) filename: Option<String>,
+    pub(crate) data: &'a [u8],
 }
 
 /// The most parts a form may have (folio's upload form has two).
 const MAX_PARTS: usize = 8;
 
 /// The boundary of a `multipart/form-data` content type.
-pub fn boundary(content_type: &str) -> Option<String> {
+pub(crate) fn boundary(content_type: &str) -> Option<String> {
     let mut params = content_type.split(';');
     let kind = params.next()?.trim();
     if !kind.eq_ignore_ascii_case("multipart/form-data") {
@@ -54,7 +54,7 @@ fn parameter(header: &str, key: &str) -> Option<String> {
 }
 
 /// The parts of `body`, or why it is not a well-formed form.
-pub fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, String> {
+pub(crate) fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, String> {
     let malformed = || "the upload is not a well-formed multipart form".to_owned();
     let opening = format!("--{boundary}");
     let delimiter = format!("\r\n--{boundary}");

@@ -7,14 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 use bytes::Bytes;
 
-use super::error::WebError;
-use super::respond::{self, HTML, X_CACHE};
-use super::{input, AppState};
 use crate::cache::policy::{search_marker, search_slot};
 use crate::cache::Fragment;
 use crate::catalogue::Catalogue;
 use crate::db::search::SearchHits;
 use crate::domain::{SearchQuery, MAX_QUERY_CHARS};
+use crate::web::error::WebError;
+use crate::web::extract::{param, query};
+use crate::web::respond::{self, HTML, X_CACHE};
+use crate::web::AppState;
 
 #[derive(Template)]
 #[template(path = "search.html")]
@@ -34,15 +35,12 @@ impl SearchPage<'_> {
     }
 }
 
-pub async fn search(
+pub(crate) async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let pairs: Vec<(String, String)> = input::query(&req)?;
-    let raw = pairs
-        .iter()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.as_str());
+    let pairs: Vec<(String, String)> = query(&req)?;
+    let raw = param(&pairs, "q");
     let query = match SearchQuery::parse(raw) {
         Ok(Some(query)) => query,
         Ok(None) => return uncached(&state, HttpResponse::Ok(), &page("", None, None, "")?),
