@@ -236,13 +236,12 @@ impl ResponseError for WebError {
             ErrorKind::NotFound(_) => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden(_) => StatusCode::FORBIDDEN,
             ErrorKind::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::LoginRequired { browser: true, .. } => StatusCode::SEE_OTHER,
             ErrorKind::LoginRequired { browser: false, .. } => StatusCode::UNAUTHORIZED,
-            ErrorKind::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Busy(_) | ErrorKind::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -67,7 +67,7 @@ pub(crate) async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Htt
         .body(text)
 }
 
-/// VmRSS from /proc (Linux).
+/// `VmRSS` from `/proc` (Linux).
 fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -115,7 +115,7 @@ pub(crate) async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> Http
             "status": if feed.stuck { "stuck" } else { "ok" },
             "seconds_since_success": (feed.since_success.as_secs_f64() * 1000.0).round() / 1000.0,
             "last_change": feed.last_change.map(|t| t.and_utc().to_rfc3339()),
-            "last_lag_ms": feed.last_lag.map(|d| d.as_millis() as u64),
+            "last_lag_ms": feed.last_lag.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             "applied": feed.applied,
             "coalesced": feed.coalesced,
         },

@@ -204,9 +204,10 @@ async fn save_book(
                 .flash(state, saved_flash(done, &title, saved_id))
                 .await?;
             // The admin stays in the admin: on the book's form, or a new one.
-            Ok(see_other(&match add_another {
-                true => "/admin/books/new".to_owned(),
-                false => format!("/admin/books/{saved_id}/edit"),
+            Ok(see_other(&if add_another {
+                "/admin/books/new".to_owned()
+            } else {
+                format!("/admin/books/{saved_id}/edit")
             }))
         }
         Err(BookWriteError::DuplicateIsbn) => {

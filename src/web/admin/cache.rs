@@ -34,8 +34,7 @@ pub(crate) async fn cache_page(
             useless: m.get(Event::Useless),
             hit_ratio: m
                 .hit_ratio()
-                .map(|r| format!("{:.1}%", r * 100.0))
-                .unwrap_or_else(|| "–".into()),
+                .map_or_else(|| "–".into(), |r| format!("{:.1}%", r * 100.0)),
         })
         .collect();
     let keys = cache.list_keys(300).await.unwrap_or_default();
@@ -47,14 +46,13 @@ pub(crate) async fn cache_page(
             } else {
                 "following the database"
             },
-            last_change: feed
-                .last_change
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
-                .unwrap_or_else(|| "none since start".into()),
+            last_change: feed.last_change.map_or_else(
+                || "none since start".into(),
+                |t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+            ),
             last_lag: feed
                 .last_lag
-                .map(|d| format!("{} ms", d.as_millis()))
-                .unwrap_or_else(|| "–".into()),
+                .map_or_else(|| "–".into(), |d| format!("{} ms", d.as_millis())),
             since_success: human_duration(Some(feed.since_success)),
             applied: feed.applied,
             coalesced: feed.coalesced,
@@ -64,9 +62,11 @@ pub(crate) async fn cache_page(
         backend: cache.backend_name(),
         breaker: breaker_name(cache.breaker().map(|b| b.state())),
         local: cache.local_size().map(|(n, bytes)| {
+            #[expect(clippy::cast_precision_loss, reason = "shown to a tenth of a KiB")]
+            let kib = bytes as f64 / 1024.0;
             format!(
                 "{n} entries, {:.1} KiB ({})",
-                bytes as f64 / 1024.0,
+                kib,
                 if cache.local_usable() {
                     "in use"
                 } else {

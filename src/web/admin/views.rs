@@ -162,10 +162,12 @@ pub(crate) struct ImportPage<'a> {
 }
 
 impl ImportPage<'_> {
+    #[expect(clippy::unused_self, reason = "the template calls it as a method")]
     pub(crate) fn listed<'r>(&self, rows: &'r [(u64, String)]) -> &'r [(u64, String)] {
         &rows[..rows.len().min(LISTED)]
     }
 
+    #[expect(clippy::unused_self, reason = "the template calls it as a method")]
     pub(crate) fn more(&self, rows: &[(u64, String)]) -> usize {
         rows.len().saturating_sub(LISTED)
     }

@@ -2,7 +2,7 @@
 //!
 //! Every value must be well-formed `application/x-www-form-urlencoded`
 //! (each `%` followed by two hex digits), decode to valid UTF-8, and hold no
-//! NUL (which PostgreSQL cannot store and no folio field needs): anything
+//! NUL (which `PostgreSQL` cannot store and no folio field needs): anything
 //! else is a 400 before it reaches the database or a log. (Every body has
 //! been read, within a size limit and a deadline, by
 //! `middleware::security::read_body`.)

@@ -16,7 +16,7 @@ use crate::web::AppState;
 
 pub(crate) const SESSION_COOKIE: &str = "folio_session";
 
-/// Every folio cookie: site-wide, HttpOnly, and Secure when the site says
+/// Every folio cookie: site-wide, `HttpOnly`, and `Secure` when the site says
 /// it is on https.
 fn cookie(
     state: &AppState,
@@ -48,7 +48,8 @@ fn form_expired() -> WebError {
 
 /// The admin's session: SameSite=Strict.
 pub(crate) fn session_cookie(state: &AppState, id: &str) -> Cookie<'static> {
-    let ttl = CookieDuration::seconds(state.accounts.sessions.ttl().as_secs() as i64);
+    let secs = state.accounts.sessions.ttl().as_secs();
+    let ttl = CookieDuration::seconds(i64::try_from(secs).unwrap_or(i64::MAX));
     cookie(state, SESSION_COOKIE, id, SameSite::Strict, ttl)
 }
 
@@ -144,7 +145,11 @@ impl FromRequest for AdminSession {
             let browser = wants_html(&req);
             // A page a browser asked for is where sign-in returns to.
             let next = (browser && req.method() == actix_web::http::Method::GET)
-                .then(|| req.uri().path_and_query().map(|p| p.as_str()))
+                .then(|| {
+                    req.uri()
+                        .path_and_query()
+                        .map(actix_web::http::uri::PathAndQuery::as_str)
+                })
                 .flatten()
                 .and_then(crate::domain::ReturnPath::parse);
             let login_required = |browser| login_required(browser, next.clone());

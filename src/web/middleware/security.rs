@@ -68,7 +68,7 @@ pub(crate) struct ConnectionLimits {
 
 impl ConnectionLimits {
     pub(crate) fn of(settings: &Settings) -> Self {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Self {
             workers,
             per_worker: settings.http.max_connections.div_ceil(workers).max(1),

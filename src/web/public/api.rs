@@ -19,13 +19,12 @@ pub(crate) async fn top_books(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     cached(
         &req,
         &state,
         Fragment::TopBooksJson,
         JSON,
-        move |deps| async move { to_json(&catalogue.chart(&deps).await?) },
+        |catalogue, deps| async move { to_json(&catalogue.chart(&deps).await?) },
     )
     .await
 }
@@ -39,10 +38,13 @@ pub(crate) async fn catalogue(
     // The same orders as `/books?sort=`.
     let sort = sort_of(&pairs).map_err(WebError::json)?;
     let fragment = catalogue_fragment(sort, page, JSON);
-    let catalogue = state.catalogue.clone();
-    cached(&req, &state, fragment, JSON, move |_| async move {
-        to_json(&catalogue.page_by(page, sort).await?)
-    })
+    cached(
+        &req,
+        &state,
+        fragment,
+        JSON,
+        move |catalogue, _| async move { to_json(&catalogue.page_by(page, sort).await?) },
+    )
     .await
 }
 
@@ -51,13 +53,12 @@ pub(crate) async fn book(
     req: HttpRequest,
     BookIdPath(id): BookIdPath,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     cached(
         &req,
         &state,
         Fragment::BookJson(id.get()),
         JSON,
-        move |_| async move { to_json(&catalogue.book(id).await?) },
+        move |catalogue, _| async move { to_json(&catalogue.book(id).await?) },
     )
     .await
 }
@@ -80,13 +81,12 @@ pub(crate) async fn sample_cached(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     cached(
         &req,
         &state,
         Fragment::SampleJson,
         JSON,
-        move |_| async move { to_json(&catalogue.sample().await?) },
+        move |catalogue, _| async move { to_json(&catalogue.sample().await?) },
     )
     .await
 }

@@ -6,10 +6,11 @@ use askama::Template;
 
 use super::pages::render;
 use super::views::{AdminBookLinks, BookPage, FlashView, YourRating};
+use crate::auth::session::Flash;
 use crate::auth::visitor::VisitorTokens;
 use crate::cache::Fragment;
 use crate::db::writes::BookWriteError;
-use crate::domain::Stars;
+use crate::domain::{BookId, Stars};
 use crate::web::error::{
     bad_request, internal, not_found, sessions_unavailable, too_many_requests, WebError,
 };
@@ -22,8 +23,8 @@ use crate::web::AppState;
 
 /// The book page is cached whole, for everyone; the reader's own parts (the
 /// rating form's token and visitor id, their own rating, a flash message, an
-/// admin's Edit link) fill slots in the stored bytes.
-/// (The id is read after the session, as it always was: a `Result`.)
+/// admin's Edit link) fill slots in the stored bytes. (The id is a `Result`
+/// read after the session, as it always was.)
 pub(crate) async fn page(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -43,45 +44,14 @@ pub(crate) async fn page(
     // The reader's own parts: nothing of theirs is stored, nothing of theirs
     // enters the shared entry.
     let visitor = Visitor::of(&req, &state);
-    let mut is_admin = false;
-    // An admin's "Saved …" after an edit, or a reader's thanks.
-    let admin_flash = match maybe.current {
-        Some((sid, mut data)) => {
-            // Without an answer from the database, no link (the page itself
-            // may still come from the cache).
-            if let Some(admin) = &data.admin {
-                is_admin = state.accounts.still_signed_in(admin).await.unwrap_or(false);
-            }
-            let flash = data.flash.take();
-            if flash.is_some() {
-                let _ = state.accounts.sessions.save(&sid, &data).await;
-            }
-            flash
-        }
-        None => None,
-    };
+    let (is_admin, admin_flash) = admin_parts(&state, maybe).await;
     let reader_flash = reader_flash(&req);
-    let flash = admin_flash.or(reader_flash.clone());
-    let flash_html = match &flash {
+    // An admin's "Saved …" after an edit, or a reader's thanks.
+    let flash_html = match admin_flash.as_ref().or(reader_flash.as_ref()) {
         Some(flash) => FlashView { flash }.render()?,
         None => String::new(),
     };
-    // A new visitor has rated nothing yet: no query. While the database
-    // cannot answer, the page (perhaps a grace copy) goes without it.
-    let yours = match visitor.new_cookie {
-        Some(_) => None,
-        None => {
-            let reader = VisitorTokens::reader_of(&visitor.id);
-            match state.catalogue.reader_rating(id, reader).await {
-                Ok(stars) => stars,
-                Err(e) => {
-                    tracing::warn!(error = %e, book = id.get(), "the reader's own rating could not be read");
-                    None
-                }
-            }
-        }
-    };
-    let yours_html = match yours {
+    let yours_html = match own_rating(&state, &visitor, id).await {
         Some(stars) => YourRating { stars }.render()?,
         None => String::new(),
     };
@@ -100,7 +70,7 @@ pub(crate) async fn page(
             admin: &admin_html,
         },
     );
-    let mut response = respond::private(cached, body, HTML);
+    let mut response = respond::private(&cached, body, HTML);
     if let Some(cookie) = visitor.new_cookie {
         response.add_cookie(&cookie)?;
     }
@@ -108,6 +78,42 @@ pub(crate) async fn page(
         response.add_cookie(&reader_flash_removal(&state))?;
     }
     Ok(response)
+}
+
+/// Whether the visitor is a signed-in admin (the Edit link), and the flash
+/// their session holds, taken (it shows once).
+async fn admin_parts(state: &AppState, maybe: MaybeSession) -> (bool, Option<Flash>) {
+    let Some((sid, mut data)) = maybe.current else {
+        return (false, None);
+    };
+    // Without an answer from the database, no link (the page itself may
+    // still come from the cache).
+    let is_admin = match &data.admin {
+        Some(admin) => state.accounts.still_signed_in(admin).await.unwrap_or(false),
+        None => false,
+    };
+    let flash = data.flash.take();
+    if flash.is_some() {
+        let _ = state.accounts.sessions.save(&sid, &data).await;
+    }
+    (is_admin, flash)
+}
+
+/// The visitor's own rating of book `id`. A new visitor has rated nothing
+/// yet: no query. While the database cannot answer, the page (perhaps a
+/// grace copy) goes without it.
+async fn own_rating(state: &AppState, visitor: &Visitor, id: BookId) -> Option<i32> {
+    if visitor.new_cookie.is_some() {
+        return None;
+    }
+    let reader = VisitorTokens::reader_of(&visitor.id);
+    match state.catalogue.reader_rating(id, reader).await {
+        Ok(stars) => stars,
+        Err(e) => {
+            tracing::warn!(error = %e, book = id.get(), "the reader's own rating could not be read");
+            None
+        }
+    }
 }
 
 /// What one request puts into a cached book page.

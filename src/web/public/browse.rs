@@ -38,12 +38,17 @@ pub(crate) async fn author(
     if name.is_empty() || name.chars().count() > MAX_AUTHOR_CHARS || name.contains('\0') {
         return Err(unknown());
     }
-    let catalogue = state.catalogue.clone();
     let fragment = Fragment::AuthorPage(author_digest(&name));
-    cached(&req, &state, fragment, HTML, move |_| async move {
-        let author = catalogue.author(name).await?.ok_or_else(unknown)?;
-        Ok(Bytes::from(AuthorPage { author: &author }.render()?))
-    })
+    cached(
+        &req,
+        &state,
+        fragment,
+        HTML,
+        move |catalogue, _| async move {
+            let author = catalogue.author(name).await?.ok_or_else(unknown)?;
+            Ok(Bytes::from(AuthorPage { author: &author }.render()?))
+        },
+    )
     .await
 }
 

@@ -39,13 +39,12 @@ pub(crate) async fn home(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     cached(
         &req,
         &state,
         Fragment::HomePage,
         HTML,
-        move |deps| async move {
+        move |catalogue, deps| async move {
             let chart = catalogue.chart(&deps).await?;
             render(&HomePage {
                 chart: &chart,
@@ -74,8 +73,7 @@ pub(crate) async fn catalogue(
     let page = page_of(&pairs)?;
     let sort = sort_of(&pairs)?;
     let fragment = catalogue_fragment(sort, page, HTML);
-    let catalogue = state.catalogue.clone();
-    cached(&req, &state, fragment, HTML, move |_| {
+    cached(&req, &state, fragment, HTML, move |catalogue, _| {
         catalogue_html(catalogue, page, sort)
     })
     .await
@@ -147,14 +145,13 @@ pub(crate) async fn sample_cached(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     let ttl = state.settings.cache.ttl.as_secs();
     cached(
         &req,
         &state,
         Fragment::SampleList,
         HTML,
-        move |_| async move {
+        move |catalogue, _| async move {
             let books = catalogue.sample().await?;
             render(&SamplePage {
                 books: &books,

@@ -4,6 +4,8 @@
 //! so every book write, by any writer, renews them); their URLs are
 //! absolute, from `FOLIO_PUBLIC_URL`, never from a request's `Host`.
 
+use std::fmt::Write as _;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
@@ -31,7 +33,7 @@ pub(crate) async fn robots(
         &state,
         Fragment::RobotsTxt,
         TEXT,
-        move |_| async move { Ok(Bytes::from(robots_txt(&url, uncached))) },
+        move |_, _| async move { Ok(Bytes::from(robots_txt(&url, uncached))) },
     )
     .await
 }
@@ -45,7 +47,7 @@ fn robots_txt(url: &PublicUrl, uncached_routes: bool) -> String {
     } else {
         text.push_str("Disallow:\n");
     }
-    text.push_str(&format!("\nSitemap: {}\n", url.join("/sitemap.xml")));
+    let _ = writeln!(text, "\nSitemap: {}", url.join("/sitemap.xml"));
     text
 }
 
@@ -53,14 +55,13 @@ pub(crate) async fn sitemap_index(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     let url = state.settings.http.public_url();
     cached(
         &req,
         &state,
         Fragment::SitemapIndex,
         XML,
-        move |_| async move {
+        move |catalogue, _| async move {
             let count = catalogue.sitemap_count().await?;
             Ok(Bytes::from(index_xml(&url, count.min(MAX_SITEMAPS))))
         },
@@ -75,7 +76,7 @@ fn index_xml(url: &PublicUrl, count: u32) -> String {
     );
     for n in 1..=count {
         let loc = url.join(&format!("/sitemaps/{n}.xml"));
-        xml.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", escape(&loc)));
+        let _ = writeln!(xml, "<sitemap><loc>{}</loc></sitemap>", escape(&loc));
     }
     xml.push_str("</sitemapindex>\n");
     xml
@@ -94,14 +95,13 @@ pub(crate) async fn sitemap(
         .and_then(|n| n.parse().ok())
         .filter(|n| (1..=MAX_SITEMAPS).contains(n))
         .ok_or_else(missing)?;
-    let catalogue = state.catalogue.clone();
     let url = state.settings.http.public_url();
     cached(
         &req,
         &state,
         Fragment::Sitemap(n),
         XML,
-        move |_| async move {
+        move |catalogue, _| async move {
             let part = catalogue.sitemap_part(n).await?.ok_or_else(missing)?;
             Ok(Bytes::from(urlset_xml(&url, &part)))
         },
@@ -117,18 +117,16 @@ fn urlset_xml(url: &PublicUrl, part: &SitemapPart) -> String {
     );
     if part.fixed {
         for path in FIXED_PATHS {
-            xml.push_str(&format!(
-                "<url><loc>{}</loc></url>\n",
-                escape(&url.join(path))
-            ));
+            let _ = writeln!(xml, "<url><loc>{}</loc></url>", escape(&url.join(path)));
         }
     }
     for (id, updated) in &part.books {
-        xml.push_str(&format!(
-            "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+        let _ = writeln!(
+            xml,
+            "<url><loc>{}</loc><lastmod>{}</lastmod></url>",
             escape(&url.join(&format!("/books/{id}"))),
             updated.format("%Y-%m-%dT%H:%M:%S+00:00")
-        ));
+        );
     }
     xml.push_str("</urlset>\n");
     xml

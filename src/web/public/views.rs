@@ -9,7 +9,16 @@ use crate::db::models::{BookListItem, ChartEntry};
 use crate::domain::CatalogueSort;
 
 /// "★★★★☆" for an average of stars, rounded to the nearest whole star.
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "askama passes template values by reference"
+)]
 pub(crate) fn star_bar(avg: &f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "clamped to 0..=5 first"
+    )]
     let full = avg.round().clamp(0.0, 5.0) as usize;
     format!("{}{}", "★".repeat(full), "☆".repeat(5 - full))
 }
@@ -61,7 +70,8 @@ impl BookPage<'_> {
                 let n = summary.by_stars[stars - 1];
                 // In steps of 5%, one CSS class each: the page has no
                 // inline style for the CSP to allow.
-                (stars, n, (((n * 20 + most / 2) / most) * 5) as u32)
+                let percent = ((n * 20 + most / 2) / most) * 5;
+                (stars, n, u32::try_from(percent).unwrap_or(0))
             })
             .collect()
     }
