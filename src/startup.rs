@@ -221,7 +221,7 @@ impl Application {
         let editor = Editor::new(db.clone(), feed.clone());
 
         let route_settings = settings.clone();
-        let limits = routes::security::ConnectionLimits::of(&settings);
+        let limits = routes::middleware::ConnectionLimits::of(&settings);
         let public_cache_control = edge::public_cache_control(
             settings.http.public_max_age,
             settings.http.stale_while_revalidate,

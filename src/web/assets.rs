@@ -33,7 +33,7 @@ pub fn style_href() -> &'static str {
     &STYLE_HREF
 }
 
-pub async fn stylesheet() -> HttpResponse {
+pub(crate) async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -4,19 +4,19 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use super::views::ErrorPage;
+use super::error_page::ErrorPage;
 use crate::catalogue::CatalogueError;
 use crate::db::DataError;
 
 /// How an error is shown: a page for browsers, JSON under `/api`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Html,
     Json,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -51,7 +51,7 @@ pub enum ErrorKind {
 
 /// What can be unavailable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
+pub(crate) enum Service {
     Database,
     /// Sessions, rate limits and the cache's operator commands need it;
     /// reading never does (the cache fails open).
@@ -78,9 +78,9 @@ impl Service {
 
 #[derive(Debug, thiserror::Error)]
 #[error("{kind}")]
-pub struct WebError {
-    pub kind: ErrorKind,
-    pub format: Format,
+pub(crate) struct WebError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) format: Format,
     /// The database could not be reached (not merely busy): see
     /// `MayServeStale::database_down`.
     pub(crate) database_down: bool,
@@ -99,62 +99,62 @@ impl WebError {
     }
 
     /// The same error, with a link on its page (e.g. to the last page).
-    pub fn with_link(mut self, href: impl Into<String>, text: impl Into<String>) -> Self {
+    pub(crate) fn with_link(mut self, href: impl Into<String>, text: impl Into<String>) -> Self {
         self.link = Some((href.into(), text.into()));
         self
     }
 
     /// The same error, answered as JSON.
-    pub fn json(mut self) -> Self {
+    pub(crate) fn json(mut self) -> Self {
         self.format = Format::Json;
         self
     }
 }
 
-pub fn bad_request(message: impl Into<String>) -> WebError {
+pub(crate) fn bad_request(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::BadRequest(message.into()))
 }
 
-pub fn not_found(message: impl Into<String>) -> WebError {
+pub(crate) fn not_found(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::NotFound(message.into()))
 }
 
-pub fn forbidden(message: impl Into<String>) -> WebError {
+pub(crate) fn forbidden(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::Forbidden(message.into()))
 }
 
-pub fn too_many_requests(message: impl Into<String>) -> WebError {
+pub(crate) fn too_many_requests(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::TooManyRequests(message.into()))
 }
 
-pub fn method_not_allowed(allow: String) -> WebError {
+pub(crate) fn method_not_allowed(allow: String) -> WebError {
     WebError::new(ErrorKind::MethodNotAllowed { allow })
 }
 
-pub fn request_timeout() -> WebError {
+pub(crate) fn request_timeout() -> WebError {
     WebError::new(ErrorKind::RequestTimeout)
 }
 
-pub fn payload_too_large(limit: usize) -> WebError {
+pub(crate) fn payload_too_large(limit: usize) -> WebError {
     WebError::new(ErrorKind::PayloadTooLarge(limit))
 }
 
-pub fn busy(message: impl Into<String>) -> WebError {
+pub(crate) fn busy(message: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::Busy(message.into()))
 }
 
-pub fn login_required(browser: bool, next: Option<crate::domain::ReturnPath>) -> WebError {
+pub(crate) fn login_required(browser: bool, next: Option<crate::domain::ReturnPath>) -> WebError {
     WebError::new(ErrorKind::LoginRequired { browser, next })
 }
 
 /// The session store could not be reached (Redis down): the reader's pages
 /// still work, but nothing that needs a session does.
-pub fn sessions_unavailable(e: impl std::fmt::Display) -> WebError {
+pub(crate) fn sessions_unavailable(e: impl std::fmt::Display) -> WebError {
     redis_unavailable(format!("session store: {e}"))
 }
 
 /// Redis could not be reached for an operator's cache command.
-pub fn cache_unavailable(e: impl std::fmt::Display) -> WebError {
+pub(crate) fn cache_unavailable(e: impl std::fmt::Display) -> WebError {
     redis_unavailable(format!("cache: {e}"))
 }
 
@@ -165,7 +165,7 @@ fn redis_unavailable(detail: String) -> WebError {
     })
 }
 
-pub fn internal(detail: impl Into<String>) -> WebError {
+pub(crate) fn internal(detail: impl Into<String>) -> WebError {
     WebError::new(ErrorKind::Internal(detail.into()))
 }
 
@@ -216,6 +216,19 @@ impl From<askama::Error> for WebError {
     }
 }
 
+impl From<serde_json::Error> for WebError {
+    fn from(e: serde_json::Error) -> Self {
+        internal(format!("json: {e}"))
+    }
+}
+
+/// A header that could not be set (a cookie's value, say).
+impl From<actix_web::error::HttpError> for WebError {
+    fn from(e: actix_web::error::HttpError) -> Self {
+        internal(e.to_string())
+    }
+}
+
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self.kind {
@@ -223,13 +236,12 @@ impl ResponseError for WebError {
             ErrorKind::NotFound(_) => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden(_) => StatusCode::FORBIDDEN,
             ErrorKind::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::LoginRequired { browser: true, .. } => StatusCode::SEE_OTHER,
             ErrorKind::LoginRequired { browser: false, .. } => StatusCode::UNAUTHORIZED,
-            ErrorKind::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Busy(_) | ErrorKind::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -252,7 +264,7 @@ impl ResponseError for WebError {
             let location = match next {
                 Some(next) if !next.is_dashboard() => format!(
                     "/admin/login?next={}",
-                    super::browse::url_encode(next.as_str())
+                    super::url::url_encode(next.as_str())
                 ),
                 _ => "/admin/login".to_owned(),
             };

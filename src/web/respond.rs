@@ -1,20 +1,26 @@
 //! How a cached fragment becomes an HTTP response: `X-Cache`,
 //! `Server-Timing`, the stored encoding the client accepts, validators
-//! (ETag per encoding, Last-Modified) and 304s, and `Cache-Control` by who
+//! (`ETag` per encoding, Last-Modified) and 304s, and `Cache-Control` by who
 //! may keep the page.
 
+use std::fmt::Write as _;
+use std::future::Future;
 use std::time::{Duration, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue, HttpDate, TryIntoHeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use super::AppState;
-use crate::cache::{Cached, Coding, Fragment, Outcome, Source};
+use bytes::Bytes;
 
-pub const HTML: &str = "text/html; charset=utf-8";
-pub const JSON: &str = "application/json";
-pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+use super::error::WebError;
+use crate::cache::{Cached, Coding, Deps, Fragment, Outcome, Source};
+use crate::catalogue::Catalogue;
+
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 const SERVER_TIMING: header::HeaderName = header::HeaderName::from_static("server-timing");
 const SURROGATE_CONTROL: header::HeaderName = header::HeaderName::from_static("surrogate-control");
 
@@ -28,7 +34,7 @@ fn server_timing(cached: &Cached) -> String {
         ms(cached.elapsed)
     );
     if let Some(compute) = cached.compute {
-        value.push_str(&format!(", compute;dur={:.3}", ms(compute)));
+        let _ = write!(value, ", compute;dur={:.3}", ms(compute));
     }
     value
 }
@@ -52,7 +58,7 @@ fn common(headers: &mut HeaderMap, cached: &Cached) {
     headers.insert(header::AGE, HeaderValue::from(age_secs));
 }
 
-/// The stored encoding this request accepts best, and its ETag.
+/// The stored encoding this request accepts best, and its `ETag`.
 fn representation(req: &HttpRequest, cached: &Cached) -> (Coding, String) {
     let coding = req
         .headers()
@@ -103,15 +109,15 @@ fn not_modified(req: &HttpRequest, cached: &Cached, etag: &str) -> bool {
 /// A page anyone may see and any cache may keep (and revalidate), sent in
 /// the stored encoding the client accepts best (no compression work here),
 /// named by its surrogate keys for the edges.
-pub fn public(
+pub(crate) fn public(
     req: &HttpRequest,
     state: &AppState,
     fragment: Fragment,
-    cached: Cached,
+    cached: &Cached,
     content_type: &'static str,
 ) -> HttpResponse {
-    let (coding, etag) = representation(req, &cached);
-    let not_modified = not_modified(req, &cached, &etag);
+    let (coding, etag) = representation(req, cached);
+    let not_modified = not_modified(req, cached, &etag);
     // Headers go straight into the map, as values made once where they can
     // be: this runs on every hit, and the builder's conversions showed.
     let mut response = if not_modified {
@@ -124,7 +130,7 @@ pub fn public(
         HttpResponse::with_body(StatusCode::OK, body).map_into_boxed_body()
     };
     let headers = response.headers_mut();
-    common(headers, &cached);
+    common(headers, cached);
     if let Ok(etag) = HeaderValue::try_from(etag) {
         headers.insert(header::ETAG, etag);
     }
@@ -147,14 +153,53 @@ pub fn public(
     response
 }
 
+/// `fragment` through the cache, computed from the catalogue on a miss, as
+/// a [`public`] response; errors answer as JSON when the content is.
+pub(crate) async fn cached<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    fragment: Fragment,
+    content_type: &'static str,
+    compute: F,
+) -> Result<HttpResponse, WebError>
+where
+    F: FnOnce(Catalogue, Deps) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Bytes, WebError>> + Send + 'static,
+{
+    let catalogue = state.catalogue.clone();
+    let cached = state
+        .cache()
+        .get_or_compute(fragment, move |deps| compute(catalogue, deps))
+        .await
+        .map_err(|e| if content_type == JSON { e.json() } else { e })?;
+    Ok(public(req, state, fragment, &cached, content_type))
+}
+
 /// A page made for one visitor (it carries their form token or flash): no
 /// shared cache may keep it, and no validator describes it.
-pub fn private(cached: Cached, body: String, content_type: &'static str) -> HttpResponse {
+pub(crate) fn private(cached: &Cached, body: String, content_type: &'static str) -> HttpResponse {
     let mut response = HttpResponse::Ok().content_type(content_type).body(body);
-    common(response.headers_mut(), &cached);
+    common(response.headers_mut(), cached);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
     response
+}
+
+/// A page for one visitor (a form token, a flash, an admin's data): no
+/// shared cache may keep it.
+pub(crate) fn private_html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
+    builder
+        .content_type(HTML)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body)
+}
+
+/// After a form: on to `location`, a page of this site.
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
 }

@@ -1,4 +1,4 @@
-//! The one middleware every request passes through: the body bound
+//! What every request passes through, in one middleware: the body bound
 //! (`security::read_body`), compression of what handlers did not encode
 //! (`compress::encode`), the security headers (`security::add_headers`) and
 //! the access log (`access_log::record`), in that order from the inside.
@@ -17,11 +17,16 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::http::header;
 use futures_util::future::LocalBoxFuture;
 
-use super::security::HoldingUnread;
-use super::{access_log, compress, security};
+pub(crate) mod access_log;
+pub(crate) mod compress;
+pub(crate) mod methods;
+pub(crate) mod security;
+
+pub(crate) use security::ConnectionLimits;
+use security::HoldingUnread;
 
 /// The middleware; see the module's documentation.
-pub struct Envelope;
+pub(crate) struct Envelope;
 
 /// A handler's body, or the refusal of a request's body.
 type Inner<B> = EitherBody<B, HoldingUnread>;
@@ -45,7 +50,7 @@ where
     }
 }
 
-pub struct EnvelopeService<S> {
+pub(crate) struct EnvelopeService<S> {
     service: Rc<S>,
 }
 

@@ -1,32 +1,34 @@
 //! Signing in and out.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::error::{sessions_unavailable, WebError};
-use super::input::{Form, Query};
-use super::session::{
-    removal_cookie, session_cookie, verify_csrf, AdminSession, MaybeSession, Visitor,
-};
 use super::views::{LoginPage, LogoutPage};
-use super::{admin::chrome, client_ip, private_html, AppState};
-use crate::auth::session::{Flash, FlashKind};
+use super::{chrome, flash};
+use crate::auth::session::FlashKind;
 use crate::auth::AuthError;
 use crate::domain::ReturnPath;
+use crate::web::error::{busy, sessions_unavailable, WebError};
+use crate::web::extract::{
+    client_ip, removal_cookie, session_cookie, AdminForm, AdminSession, Form, MaybeSession,
+    NoFields, Query, Visitor,
+};
+use crate::web::respond::{private_html, see_other};
+use crate::web::AppState;
 
 #[derive(Deserialize)]
-pub struct LoginQuery {
+pub(crate) struct LoginQuery {
     signed_out: Option<String>,
     next: Option<String>,
 }
 
-pub async fn login_form(
+pub(crate) async fn login_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     maybe: MaybeSession,
-    query: Query<LoginQuery>,
+    Query(query): Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
     // Where to go once signed in: a page of this site, else the dashboard.
     let next = ReturnPath::or_dashboard(query.next.as_deref());
@@ -49,22 +51,20 @@ pub async fn login_form(
     };
     let mut response = private_html(HttpResponse::Ok(), page.render()?);
     if let Some(cookie) = visitor.new_cookie {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| super::error::internal(e.to_string()))?;
+        response.add_cookie(&cookie)?;
     }
     Ok(response)
 }
 
 #[derive(Deserialize)]
-pub struct LoginForm {
+pub(crate) struct LoginForm {
     email: Option<String>,
     password: Option<String>,
     csrf_token: Option<String>,
     next: Option<String>,
 }
 
-pub async fn login(
+pub(crate) async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: Form<LoginForm>,
@@ -77,17 +77,16 @@ pub async fn login(
     let next = ReturnPath::or_dashboard(form.next.as_deref());
 
     let token = visitor.token(&state);
-    let rejected =
-        |status: actix_web::http::StatusCode, message: &str| -> Result<HttpResponse, WebError> {
-            let page = LoginPage {
-                csrf_token: &token,
-                email: &email_shown,
-                error: Some(message),
-                notice: None,
-                next: &next,
-            };
-            Ok(private_html(HttpResponse::build(status), page.render()?))
+    let rejected = |status: StatusCode, message: &str| -> Result<HttpResponse, WebError> {
+        let page = LoginPage {
+            csrf_token: &token,
+            email: &email_shown,
+            error: Some(message),
+            notice: None,
+            next: &next,
         };
+        Ok(private_html(HttpResponse::build(status), page.render()?))
+    };
     match state.accounts.login(email, password, client_ip(&req)).await {
         Ok(admin) => {
             // Sessions begin at sign-in, with a new id.
@@ -96,20 +95,17 @@ pub async fn login(
                 .start(Some(admin.clone()))
                 .await
                 .map_err(sessions_unavailable)?;
-            data.flash = Some(Flash {
-                kind: FlashKind::Success,
-                text: format!("Signed in as {}.", admin.email),
-                link: None,
-            });
+            data.flash = Some(flash(
+                FlashKind::Success,
+                format!("Signed in as {}.", admin.email),
+            ));
             sessions
                 .save(&id, &data)
                 .await
                 .map_err(sessions_unavailable)?;
             tracing::info!(admin = ?admin.email, "admin signed in");
             let mut response = see_other(next.as_str());
-            response
-                .add_cookie(&session_cookie(&state, &id))
-                .map_err(|e| super::error::internal(e.to_string()))?;
+            response.add_cookie(&session_cookie(&state, &id))?;
             Ok(response)
         }
         // What a client typed is logged escaped (Debug): a newline in it
@@ -117,27 +113,27 @@ pub async fn login(
         Err(AuthError::InvalidCredentials) => {
             tracing::warn!(email = ?email_shown, "failed sign-in");
             rejected(
-                actix_web::http::StatusCode::UNAUTHORIZED,
+                StatusCode::UNAUTHORIZED,
                 &AuthError::InvalidCredentials.to_string(),
             )
         }
         Err(AuthError::TooManyAttempts) => {
             tracing::warn!(email = ?email_shown, "sign-in refused: too many failures");
             rejected(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::TOO_MANY_REQUESTS,
                 &AuthError::TooManyAttempts.to_string(),
             )
         }
-        Err(AuthError::Busy(busy)) => {
+        Err(AuthError::Busy(reason)) => {
             tracing::warn!("sign-in refused: every password check is taken");
-            Err(super::error::busy(busy.to_string()))
+            Err(busy(reason.to_string()))
         }
         Err(AuthError::Store(e)) => Err(sessions_unavailable(e)),
         Err(AuthError::Data(e)) => Err(e.into()),
     }
 }
 
-pub async fn logout_form(
+pub(crate) async fn logout_form(
     state: web::Data<AppState>,
     mut session: AdminSession,
 ) -> Result<HttpResponse, WebError> {
@@ -147,17 +143,11 @@ pub async fn logout_form(
     Ok(private_html(HttpResponse::Ok(), page.render()?))
 }
 
-#[derive(Deserialize)]
-pub struct TokenOnly {
-    pub csrf_token: Option<String>,
-}
-
-pub async fn logout(
+pub(crate) async fn logout(
     state: web::Data<AppState>,
-    session: AdminSession,
-    form: Form<TokenOnly>,
+    form: AdminForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    let session = form.session;
     state
         .accounts
         .sessions
@@ -166,15 +156,6 @@ pub async fn logout(
         .map_err(sessions_unavailable)?;
     tracing::info!(admin = ?session.admin().email, "admin signed out");
     let mut response = see_other("/admin/login?signed_out=1");
-    response
-        .add_cookie(&removal_cookie(&state))
-        .map_err(|e| super::error::internal(e.to_string()))?;
+    response.add_cookie(&removal_cookie(&state))?;
     Ok(response)
-}
-
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
 }

@@ -4,10 +4,10 @@
 use actix_web::http::Method;
 use actix_web::{guard, web, FromRequest, Handler, Responder, Route};
 
-use super::error::{method_not_allowed, WebError};
+use crate::web::error::{method_not_allowed, WebError};
 
 /// A GET route that answers HEAD too (the server sends the head only).
-pub fn get<F, Args>(handler: F) -> (Method, Route)
+pub(crate) fn get<F, Args>(handler: F) -> (Method, Route)
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
@@ -19,7 +19,7 @@ where
     (Method::GET, route)
 }
 
-pub fn post<F, Args>(handler: F) -> (Method, Route)
+pub(crate) fn post<F, Args>(handler: F) -> (Method, Route)
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
@@ -41,7 +41,11 @@ fn allow(methods: &[Method]) -> String {
 }
 
 /// Serves `routes` at `path`; other methods get 405 with `Allow`.
-pub fn at<const N: usize>(cfg: &mut web::ServiceConfig, path: &str, routes: [(Method, Route); N]) {
+pub(crate) fn at<const N: usize>(
+    cfg: &mut web::ServiceConfig,
+    path: &str,
+    routes: [(Method, Route); N],
+) {
     let methods: Vec<Method> = routes.iter().map(|(m, _)| m.clone()).collect();
     let allowed = allow(&methods);
     let json = path.starts_with("/api/");

@@ -3,17 +3,17 @@
 
 /// One part of the form.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Part<'a> {
-    pub name: String,
-    pub filename: Option<String>,
-    pub data: &'a [u8],
+pub(crate) struct Part<'a> {
+    pub(crate) name: String,
+    pub(crate) filename: Option<String>,
+    pub(crate) data: &'a [u8],
 }
 
 /// The most parts a form may have (folio's upload form has two).
 const MAX_PARTS: usize = 8;
 
 /// The boundary of a `multipart/form-data` content type.
-pub fn boundary(content_type: &str) -> Option<String> {
+pub(crate) fn boundary(content_type: &str) -> Option<String> {
     let mut params = content_type.split(';');
     let kind = params.next()?.trim();
     if !kind.eq_ignore_ascii_case("multipart/form-data") {
@@ -54,7 +54,7 @@ fn parameter(header: &str, key: &str) -> Option<String> {
 }
 
 /// The parts of `body`, or why it is not a well-formed form.
-pub fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, String> {
+pub(crate) fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, String> {
     let malformed = || "the upload is not a well-formed multipart form".to_owned();
     let opening = format!("--{boundary}");
     let delimiter = format!("\r\n--{boundary}");
@@ -97,6 +97,7 @@ pub fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn a_browsers_form_with_a_file_is_read() {
@@ -124,10 +125,14 @@ mod tests {
         assert_eq!(boundary("multipart/form-data"), None);
         assert!(parse(b"no boundary here", "xyz").is_err());
         assert!(parse(b"--xyz\r\nno headers end", "xyz").is_err());
-        let many: String = (0..20)
-            .map(|i| format!("--x\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nv\r\n"))
-            .collect::<String>()
-            + "--x--";
+        let mut many = String::new();
+        for i in 0..20 {
+            let _ = write!(
+                many,
+                "--x\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nv\r\n"
+            );
+        }
+        many.push_str("--x--");
         assert!(parse(many.as_bytes(), "x")
             .unwrap_err()
             .contains("more than"));

@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use actix_web::dev::ServiceResponse;
 
-use super::X_CACHE;
+use crate::web::respond::X_CACHE;
 
 /// Logs the answer to a request that arrived at `started` (called by
 /// `middleware::Envelope` once the response is complete).
-pub fn record<B>(response: &ServiceResponse<B>, started: Instant) {
+pub(crate) fn record<B>(response: &ServiceResponse<B>, started: Instant) {
     let status = response.status().as_u16();
     let x_cache = response
         .headers()

@@ -7,19 +7,19 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
-use futures_util::StreamExt;
 
-use super::error::{bad_request, payload_too_large, request_timeout};
-use super::input::FORM_LIMIT;
-use super::AppState;
 use crate::config::Settings;
+use crate::web::error::request_timeout;
+use crate::web::extract::{read_within, reads_its_own_body, FORM_LIMIT};
+use crate::web::AppState;
 
 /// folio's pages need no script and no inline style: everything comes from
 /// this origin's stylesheet, forms post only here, and no other site may
 /// frame a page (clickjacking). `connect-src 'self'` costs nothing (no
 /// script runs to connect anywhere) and lets auditors that fetch in the
 /// page's context (Lighthouse reads `/robots.txt` so) do their work.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers every response carries (`add_headers`).
@@ -46,7 +46,7 @@ const HEADERS: [(HeaderName, HeaderValue); 5] = [
 
 /// Adds the headers every response carries, where the handler did not set
 /// them itself.
-pub fn add_headers(headers: &mut HeaderMap) {
+pub(crate) fn add_headers(headers: &mut HeaderMap) {
     for (name, value) in HEADERS {
         if !headers.contains_key(&name) {
             headers.insert(name, value);
@@ -55,20 +55,20 @@ pub fn add_headers(headers: &mut HeaderMap) {
 }
 
 /// The server's connection bounds, from the settings.
-pub struct ConnectionLimits {
-    pub workers: usize,
+pub(crate) struct ConnectionLimits {
+    pub(crate) workers: usize,
     /// `FOLIO_MAX_CONNECTIONS` shared among the workers (actix counts per
     /// worker); past it, connections wait in the kernel's listen queue.
-    pub per_worker: usize,
+    pub(crate) per_worker: usize,
     /// A request's head must arrive within this (else 408 and close).
-    pub header_timeout: Duration,
+    pub(crate) header_timeout: Duration,
     /// How long a closing connection may take to shut down.
-    pub disconnect_timeout: Duration,
+    pub(crate) disconnect_timeout: Duration,
 }
 
 impl ConnectionLimits {
-    pub fn of(settings: &Settings) -> Self {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    pub(crate) fn of(settings: &Settings) -> Self {
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Self {
             workers,
             per_worker: settings.http.max_connections.div_ceil(workers).max(1),
@@ -81,7 +81,7 @@ impl ConnectionLimits {
 /// An answer's body that holds the request's unread body until the answer
 /// is sent: actix then closes the connection (after a short linger) instead
 /// of draining the rest, which a client could dribble for ever.
-pub struct HoldingUnread {
+pub(crate) struct HoldingUnread {
     body: BoxBody,
     _unread: Payload,
 }
@@ -106,35 +106,25 @@ impl MessageBody for HoldingUnread {
 /// from memory). Too large: 413; too slow: 408; either way the connection
 /// closes (the refusal is returned, to be sent instead of calling the
 /// handler). So a body costs at most 64 KiB of memory for at most that long.
-pub async fn read_body(req: &mut ServiceRequest) -> Result<(), HttpResponse<HoldingUnread>> {
+pub(crate) async fn read_body(req: &mut ServiceRequest) -> Result<(), HttpResponse<HoldingUnread>> {
     let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
         || req
             .headers()
             .get(header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0");
     // The admin's upload reads its body itself, within its own limit, once
-    // the session has been checked (`web::import`).
-    if !has_body || super::import::reads_its_own_body(req.method(), req.path()) {
+    // the session has been checked (`extract::AdminUpload`).
+    if !has_body || reads_its_own_body(req.method(), req.path()) {
         return Ok(());
     }
     let deadline = req
         .app_data::<web::Data<AppState>>()
         .map_or(Duration::from_secs(10), |s| s.settings.http.body_timeout);
     let mut payload = req.take_payload();
-    let read = async {
-        let mut body = bytes::BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|e| bad_request(format!("the body could not be read: {e}")))?;
-            if body.len() + chunk.len() > FORM_LIMIT {
-                return Err(payload_too_large(FORM_LIMIT));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body.freeze())
-    };
+    let read = read_within(&mut payload, FORM_LIMIT, "the body");
     let refused = match tokio::time::timeout(deadline, read).await {
         Ok(Ok(body)) => {
+            let body = body.freeze();
             let stream = futures_util::stream::once(async move { Ok(body) });
             req.set_payload(Payload::from(
                 Box::pin(stream) as std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>>

@@ -1,41 +1,24 @@
-//! The admin pages. Every handler takes an [`AdminSession`] first, so
-//! without one it never runs; every POST checks the CSRF token before it
-//! reads anything else. Admin pages are never cached.
+//! The admin's catalogue: the dashboard, the book list, adding, editing and
+//! deleting books, recomputing the chart. A book's id is taken as a
+//! `Result` and read only once the session (and, for a POST, the token) has
+//! been checked: an id is never answered before the session is.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::auth::{see_other, TokenOnly};
-use super::error::{bad_request, not_found, WebError};
-use super::input::Form;
-use super::session::{verify_csrf, AdminSession};
-use super::views::{
-    AdminBooksPage, AdminChrome, BookFormPage, DashboardPage, DashboardStats, DeletePage,
-};
-use super::{private_html, AppState};
-use crate::auth::session::{Flash, FlashKind};
+use super::views::{AdminBooksPage, BookFormPage, DashboardPage, DashboardStats, DeletePage};
+use super::{chrome, success};
+use crate::auth::session::Flash;
 use crate::catalogue::CatalogueError;
 use crate::db::writes::BookWriteError;
 use crate::domain::{BookForm, BookFormInput, BookId, FieldErrors, SearchQuery};
-
-/// The admin layout's data; takes the flash message, which shows once.
-pub async fn chrome(state: &AppState, session: &mut AdminSession) -> AdminChrome {
-    let flash = session.take_flash(state).await;
-    AdminChrome {
-        email: session.admin().email.clone(),
-        csrf_token: session.data.csrf_token.clone(),
-        flash,
-    }
-}
-
-fn success(text: impl Into<String>) -> Flash {
-    Flash {
-        kind: FlashKind::Success,
-        text: text.into(),
-        link: None,
-    }
-}
+use crate::web::error::{bad_request, not_found, WebError};
+use crate::web::extract::{
+    page_of, param, query, sort_of, AdminForm, AdminSession, BookIdPath, NoFields,
+};
+use crate::web::respond::{private_html, see_other};
+use crate::web::AppState;
 
 /// "Saved “T”." with a link to the book's public page.
 fn saved_flash(done: &str, title: &str, id: i32) -> Flash {
@@ -44,16 +27,12 @@ fn saved_flash(done: &str, title: &str, id: i32) -> Flash {
     flash
 }
 
-fn book_id(raw: &str) -> Result<BookId, WebError> {
-    BookId::parse(raw).ok_or_else(|| not_found(format!("there is no book with id {raw}")))
-}
-
 fn this_year() -> i32 {
     use chrono::Datelike;
     chrono::Utc::now().year()
 }
 
-pub async fn dashboard(
+pub(crate) async fn dashboard(
     state: web::Data<AppState>,
     mut session: AdminSession,
 ) -> Result<HttpResponse, WebError> {
@@ -72,19 +51,15 @@ pub async fn dashboard(
 }
 
 /// The admin's book list: `q` (the readers' search), `page`, `sort`.
-pub async fn books(
+pub(crate) async fn books(
     state: web::Data<AppState>,
     mut session: AdminSession,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let pairs: Vec<(String, String)> = super::input::query(&req)?;
-    let page = super::page_of(&pairs)?;
-    let sort = super::browse::sort_of(&pairs)?;
-    let raw = pairs
-        .iter()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.as_str());
-    let query = SearchQuery::parse(raw).map_err(bad_request)?;
+    let pairs: Vec<(String, String)> = query(&req)?;
+    let page = page_of(&pairs)?;
+    let sort = sort_of(&pairs)?;
+    let query = SearchQuery::parse(param(&pairs, "q")).map_err(bad_request)?;
     let typed = query
         .as_ref()
         .map(|q| q.typed().to_owned())
@@ -134,7 +109,7 @@ async fn form_page(
     Ok(private_html(HttpResponse::build(status), page.render()?))
 }
 
-pub async fn new_book(
+pub(crate) async fn new_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
 ) -> Result<HttpResponse, WebError> {
@@ -151,28 +126,30 @@ pub async fn new_book(
 
 /// The book form as posted, and which button saved it.
 #[derive(serde::Deserialize)]
-pub struct PostedBook {
+pub(crate) struct PostedBook {
     #[serde(flatten)]
     input: BookFormInput,
     /// `new`: "Save and add another".
     then: Option<String>,
 }
 
-pub async fn create_book(
+pub(crate) async fn create_book(
     state: web::Data<AppState>,
-    mut session: AdminSession,
-    form: Form<PostedBook>,
+    form: AdminForm<PostedBook>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.input.csrf_token.as_deref())?;
-    save_book(&state, &mut session, None, form.into_inner()).await
+    let AdminForm {
+        mut session,
+        fields,
+    } = form;
+    save_book(&state, &mut session, None, fields).await
 }
 
-pub async fn edit_book(
+pub(crate) async fn edit_book(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    path: web::Path<String>,
+    id: Result<BookIdPath, WebError>,
 ) -> Result<HttpResponse, WebError> {
-    let id = book_id(&path)?;
+    let BookIdPath(id) = id?;
     let book = state.catalogue.find(id).await?;
     let input = BookFormInput::from(book);
     form_page(
@@ -186,15 +163,17 @@ pub async fn edit_book(
     .await
 }
 
-pub async fn update_book(
+pub(crate) async fn update_book(
     state: web::Data<AppState>,
-    mut session: AdminSession,
-    path: web::Path<String>,
-    form: Form<PostedBook>,
+    form: AdminForm<PostedBook>,
+    id: Result<BookIdPath, WebError>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.input.csrf_token.as_deref())?;
-    let id = book_id(&path)?;
-    save_book(&state, &mut session, Some(id), form.into_inner()).await
+    let AdminForm {
+        mut session,
+        fields,
+    } = form;
+    let BookIdPath(id) = id?;
+    save_book(&state, &mut session, Some(id), fields).await
 }
 
 /// Adds (`id` None) or edits a book: the form again with a message on each
@@ -225,9 +204,10 @@ async fn save_book(
                 .flash(state, saved_flash(done, &title, saved_id))
                 .await?;
             // The admin stays in the admin: on the book's form, or a new one.
-            Ok(see_other(&match add_another {
-                true => "/admin/books/new".to_owned(),
-                false => format!("/admin/books/{saved_id}/edit"),
+            Ok(see_other(&if add_another {
+                "/admin/books/new".to_owned()
+            } else {
+                format!("/admin/books/{saved_id}/edit")
             }))
         }
         Err(BookWriteError::DuplicateIsbn) => {
@@ -242,12 +222,13 @@ async fn save_book(
     }
 }
 
-pub async fn confirm_delete(
+pub(crate) async fn confirm_delete(
     state: web::Data<AppState>,
     mut session: AdminSession,
-    path: web::Path<String>,
+    id: Result<BookIdPath, WebError>,
 ) -> Result<HttpResponse, WebError> {
-    let book = state.catalogue.find(book_id(&path)?).await?;
+    let BookIdPath(id) = id?;
+    let book = state.catalogue.find(id).await?;
     let page = DeletePage {
         chrome: chrome(&state, &mut session).await,
         book: &book,
@@ -255,14 +236,13 @@ pub async fn confirm_delete(
     Ok(private_html(HttpResponse::Ok(), page.render()?))
 }
 
-pub async fn delete_book(
+pub(crate) async fn delete_book(
     state: web::Data<AppState>,
-    mut session: AdminSession,
-    path: web::Path<String>,
-    form: Form<TokenOnly>,
+    form: AdminForm<NoFields>,
+    id: Result<BookIdPath, WebError>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
-    let id = book_id(&path)?;
+    let mut session = form.session;
+    let BookIdPath(id) = id?;
     match state.editor.delete_book(id).await {
         Ok(()) => {
             tracing::info!(admin = ?session.admin().email, book = id.get(), "book deleted");
@@ -273,18 +253,17 @@ pub async fn delete_book(
         }
         Err(BookWriteError::NotFound) => Err(not_found(format!("there is no book with id {id}"))),
         Err(BookWriteError::DuplicateIsbn) => {
-            Err(super::error::internal("delete reported a duplicate"))
+            Err(crate::web::error::internal("delete reported a duplicate"))
         }
         Err(BookWriteError::Data(e)) => Err(e.into()),
     }
 }
 
-pub async fn recompute_chart(
+pub(crate) async fn recompute_chart(
     state: web::Data<AppState>,
-    mut session: AdminSession,
-    form: Form<TokenOnly>,
+    form: AdminForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    verify_csrf(Some(&session.data), form.csrf_token.as_deref())?;
+    let mut session = form.session;
     state.editor.recompute_chart().await?;
     // Compute it now, once, so the next reader gets a hit.
     state.catalogue.ranking(None).await?;

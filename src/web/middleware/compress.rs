@@ -21,7 +21,7 @@ use crate::cache::{encoding::MIN_BYTES, Coding};
 /// The response, compressed on the fly for a client that sent `accept`
 /// (its `Accept-Encoding`) when it is worth it and allowed; see the
 /// module's documentation. Run by `middleware::Envelope`.
-pub fn encode<B: MessageBody + 'static>(
+pub(crate) fn encode<B: MessageBody + 'static>(
     accept: Option<HeaderValue>,
     response: ServiceResponse<B>,
 ) -> ServiceResponse<EitherBody<B, Encoder<B>>> {

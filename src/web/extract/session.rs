@@ -9,14 +9,14 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
-use super::error::{forbidden, login_required, sessions_unavailable, WebError};
-use super::AppState;
 use crate::auth::session::{AdminIdentity, Flash, FlashKind, SessionData};
 use crate::auth::visitor::VisitorTokens;
+use crate::web::error::{forbidden, login_required, sessions_unavailable, WebError};
+use crate::web::AppState;
 
-pub const SESSION_COOKIE: &str = "folio_session";
+pub(crate) const SESSION_COOKIE: &str = "folio_session";
 
-/// Every folio cookie: site-wide, HttpOnly, and Secure when the site says
+/// Every folio cookie: site-wide, `HttpOnly`, and `Secure` when the site says
 /// it is on https.
 fn cookie(
     state: &AppState,
@@ -47,24 +47,25 @@ fn form_expired() -> WebError {
 }
 
 /// The admin's session: SameSite=Strict.
-pub fn session_cookie(state: &AppState, id: &str) -> Cookie<'static> {
-    let ttl = CookieDuration::seconds(state.accounts.sessions.ttl().as_secs() as i64);
+pub(crate) fn session_cookie(state: &AppState, id: &str) -> Cookie<'static> {
+    let secs = state.accounts.sessions.ttl().as_secs();
+    let ttl = CookieDuration::seconds(i64::try_from(secs).unwrap_or(i64::MAX));
     cookie(state, SESSION_COOKIE, id, SameSite::Strict, ttl)
 }
 
-pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
+pub(crate) fn removal_cookie(state: &AppState) -> Cookie<'static> {
     removed(session_cookie(state, ""))
 }
 
-fn state_of(req: &HttpRequest) -> web::Data<AppState> {
+pub(super) fn state_of(req: &HttpRequest) -> web::Data<AppState> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .expect("AppState is registered in startup")
 }
 
 /// The visitor's live session, if their cookie names one.
-pub struct MaybeSession {
-    pub current: Option<(String, SessionData)>,
+pub(crate) struct MaybeSession {
+    pub(crate) current: Option<(String, SessionData)>,
 }
 
 impl MaybeSession {
@@ -96,13 +97,13 @@ impl FromRequest for MaybeSession {
 
 /// A signed-in admin. Without one, browsers are sent to the login page and
 /// other clients get 401; the handler never runs, so nothing is written.
-pub struct AdminSession {
-    pub id: String,
-    pub data: SessionData,
+pub(crate) struct AdminSession {
+    pub(crate) id: String,
+    pub(crate) data: SessionData,
 }
 
 impl AdminSession {
-    pub fn admin(&self) -> &AdminIdentity {
+    pub(crate) fn admin(&self) -> &AdminIdentity {
         self.data
             .admin
             .as_ref()
@@ -110,13 +111,13 @@ impl AdminSession {
     }
 
     /// Takes the flash message (it shows once) and saves the session.
-    pub async fn take_flash(&mut self, state: &AppState) -> Option<Flash> {
+    pub(crate) async fn take_flash(&mut self, state: &AppState) -> Option<Flash> {
         let flash = self.data.flash.take()?;
         let _ = state.accounts.sessions.save(&self.id, &self.data).await;
         Some(flash)
     }
 
-    pub async fn flash(&mut self, state: &AppState, flash: Flash) -> Result<(), WebError> {
+    pub(crate) async fn flash(&mut self, state: &AppState, flash: Flash) -> Result<(), WebError> {
         self.data.flash = Some(flash);
         state
             .accounts
@@ -144,7 +145,11 @@ impl FromRequest for AdminSession {
             let browser = wants_html(&req);
             // A page a browser asked for is where sign-in returns to.
             let next = (browser && req.method() == actix_web::http::Method::GET)
-                .then(|| req.uri().path_and_query().map(|p| p.as_str()))
+                .then(|| {
+                    req.uri()
+                        .path_and_query()
+                        .map(actix_web::http::uri::PathAndQuery::as_str)
+                })
                 .flatten()
                 .and_then(crate::domain::ReturnPath::parse);
             let login_required = |browser| login_required(browser, next.clone());
@@ -166,19 +171,19 @@ impl FromRequest for AdminSession {
     }
 }
 
-pub const VISITOR_COOKIE: &str = "folio_visitor";
-pub const FLASH_COOKIE: &str = "folio_flash";
+pub(crate) const VISITOR_COOKIE: &str = "folio_visitor";
+pub(crate) const FLASH_COOKIE: &str = "folio_flash";
 
 /// An anonymous visitor: an id in a cookie, nothing stored (see
 /// `auth::visitor`). Their forms carry a token derived from the id.
-pub struct Visitor {
-    pub id: String,
+pub(crate) struct Visitor {
+    pub(crate) id: String,
     /// Set when the visitor is new: the cookie to send.
-    pub new_cookie: Option<Cookie<'static>>,
+    pub(crate) new_cookie: Option<Cookie<'static>>,
 }
 
 impl Visitor {
-    pub fn of(req: &HttpRequest, state: &AppState) -> Self {
+    pub(crate) fn of(req: &HttpRequest, state: &AppState) -> Self {
         if let Some(id) = req
             .cookie(VISITOR_COOKIE)
             .map(|c| c.value().to_owned())
@@ -198,13 +203,17 @@ impl Visitor {
         }
     }
 
-    pub fn token(&self, state: &AppState) -> String {
+    pub(crate) fn token(&self, state: &AppState) -> String {
         state.accounts.visitors.token_for(&self.id)
     }
 
     /// The submitted form token must be this visitor's; a new visitor has
     /// none yet.
-    pub async fn verify(&self, state: &AppState, submitted: Option<&str>) -> Result<(), WebError> {
+    pub(crate) async fn verify(
+        &self,
+        state: &AppState,
+        submitted: Option<&str>,
+    ) -> Result<(), WebError> {
         let ok = match submitted {
             Some(token) if self.new_cookie.is_none() => {
                 state.accounts.verify_visitor(&self.id, token).await
@@ -225,7 +234,7 @@ impl Visitor {
     /// visitor id the form itself carries, whose token proves this site
     /// handed it out — so a cookie-less reader's form works, and posting it
     /// again replaces that rating rather than adding one.
-    pub async fn verify_rating(
+    pub(crate) async fn verify_rating(
         &self,
         state: &AppState,
         token: Option<&str>,
@@ -243,7 +252,7 @@ impl Visitor {
     }
 
     /// The cookie that makes visitor `id` known from now on.
-    pub fn cookie_for(state: &AppState, id: &str) -> Cookie<'static> {
+    pub(crate) fn cookie_for(state: &AppState, id: &str) -> Cookie<'static> {
         cookie(
             state,
             VISITOR_COOKIE,
@@ -256,7 +265,7 @@ impl Visitor {
 
 /// A short cookie that says what to thank a reader for on the next page;
 /// it holds a code, never text, and is read once.
-pub fn reader_flash_cookie(state: &AppState, code: &str) -> Cookie<'static> {
+pub(crate) fn reader_flash_cookie(state: &AppState, code: &str) -> Cookie<'static> {
     cookie(
         state,
         FLASH_COOKIE,
@@ -267,7 +276,7 @@ pub fn reader_flash_cookie(state: &AppState, code: &str) -> Cookie<'static> {
 }
 
 /// The message of a reader's flash code, if it is one folio sets.
-pub fn reader_flash(req: &HttpRequest) -> Option<Flash> {
+pub(crate) fn reader_flash(req: &HttpRequest) -> Option<Flash> {
     let code = req.cookie(FLASH_COOKIE)?;
     let stars = code.value().strip_prefix("rated-")?;
     let stars = crate::domain::Stars::parse(stars).ok()?;
@@ -278,17 +287,14 @@ pub fn reader_flash(req: &HttpRequest) -> Option<Flash> {
     })
 }
 
-pub fn reader_flash_removal(state: &AppState) -> Cookie<'static> {
+pub(crate) fn reader_flash_removal(state: &AppState) -> Cookie<'static> {
     removed(reader_flash_cookie(state, ""))
 }
 
 /// Compares the submitted token with the session's in constant time.
-pub fn verify_csrf(session: Option<&SessionData>, submitted: Option<&str>) -> Result<(), WebError> {
-    let expected = session.map(|s| s.csrf_token.as_bytes());
-    let ok = match (expected, submitted) {
-        (Some(expected), Some(given)) => bool::from(expected.ct_eq(given.as_bytes())),
-        _ => false,
-    };
+pub(super) fn verify_csrf(session: &SessionData, submitted: Option<&str>) -> Result<(), WebError> {
+    let expected = session.csrf_token.as_bytes();
+    let ok = submitted.is_some_and(|given| bool::from(expected.ct_eq(given.as_bytes())));
     if ok {
         Ok(())
     } else {

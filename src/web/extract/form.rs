@@ -2,43 +2,44 @@
 //!
 //! Every value must be well-formed `application/x-www-form-urlencoded`
 //! (each `%` followed by two hex digits), decode to valid UTF-8, and hold no
-//! NUL (which PostgreSQL cannot store and no folio field needs): anything
+//! NUL (which `PostgreSQL` cannot store and no folio field needs): anything
 //! else is a 400 before it reaches the database or a log. (Every body has
 //! been read, within a size limit and a deadline, by
-//! `security::read_body`.)
+//! `middleware::security::read_body`.)
 
 use std::future::Future;
 use std::ops::Deref;
-use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::StreamExt;
+use bytes::BytesMut;
+use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use super::error::{bad_request, WebError};
+use super::body::read_within;
+use crate::web::error::{bad_request, WebError};
 
 /// The largest form body folio reads; its forms are far smaller.
-pub const FORM_LIMIT: usize = 64 * 1024;
+pub(crate) const FORM_LIMIT: usize = 64 * 1024;
 
 /// Checks that `raw` is strict urlencoded text whose values are strings a
 /// database can hold.
-pub fn check_urlencoded(raw: &[u8]) -> Result<(), String> {
+pub(crate) fn check_urlencoded(raw: &[u8]) -> Result<(), String> {
     for part in raw.split(|b| *b == b'&' || *b == b';') {
         let mut decoded = Vec::with_capacity(part.len());
         let mut i = 0;
         while i < part.len() {
             match part[i] {
                 b'%' => {
-                    let hex = |b: u8| (b as char).to_digit(16);
+                    let hex = |b: u8| char::from(b).to_digit(16);
                     let (Some(hi), Some(lo)) = (
                         part.get(i + 1).copied().and_then(hex),
                         part.get(i + 2).copied().and_then(hex),
                     ) else {
                         return Err("a % must be followed by two hex digits".into());
                     };
-                    decoded.push((hi * 16 + lo) as u8);
+                    decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(u8::MAX));
                     i += 3;
                 }
                 b'+' => {
@@ -59,7 +60,8 @@ pub fn check_urlencoded(raw: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, WebError> {
+/// `raw` as `T`, read strictly (see the module's comment).
+pub(super) fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, WebError> {
     check_urlencoded(raw).map_err(|e| bad_request(format!("the form could not be read: {e}")))?;
     // Checked above: ASCII escapes of valid UTF-8.
     let text = std::str::from_utf8(raw)
@@ -70,13 +72,7 @@ fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, WebError> {
 }
 
 /// A form body, read strictly (see the module's comment).
-pub struct Form<T>(pub T);
-
-impl<T> Form<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
+pub(crate) struct Form<T>(pub(crate) T);
 
 impl<T> Deref for Form<T> {
     type Target = T;
@@ -87,48 +83,37 @@ impl<T> Deref for Form<T> {
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Error = WebError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let form_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !form_type {
-                return Err(bad_request(
-                    "the form could not be read: expected application/x-www-form-urlencoded",
-                ));
-            }
-            let read = async {
-                let mut body = bytes::BytesMut::new();
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk
-                        .map_err(|e| bad_request(format!("the form could not be read: {e}")))?;
-                    if body.len() + chunk.len() > FORM_LIMIT {
-                        return Err(super::error::payload_too_large(FORM_LIMIT));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
-            };
-            let body = read.await?;
-            parse(&body).map(Form)
-        })
+        let body = form_body(req, payload);
+        Box::pin(async move { parse(&body.await?).map(Form) })
+    }
+}
+
+/// The bytes of a form body, once it is known to be one (not yet parsed).
+pub(super) fn form_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<BytesMut, WebError>> + 'static {
+    let form_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let mut payload = payload.take();
+    async move {
+        if !form_type {
+            return Err(bad_request(
+                "the form could not be read: expected application/x-www-form-urlencoded",
+            ));
+        }
+        read_within(&mut payload, FORM_LIMIT, "the form").await
     }
 }
 
 /// A query string, read strictly.
-pub struct Query<T>(pub T);
-
-impl<T> Deref for Query<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+pub(crate) struct Query<T>(pub(crate) T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     type Error = WebError;
@@ -140,7 +125,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 }
 
 /// The request's query string as `T`, read strictly.
-pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, WebError> {
+pub(crate) fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, WebError> {
     parse(req.query_string().as_bytes())
         .map_err(|_| bad_request("the query string could not be read"))
 }

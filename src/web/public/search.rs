@@ -7,14 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 use bytes::Bytes;
 
-use super::error::WebError;
-use super::respond::{self, HTML, X_CACHE};
-use super::{input, AppState};
 use crate::cache::policy::{search_marker, search_slot};
 use crate::cache::Fragment;
 use crate::catalogue::Catalogue;
 use crate::db::search::SearchHits;
 use crate::domain::{SearchQuery, MAX_QUERY_CHARS};
+use crate::web::error::WebError;
+use crate::web::extract::{param, query};
+use crate::web::respond::{self, HTML, X_CACHE};
+use crate::web::AppState;
 
 #[derive(Template)]
 #[template(path = "search.html")]
@@ -34,23 +35,26 @@ impl SearchPage<'_> {
     }
 }
 
-pub async fn search(
+pub(crate) async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let pairs: Vec<(String, String)> = input::query(&req)?;
-    let raw = pairs
-        .iter()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.as_str());
+    let pairs: Vec<(String, String)> = query(&req)?;
+    let raw = param(&pairs, "q");
     let query = match SearchQuery::parse(raw) {
         Ok(Some(query)) => query,
-        Ok(None) => return uncached(&state, HttpResponse::Ok(), &page("", None, None, "")?),
+        Ok(None) => {
+            return Ok(uncached(
+                &state,
+                HttpResponse::Ok(),
+                &page("", None, None, "")?,
+            ))
+        }
         Err(message) => {
             // The box keeps what fits of the input; the page says why.
             let kept: String = raw.unwrap_or("").chars().take(MAX_QUERY_CHARS).collect();
             let body = page(&kept, None, Some(&message), "")?;
-            return uncached(&state, HttpResponse::BadRequest(), &body);
+            return Ok(uncached(&state, HttpResponse::BadRequest(), &body));
         }
     };
     // Keyed by the query as typed, which the page shows in its box.
@@ -69,14 +73,14 @@ pub async fn search(
             &req,
             &state,
             Fragment::SearchResults { slot },
-            cached,
+            &cached,
             HTML,
         ));
     }
     // The slot holds another query's page until it is invalidated or expires.
     tracing::debug!(slot, "search: slot held by another query; not stored");
     let body = results_page(&state.catalogue, query, "").await?;
-    uncached(&state, HttpResponse::Ok(), &body)
+    Ok(uncached(&state, HttpResponse::Ok(), &body))
 }
 
 async fn results_page(
@@ -105,16 +109,12 @@ fn page(
 }
 
 /// A public page computed for this request and kept by no folio cache.
-fn uncached(
-    state: &AppState,
-    mut builder: HttpResponseBuilder,
-    body: &Bytes,
-) -> Result<HttpResponse, WebError> {
-    Ok(builder
+fn uncached(state: &AppState, mut builder: HttpResponseBuilder, body: &Bytes) -> HttpResponse {
+    builder
         .content_type(HTML)
         .insert_header((X_CACHE, "MISS"))
         .insert_header((header::CACHE_CONTROL, state.public_cache_control.clone()))
-        .body(body.clone()))
+        .body(body.clone())
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

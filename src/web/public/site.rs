@@ -4,41 +4,38 @@
 //! so every book write, by any writer, renews them); their URLs are
 //! absolute, from `FOLIO_PUBLIC_URL`, never from a request's `Host`.
 
+use std::fmt::Write as _;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 
-use super::error::{not_found, WebError};
-use super::respond;
-use super::AppState;
 use crate::cache::policy::MAX_SITEMAPS;
 use crate::cache::Fragment;
 use crate::catalogue::sitemap::{SitemapPart, FIXED_PATHS};
 use crate::domain::PublicUrl;
+use crate::web::error::{not_found, WebError};
+use crate::web::respond::cached;
+use crate::web::AppState;
 
 const XML: &str = "application/xml; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
-const FAVICON: &[u8] = include_bytes!("../../static/favicon.ico");
+const FAVICON: &[u8] = include_bytes!("../../../static/favicon.ico");
 
-pub async fn robots(
+pub(crate) async fn robots(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let url = state.settings.http.public_url();
     let uncached = state.settings.cache.uncached_routes;
-    let cached = state
-        .cache()
-        .get_or_compute(Fragment::RobotsTxt, move |_| async move {
-            Ok::<_, WebError>(Bytes::from(robots_txt(&url, uncached)))
-        })
-        .await?;
-    Ok(respond::public(
+    cached(
         &req,
         &state,
         Fragment::RobotsTxt,
-        cached,
         TEXT,
-    ))
+        move |_, _| async move { Ok(Bytes::from(robots_txt(&url, uncached))) },
+    )
+    .await
 }
 
 /// Everything may be crawled but the routes that read the database on
@@ -50,30 +47,26 @@ fn robots_txt(url: &PublicUrl, uncached_routes: bool) -> String {
     } else {
         text.push_str("Disallow:\n");
     }
-    text.push_str(&format!("\nSitemap: {}\n", url.join("/sitemap.xml")));
+    let _ = writeln!(text, "\nSitemap: {}", url.join("/sitemap.xml"));
     text
 }
 
-pub async fn sitemap_index(
+pub(crate) async fn sitemap_index(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let catalogue = state.catalogue.clone();
     let url = state.settings.http.public_url();
-    let cached = state
-        .cache()
-        .get_or_compute(Fragment::SitemapIndex, move |_| async move {
-            let count = catalogue.sitemap_count().await?;
-            Ok::<_, WebError>(Bytes::from(index_xml(&url, count.min(MAX_SITEMAPS))))
-        })
-        .await?;
-    Ok(respond::public(
+    cached(
         &req,
         &state,
         Fragment::SitemapIndex,
-        cached,
         XML,
-    ))
+        move |catalogue, _| async move {
+            let count = catalogue.sitemap_count().await?;
+            Ok(Bytes::from(index_xml(&url, count.min(MAX_SITEMAPS))))
+        },
+    )
+    .await
 }
 
 fn index_xml(url: &PublicUrl, count: u32) -> String {
@@ -83,14 +76,14 @@ fn index_xml(url: &PublicUrl, count: u32) -> String {
     );
     for n in 1..=count {
         let loc = url.join(&format!("/sitemaps/{n}.xml"));
-        xml.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", escape(&loc)));
+        let _ = writeln!(xml, "<sitemap><loc>{}</loc></sitemap>", escape(&loc));
     }
     xml.push_str("</sitemapindex>\n");
     xml
 }
 
 /// `/sitemaps/{n}.xml`, n from 1; a 404 (never stored) past the last one.
-pub async fn sitemap(
+pub(crate) async fn sitemap(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -102,22 +95,18 @@ pub async fn sitemap(
         .and_then(|n| n.parse().ok())
         .filter(|n| (1..=MAX_SITEMAPS).contains(n))
         .ok_or_else(missing)?;
-    let catalogue = state.catalogue.clone();
     let url = state.settings.http.public_url();
-    let cached = state
-        .cache()
-        .get_or_compute(Fragment::Sitemap(n), move |_| async move {
-            let part = catalogue.sitemap_part(n).await?.ok_or_else(missing)?;
-            Ok::<_, WebError>(Bytes::from(urlset_xml(&url, &part)))
-        })
-        .await?;
-    Ok(respond::public(
+    cached(
         &req,
         &state,
         Fragment::Sitemap(n),
-        cached,
         XML,
-    ))
+        move |catalogue, _| async move {
+            let part = catalogue.sitemap_part(n).await?.ok_or_else(missing)?;
+            Ok(Bytes::from(urlset_xml(&url, &part)))
+        },
+    )
+    .await
 }
 
 fn urlset_xml(url: &PublicUrl, part: &SitemapPart) -> String {
@@ -128,18 +117,16 @@ fn urlset_xml(url: &PublicUrl, part: &SitemapPart) -> String {
     );
     if part.fixed {
         for path in FIXED_PATHS {
-            xml.push_str(&format!(
-                "<url><loc>{}</loc></url>\n",
-                escape(&url.join(path))
-            ));
+            let _ = writeln!(xml, "<url><loc>{}</loc></url>", escape(&url.join(path)));
         }
     }
     for (id, updated) in &part.books {
-        xml.push_str(&format!(
-            "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+        let _ = writeln!(
+            xml,
+            "<url><loc>{}</loc><lastmod>{}</lastmod></url>",
             escape(&url.join(&format!("/books/{id}"))),
             updated.format("%Y-%m-%dT%H:%M:%S+00:00")
-        ));
+        );
     }
     xml.push_str("</urlset>\n");
     xml
@@ -155,7 +142,7 @@ fn escape(text: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-pub async fn favicon() -> HttpResponse {
+pub(crate) async fn favicon() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/x-icon")
         .insert_header((header::CACHE_CONTROL, "public, max-age=604800"))
