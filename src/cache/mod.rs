@@ -30,18 +30,6 @@
 //! `tag_versions`; the stores in `store`, `memory`, `redis`, with `local`
 //! and `coherence` for the in-process tier.
 
-// Pedantic lints allowed in the cache engine, each with its reason (the
-// "tidy" helper keeps the list for the rest of the crate; merge the two).
-// Casts: metrics ratios and histograms (u64 -> f64 loses nothing at these
-// counts), and durations as ms/µs in u64 (u128 -> u64 truncates only after
-// 584,000 years).
-#![allow(clippy::cast_precision_loss)]
-#![allow(clippy::cast_possible_truncation)]
-#![allow(clippy::cast_sign_loss)]
-// `#[must_use]` on every accessor is noise: none returns a guard or a result
-// whose loss would go unnoticed.
-#![allow(clippy::must_use_candidate)]
-
 mod batch;
 mod cached;
 mod coherence;
