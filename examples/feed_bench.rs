@@ -179,7 +179,9 @@ async fn visibility(
 fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
     let mut c = outside(url)?;
     if url.starts_with("sqlite://") {
-        if !on {
+        if on {
+            c.batch_execute(&std::fs::read_to_string(sqlite_saved(url))?)?;
+        } else {
             // Kept aside and put back verbatim.
             let mut conn = SqliteConnection::establish(url.trim_start_matches("sqlite://"))?;
             use diesel::RunQueryDsl;
@@ -200,8 +202,6 @@ fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
             for t in &triggers {
                 c.batch_execute(&format!("DROP TRIGGER \"{}\"", t.name))?;
             }
-        } else {
-            c.batch_execute(&std::fs::read_to_string(sqlite_saved(url))?)?;
         }
     } else {
         let verb = if on { "ENABLE" } else { "DISABLE" };

@@ -5,6 +5,7 @@
 //! * `kv`        — the shared store for sessions and counters
 //! * `redis`     — the one Redis layer: pool, timeouts, breaker, key space, Sentinel
 //! * `token`     — random tokens (sessions, CSRF, locks, nonces)
+//! * `clock`     — durations and the time as whole milliseconds or microseconds
 //! * `db`        — the data layer (diesel; SQLite or PostgreSQL)
 //! * `catalogue` — what the pages show, read through the cache
 //! * `domain`    — values from outside, parsed
@@ -35,6 +36,7 @@ pub mod auth;
 pub mod cache;
 pub mod catalogue;
 pub mod changes;
+pub(crate) mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

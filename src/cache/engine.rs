@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::cached::unix_ms;
 use super::coherence::Coherence;
 use super::entry::Entry;
 use super::key::KeySpace;
@@ -21,6 +20,7 @@ use super::requested::Exists;
 use super::single_flight::Flights;
 use super::store::{Backend, RedisTier};
 use super::usage::Writes;
+use crate::clock::unix_ms;
 use crate::redis::{Breaker, BreakerState, Redis};
 
 /// Tuning knobs; the defaults suit folio.

@@ -60,7 +60,6 @@ mod tag_versions;
 mod template_digest;
 mod usage;
 
-pub(crate) use self::cached::unix_ms;
 pub use self::cached::{Cached, Outcome, Source};
 pub use self::compute::{Compute, MayServeStale};
 pub use self::deps::Deps;
@@ -72,6 +71,7 @@ pub use self::lookup::JsonValue;
 pub use self::policy::{Change, FolioPolicy, Fragment, Tag, Ttls};
 pub use self::policy_trait::CachePolicy;
 pub use self::requested::Exists;
+pub(crate) use crate::clock::unix_ms;
 
 /// The engine under folio's policy: what the app calls "the cache".
 pub type Cache = self::engine::Cache<FolioPolicy>;
