@@ -164,7 +164,8 @@ async fn the_change_log_coalesces_by_subject() {
             (
                 (0..50)
                     .map(|i| format!("UPDATE books SET description = 'pass {i}' WHERE id <= 10;"))
-                    .collect::<String>(),
+                    .collect::<Vec<_>>()
+                    .concat(),
                 10,
             ),
             (

@@ -27,8 +27,8 @@ fn load(
     app: &TestApp,
     paths: &'static [&'static str],
     workers: usize,
-    stop: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<Sample>>>,
+    stop: &Arc<AtomicBool>,
+    log: &Arc<Mutex<Vec<Sample>>>,
     t0: Instant,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     (0..workers)
@@ -84,8 +84,8 @@ async fn a_redis_outage_under_load_costs_no_errors() {
         &app,
         &["/", "/books", "/books/3", "/api/top-books", "/cache"],
         6,
-        stop.clone(),
-        log.clone(),
+        &stop,
+        &log,
         t0,
     );
 
@@ -116,7 +116,7 @@ async fn a_redis_outage_under_load_costs_no_errors() {
     let mut took: Vec<Duration> = log.iter().map(|s| s.took).collect();
     took.sort();
     let p99 = took[took.len() * 99 / 100];
-    assert!(p99 < Duration::from_millis(1000), "p99 latency {p99:?}");
+    assert!(p99 < Duration::from_secs(1), "p99 latency {p99:?}");
     assert!(
         *took.last().unwrap() < Duration::from_secs(3),
         "slowest {:?}",
@@ -125,7 +125,7 @@ async fn a_redis_outage_under_load_costs_no_errors() {
     let back = log
         .iter()
         .filter(|s| s.at > up_at && s.x_cache.as_deref() == Some("HIT"))
-        .map(|s| s.at - up_at)
+        .map(|s| s.at.checked_sub(up_at).unwrap())
         .min();
     assert!(
         back.is_some_and(|d| d < Duration::from_secs(4)),

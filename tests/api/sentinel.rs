@@ -220,7 +220,7 @@ async fn failover_under_load(how: Failover) {
                 .unwrap()
                 .iter()
                 .filter(|s| s.started > followed_at && s.x_cache.as_deref() == Some("HIT"))
-                .map(|s| s.at - killed_at)
+                .map(|s| s.at.checked_sub(killed_at).unwrap())
                 .min();
             if let Some(hit) = hit {
                 break hit;

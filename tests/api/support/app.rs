@@ -106,6 +106,36 @@ impl TestApp {
         self.db.run(folio::db::books::count_books).await.unwrap()
     }
 
+    /// The id of the book with this title.
+    pub async fn book_id(&self, title: &'static str) -> i32 {
+        self.db
+            .run(move |c| {
+                use diesel::prelude::*;
+                use folio::db::schema::books;
+                Ok(books::table
+                    .filter(books::title.eq(title))
+                    .select(books::id)
+                    .first::<i32>(c)?)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Every book's version, in the order of their ids.
+    pub async fn book_versions(&self) -> Vec<i64> {
+        self.db
+            .run(|c| {
+                use diesel::prelude::*;
+                use folio::db::schema::books;
+                Ok(books::table
+                    .order_by(books::id)
+                    .select(books::version)
+                    .load(c)?)
+            })
+            .await
+            .unwrap()
+    }
+
     /// The full key of a fragment in this app's namespace.
     pub fn key(&self, fragment: folio::cache::Fragment) -> String {
         self.cache.keys().fragment(&fragment)

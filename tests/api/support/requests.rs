@@ -81,6 +81,10 @@ impl TestApp {
     }
 
     /// A client that keeps cookies and says it wants HTML, like a browser.
+    #[expect(
+        clippy::unused_self,
+        reason = "a request helper of the app (`app.browser()`), beside those that use `self`"
+    )]
     pub fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
