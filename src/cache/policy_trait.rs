@@ -76,7 +76,7 @@ mod tests {
             }
             if path.is_dir() {
                 engine_files(&path, out);
-            } else if name.ends_with(".rs") {
+            } else if path.extension().is_some_and(|e| e == "rs") {
                 out.push(path);
             }
         }
