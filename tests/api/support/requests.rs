@@ -114,17 +114,14 @@ impl TestApp {
 
     /// The CSRF token of the form on the page at `path`, as `client` sees it.
     pub async fn form_token(&self, client: &reqwest::Client, path: &str) -> String {
-        csrf_token(
-            &client
-                .get(self.url(path))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        )
+        form_token_at(client, &self.url(path)).await
     }
+}
+
+/// The CSRF token of the form on the page at `url`, as `client` sees it
+/// (a visitor cookie comes with it).
+pub async fn form_token_at(client: &reqwest::Client, url: &str) -> String {
+    csrf_token(&client.get(url).send().await.unwrap().text().await.unwrap())
 }
 
 /// The CSRF token of the first form on a page.
