@@ -1,4 +1,4 @@
-//! The change feed's figures, on SQLite and PostgreSQL:
+//! The change feed's figures, on `SQLite` and `PostgreSQL`:
 //!
 //! 1. how soon a write made by another client (plain SQL on a connection of
 //!    its own) shows on every one of two folio instances (p50, p99, max);

@@ -6,7 +6,7 @@
 //! * `redis`     — the one Redis layer: pool, timeouts, breaker, key space, Sentinel
 //! * `token`     — random tokens (sessions, CSRF, locks, nonces)
 //! * `clock`     — durations and the time as whole milliseconds or microseconds
-//! * `db`        — the data layer (diesel; SQLite or PostgreSQL)
+//! * `db`        — the data layer (diesel; `SQLite` or `PostgreSQL`)
 //! * `catalogue` — what the pages show, read through the cache
 //! * `domain`    — values from outside, parsed
 //! * `web`       — routes, handlers and the error mapping; `templates/` beside

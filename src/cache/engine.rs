@@ -32,7 +32,7 @@ pub struct CacheConfig {
     pub(crate) lock_ttl: Duration,
     /// How long others wait for that instance's value before computing.
     pub(crate) lock_wait: Duration,
-    /// XFetch's beta: larger refreshes earlier.
+    /// `XFetch`'s beta: larger refreshes earlier.
     pub(crate) xfetch_beta: f64,
 }
 

@@ -1,5 +1,5 @@
 //! How long an entry is fresh, and refreshing it before it is not: TTL
-//! jitter, the stale window, and early refreshes in the manner of XFetch,
+//! jitter, the stale window, and early refreshes in the manner of `XFetch`,
 //! run in the background once per key.
 
 use std::sync::Arc;
@@ -50,7 +50,7 @@ pub(super) fn max_jitter(ttl: Duration) -> Duration {
     (ttl / 20).min(Duration::from_secs(3600))
 }
 
-/// XFetch: refresh early with a chance that grows as expiry nears and with
+/// `XFetch`: refresh early with a chance that grows as expiry nears and with
 /// the time the value takes to compute.
 #[expect(
     clippy::cast_precision_loss,
@@ -111,7 +111,7 @@ impl<P: CachePolicy> Cache<P> {
 mod tests {
     use super::*;
 
-    /// XFetch refreshes at t before expiry with probability exp(-t / (beta * delta)).
+    /// `XFetch` refreshes at t before expiry with probability exp(-t / (beta * delta)).
     #[test]
     fn early_refresh_grows_near_expiry_and_with_compute_time() {
         #[expect(

@@ -25,7 +25,7 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> JsonVal
 
 /// What one tier held for a key.
 enum Found {
-    /// A hit; `refresh`: due for an early refresh (XFetch).
+    /// A hit; `refresh`: due for an early refresh (`XFetch`).
     Fresh {
         copy: Cached,
         refresh: bool,

@@ -12,7 +12,7 @@
 //! * **No stampede.** One computation per key per process (later callers
 //!   wait for its result), one per key across processes (a short Redis
 //!   lock), expired entries served stale while one request refreshes them,
-//!   early refreshes in the manner of XFetch, and TTL jitter. Concurrent
+//!   early refreshes in the manner of `XFetch`, and TTL jitter. Concurrent
 //!   requests for one key in a process share one look-up of the store too,
 //!   so a burst costs Redis a handful of commands, not a few per request
 //!   (which, under load, would time out, open the breaker and turn the cache

@@ -44,7 +44,7 @@ async fn hold_every_connection(app: &TestApp) -> Vec<PooledConn> {
 }
 
 /// The report's steps: `CACHE_TTL=2`, load `/cache`, wait 3 s, make
-/// PostgreSQL refuse connections: the expired copy answers, marked stale.
+/// `PostgreSQL` refuse connections: the expired copy answers, marked stale.
 #[tokio::test]
 async fn an_expired_copy_stands_in_while_the_database_is_down() {
     let app =

@@ -1,5 +1,5 @@
 //! One way to start folio for a test: `spawn_app`, on port 0, with its own
-//! SQLite file or PostgreSQL database and its own Redis key prefix.
+//! `SQLite` file or `PostgreSQL` database and its own Redis key prefix.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -97,7 +97,7 @@ impl TestApp {
         self.database.url.clone()
     }
 
-    /// The PostgreSQL database's name (Postgres apps only).
+    /// The `PostgreSQL` database's name (Postgres apps only).
     pub fn db_name(&self) -> String {
         self.database.url.rsplit('/').next().unwrap().to_owned()
     }

@@ -17,7 +17,7 @@ pub struct Process {
     _database: TestDatabase,
 }
 
-/// Starts `folio serve` on a free port over a new SQLite database, with
+/// Starts `folio serve` on a free port over a new `SQLite` database, with
 /// Redis under its own prefix when `redis`; `env` adds settings.
 pub fn start(redis: bool, env: &[(&str, &str)]) -> Process {
     let database = TestDatabase::new(Backend::Sqlite);
