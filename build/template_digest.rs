@@ -54,7 +54,7 @@ fn collect_html(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<
     let mut entries = std::fs::read_dir(&here)
         .map_err(|e| io::Error::new(e.kind(), format!("reading {}: {e}", here.display())))?
         .collect::<io::Result<Vec<_>>>()?;
-    entries.sort_by_key(|e| e.file_name());
+    entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
         let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
             continue;
@@ -68,7 +68,11 @@ fn collect_html(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<
         let meta = std::fs::metadata(entry.path())?;
         if meta.is_dir() {
             collect_html(root, &rel, out)?;
-        } else if meta.is_file() && file_name.ends_with(".html") {
+        } else if meta.is_file()
+            && Path::new(&file_name)
+                .extension()
+                .is_some_and(|e| e == "html")
+        {
             out.push(rel);
         }
     }
@@ -210,8 +214,7 @@ mod tests {
             static NEXT: AtomicUsize = AtomicUsize::new(0);
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
+                .map_or(0, |d| d.as_nanos());
             let dir = std::env::temp_dir().join(format!(
                 "folio-template-digest-{}-{}-{nanos}",
                 std::process::id(),

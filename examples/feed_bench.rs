@@ -1,4 +1,4 @@
-//! The change feed's figures, on SQLite and PostgreSQL:
+//! The change feed's figures, on `SQLite` and `PostgreSQL`:
 //!
 //! 1. how soon a write made by another client (plain SQL on a connection of
 //!    its own) shows on every one of two folio instances (p50, p99, max);
@@ -113,6 +113,12 @@ impl Drop for Instance {
     }
 }
 
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "an index: `len - 1` (exact in an f64 below 2^53) times a share in 0..=1, rounded, is in 0..len"
+)]
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -179,9 +185,9 @@ async fn visibility(
 fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
     let mut c = outside(url)?;
     if url.starts_with("sqlite://") {
-        if !on {
-            // Kept aside and put back verbatim.
-            let mut conn = SqliteConnection::establish(url.trim_start_matches("sqlite://"))?;
+        if on {
+            c.batch_execute(&std::fs::read_to_string(sqlite_saved(url))?)?;
+        } else {
             use diesel::RunQueryDsl;
             #[derive(diesel::QueryableByName)]
             struct Trigger {
@@ -190,6 +196,8 @@ fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
                 #[diesel(sql_type = diesel::sql_types::Text)]
                 sql: String,
             }
+            // Kept aside and put back verbatim.
+            let mut conn = SqliteConnection::establish(url.trim_start_matches("sqlite://"))?;
             let triggers: Vec<Trigger> = diesel::sql_query(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
                  AND tbl_name IN ('books', 'ratings')",
@@ -200,8 +208,6 @@ fn switch_triggers(url: &str, on: bool) -> Result<(), AnyError> {
             for t in &triggers {
                 c.batch_execute(&format!("DROP TRIGGER \"{}\"", t.name))?;
             }
-        } else {
-            c.batch_execute(&std::fs::read_to_string(sqlite_saved(url))?)?;
         }
     } else {
         let verb = if on { "ENABLE" } else { "DISABLE" };

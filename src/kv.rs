@@ -106,7 +106,7 @@ pub(crate) enum Kv {
 /// there (counting stops at the limit, so a flood costs no more than the
 /// allowance). A counter lives ARGV[1] ms from its first count; ARGV[i + 1]
 /// is KEYS[i]'s limit. Returns 1 when every counter was below its limit.
-const TAKE_SCRIPT: &str = r#"
+const TAKE_SCRIPT: &str = r"
 local allowed = 1
 for i, k in ipairs(KEYS) do
   if tonumber(redis.call('GET', k) or '0') >= tonumber(ARGV[i + 1]) then
@@ -116,7 +116,7 @@ for i, k in ipairs(KEYS) do
   end
 end
 return allowed
-"#;
+";
 
 impl Kv {
     pub(crate) fn memory() -> Self {

@@ -15,7 +15,7 @@ use crate::cache::{Cache, CacheConfig, FolioPolicy, StoreError, Ttls};
 use crate::catalogue::editor::Editor;
 use crate::catalogue::Catalogue;
 use crate::changes::ChangeFeed;
-use crate::config::Settings;
+use crate::config::{RedisUrl, Settings};
 use crate::db::{DataError, Database};
 use crate::edge::{self, EdgePurger};
 use crate::kv::Kv;
@@ -91,63 +91,59 @@ async fn visitor_secret(settings: &Settings, kv: &Kv) -> Vec<u8> {
 
 pub async fn build_stores(settings: &Settings) -> Result<Stores, StoreError> {
     let keys = KeySpace::new(settings.redis.prefix.as_str());
-    let ttls = Ttls {
+    let policy = FolioPolicy::new(Ttls {
         top_books: settings.cache.top_books_ttl,
         sample: settings.cache.ttl,
         grace: settings.cache.grace,
+    });
+    let (cache, kv) = if let Some(url) = &settings.redis.url {
+        redis_stores(settings, url, keys, policy).await?
+    } else {
+        tracing::info!(
+            max_bytes = MEMORY_CACHE_BYTES,
+            "cache and sessions: in-process (REDIS_URL is not set)"
+        );
+        let cache = Cache::in_memory(keys, policy, MEMORY_CACHE_BYTES);
+        (cache, Kv::memory())
     };
-    let stores = match &settings.redis.url {
-        Some(url) => {
-            // One Redis layer (one pool, one breaker) for every Redis call:
-            // cache, coherence, sessions, counters.
-            let redis =
-                Arc::new(Redis::open(url.expose(), keys.clone(), settings.redis.timeout).await?);
-            redis.start();
-            let config = CacheConfig {
-                local_bytes: settings.cache.local_cache_bytes(),
-                ..CacheConfig::default()
-            };
-            let cache = Cache::with_redis(redis.clone(), FolioPolicy::new(ttls), config);
-            let kv = Kv::Redis(redis.clone());
-            match kv.get(&keys.ping()).await {
-                Ok(_) => tracing::info!(
-                    redis = %url,
-                    master = redis.master_url().as_deref().unwrap_or("none"),
-                    prefix = settings.redis.prefix.as_str(),
-                    local_tier_bytes = settings.cache.local_cache_bytes(),
-                    "cache and sessions: Redis, with an in-process tier in front"
-                ),
-                Err(e) => tracing::warn!(
-                    redis = %url, error = %e,
-                    "cache: Redis is unavailable; pages are computed from the database until it answers"
-                ),
-            }
-            let secret = visitor_secret(settings, &kv).await;
-            Stores {
-                cache: Arc::new(cache),
-                kv: Arc::new(kv),
-                secret,
-            }
-        }
-        None => {
-            tracing::info!(
-                max_bytes = MEMORY_CACHE_BYTES,
-                "cache and sessions: in-process (REDIS_URL is not set)"
-            );
-            let kv = Kv::memory();
-            let secret = visitor_secret(settings, &kv).await;
-            Stores {
-                cache: Arc::new(Cache::in_memory(
-                    keys,
-                    FolioPolicy::new(ttls),
-                    MEMORY_CACHE_BYTES,
-                )),
-                kv: Arc::new(kv),
-                secret,
-            }
-        }
+    let secret = visitor_secret(settings, &kv).await;
+    Ok(Stores {
+        cache: Arc::new(cache),
+        kv: Arc::new(kv),
+        secret,
+    })
+}
+
+/// The cache and the sessions' store over one Redis layer (one pool, one
+/// breaker) for every Redis call: cache, coherence, sessions, counters.
+async fn redis_stores(
+    settings: &Settings,
+    url: &RedisUrl,
+    keys: KeySpace,
+    policy: FolioPolicy,
+) -> Result<(Cache, Kv), StoreError> {
+    let redis = Arc::new(Redis::open(url.expose(), keys.clone(), settings.redis.timeout).await?);
+    redis.start();
+    let config = CacheConfig {
+        local_bytes: settings.cache.local_cache_bytes(),
+        ..CacheConfig::default()
     };
-    Ok(stores)
+    let cache = Cache::with_redis(redis.clone(), policy, config);
+    let kv = Kv::Redis(redis.clone());
+    match kv.get(&keys.ping()).await {
+        Ok(_) => tracing::info!(
+            redis = %url,
+            master = redis.master_url().as_deref().unwrap_or("none"),
+            prefix = settings.redis.prefix.as_str(),
+            local_tier_bytes = settings.cache.local_cache_bytes(),
+            "cache and sessions: Redis, with an in-process tier in front"
+        ),
+        Err(e) => tracing::warn!(
+            redis = %url, error = %e,
+            "cache: Redis is unavailable; pages are computed from the database until it answers"
+        ),
+    }
+    Ok((cache, kv))
 }
 
 /// Blocking threads of each HTTP worker (the largest database pool is 16).

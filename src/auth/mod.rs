@@ -37,7 +37,7 @@ pub struct Accounts {
     pub(crate) sessions: Sessions,
     pub(crate) limits: Limits,
     pub(crate) visitors: VisitorTokens,
-    /// Where the visitors' key is shared (Redis), unless FOLIO_SECRET_KEY set it.
+    /// Where the visitors' key is shared (Redis), unless `FOLIO_SECRET_KEY` set it.
     shared_secret: Option<(Arc<Kv>, String)>,
     passwords: PasswordChecks,
 }

@@ -170,12 +170,11 @@ fn work(rx: &Mutex<Receiver<Job>>) {
         if memory.is_empty() {
             memory = self::memory();
         }
-        let matched = match &job.phc {
-            Some(phc) => verify_in(&job.password, phc, &mut memory),
-            None => {
-                let _ = verify_in(&job.password, &DUMMY_HASH, &mut memory);
-                false
-            }
+        let matched = if let Some(phc) = &job.phc {
+            verify_in(&job.password, phc, &mut memory)
+        } else {
+            let _ = verify_in(&job.password, &DUMMY_HASH, &mut memory);
+            false
         };
         let _ = job.reply.send(matched);
     }

@@ -92,7 +92,8 @@ impl Sessions {
             csrf_token: random_token(),
             admin,
             flash: None,
-            expires_unix: unix_now() + self.ttl.as_secs() as i64,
+            expires_unix: unix_now()
+                .saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
         };
         self.save(&id, &data).await?;
         Ok((id, data))
@@ -100,12 +101,12 @@ impl Sessions {
 
     pub(crate) async fn save(&self, id: &str, data: &SessionData) -> Result<(), KvError> {
         let left = data.expires_unix - unix_now();
-        if left <= 0 {
+        let Some(left) = u64::try_from(left).ok().filter(|&secs| secs > 0) else {
             return self.end(id).await;
-        }
+        };
         let raw = serde_json::to_vec(data).unwrap_or_default();
         self.kv
-            .set(&self.key(id), &raw, Duration::from_secs(left as u64))
+            .set(&self.key(id), &raw, Duration::from_secs(left))
             .await
     }
 

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::cached::{etag_of, unix_ms};
+use super::cached::etag_of;
 use super::encoding::Encodings;
 use super::engine::Cache;
 use super::entry::Entry;
 use super::metrics::Event;
 use super::policy_trait::CachePolicy;
 use super::tag_versions::TagVersions;
+use crate::clock::{millis, unix_ms};
 
 impl<P: CachePolicy> Cache<P> {
     /// Tag-free fragments (catalogue rows) by many keys in one round trip:
@@ -35,7 +36,7 @@ impl<P: CachePolicy> Cache<P> {
         match self.backend.read_many(&wanted).await {
             Ok(values) => {
                 for (&i, raw) in missing.iter().zip(values) {
-                    if let Some(entry) = raw.and_then(Entry::decode) {
+                    if let Some(entry) = raw.as_ref().and_then(Entry::decode) {
                         let etag = etag_of(&keys[i], entry.created_ms, entry.compute_us);
                         self.keep_local(&keys[i], &entry, etag, epoch, None);
                         found[i] = Some(entry.body);
@@ -67,9 +68,9 @@ impl<P: CachePolicy> Cache<P> {
             let ttl = self.policy.ttl(&fragment);
             let entry = Entry {
                 created_ms: now,
-                stale_at_ms: now + ttl.as_millis() as u64,
+                stale_at_ms: now + millis(ttl),
                 compute_us: 0,
-                expires_at_ms: now + ttl.as_millis() as u64,
+                expires_at_ms: now + millis(ttl),
                 deps: TagVersions::default(),
                 body,
                 encodings: Encodings::default(),

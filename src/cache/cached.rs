@@ -1,7 +1,7 @@
 //! What a look-up answers: the body and how it was found.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -95,13 +95,6 @@ impl Cached {
             deps,
         }
     }
-}
-
-pub(crate) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// A strong validator of one entry: its key, when it was made, and how long

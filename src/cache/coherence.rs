@@ -27,7 +27,7 @@ use super::tag_versions::TagVersions;
 use crate::redis::{KeySpace, Redis};
 
 /// How long one heartbeat keeps the in-process tier usable.
-pub(crate) const LEASE: Duration = Duration::from_millis(1000);
+pub(crate) const LEASE: Duration = Duration::from_secs(1);
 const HEARTBEAT_EVERY: Duration = Duration::from_millis(200);
 /// Allowance for clock differences between machines.
 const CLOCK_MARGIN: Duration = Duration::from_millis(50);

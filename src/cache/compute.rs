@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
-use super::cached::{etag_of, unix_ms, Cached, Outcome, Source};
+use super::cached::{etag_of, Cached, Outcome, Source};
 use super::deps::Deps;
 use super::encoding::{self, Encodings};
 use super::engine::Cache;
@@ -17,6 +17,7 @@ use super::entry::Entry;
 use super::freshness::Lifetimes;
 use super::policy_trait::CachePolicy;
 use super::store::StoreError;
+use crate::clock::{micros, unix_ms};
 
 /// Errors of a computation say whether an old copy may stand in for the
 /// value (the database is down: yes; the book is gone: no).
@@ -111,11 +112,11 @@ impl<P: CachePolicy> Cache<P> {
             tokio::time::sleep(Duration::from_millis(15)).await;
             match self.read_fresh(key, usable).await {
                 Ok(Some(found)) => return Some(found),
-                Ok(None) => {}
                 // Redis is out of reach: waiting is pointless.
                 Err(StoreError::BreakerOpen) => return None,
-                // One slow answer says little: keep waiting, to the deadline.
-                Err(_) => {}
+                // Not there yet, or one slow answer, which says little: keep
+                // waiting, to the deadline.
+                Ok(None) | Err(_) => {}
             }
         }
         None
@@ -131,7 +132,7 @@ impl<P: CachePolicy> Cache<P> {
             return Ok(None);
         }
         let Some(entry) =
-            Entry::decode(lookup.raw).filter(|e| usable(&e.body) && e.stale_at_ms > unix_ms())
+            Entry::decode(&lookup.raw).filter(|e| usable(&e.body) && e.stale_at_ms > unix_ms())
         else {
             return Ok(None);
         };
@@ -181,7 +182,7 @@ impl<P: CachePolicy> Cache<P> {
         let entry = Entry {
             created_ms,
             stale_at_ms: lifetimes.stale_at_ms,
-            compute_us: took.as_micros() as u64,
+            compute_us: micros(took),
             expires_at_ms: lifetimes.expires_at_ms,
             deps: recorded.clone().unwrap_or_default(),
             body,

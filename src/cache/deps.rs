@@ -5,9 +5,10 @@
 use std::fmt::Display;
 use std::sync::{Arc, Mutex};
 
-use super::cached::{unix_ms, Cached, Outcome};
+use super::cached::{Cached, Outcome};
 use super::store::Backend;
 use super::tag_versions::TagVersions;
+use crate::clock::unix_ms;
 
 /// Collects the tags a computation depends on, each with the version it had
 /// before the computation read the database.
@@ -37,7 +38,9 @@ impl Deps {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, DepState> {
-        self.recorded.lock().unwrap_or_else(|p| p.into_inner())
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records `tags` at their current versions. Call it before reading the

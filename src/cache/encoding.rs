@@ -14,8 +14,8 @@ pub(crate) const MIN_BYTES: usize = 1024;
 /// gzip's best: done once per computation, read many times.
 const GZIP_LEVEL: u32 = 9;
 /// brotli 9 gives most of 11's gain at a tenth of its time.
-const BROTLI_QUALITY: u32 = 9;
-const BROTLI_WINDOW: u32 = 22;
+const BROTLI_QUALITY: i32 = 9;
+const BROTLI_WINDOW: i32 = 22;
 
 /// The compressed copies of one body (none for small ones).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,8 +40,8 @@ impl Encodings {
             .map(Bytes::from);
         let mut br = Vec::new();
         let params = brotli::enc::BrotliEncoderParams {
-            quality: BROTLI_QUALITY as i32,
-            lgwin: BROTLI_WINDOW as i32,
+            quality: BROTLI_QUALITY,
+            lgwin: BROTLI_WINDOW,
             ..Default::default()
         };
         let br = brotli::BrotliCompress(&mut &body[..], &mut br, &params)
@@ -83,7 +83,7 @@ impl Coding {
         }
     }
 
-    /// What sets this coding's ETag apart from the plain body's: each
+    /// What sets this coding's `ETag` apart from the plain body's: each
     /// encoding is its own representation (RFC 9110 8.8.3).
     pub(crate) fn etag_suffix(self) -> &'static str {
         match self {

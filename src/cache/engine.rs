@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::cached::unix_ms;
 use super::coherence::Coherence;
 use super::entry::Entry;
 use super::key::KeySpace;
@@ -21,6 +20,7 @@ use super::requested::Exists;
 use super::single_flight::Flights;
 use super::store::{Backend, RedisTier};
 use super::usage::Writes;
+use crate::clock::unix_ms;
 use crate::redis::{Breaker, BreakerState, Redis};
 
 /// Tuning knobs; the defaults suit folio.
@@ -32,7 +32,7 @@ pub struct CacheConfig {
     pub(crate) lock_ttl: Duration,
     /// How long others wait for that instance's value before computing.
     pub(crate) lock_wait: Duration,
-    /// XFetch's beta: larger refreshes earlier.
+    /// `XFetch`'s beta: larger refreshes earlier.
     pub(crate) xfetch_beta: f64,
 }
 

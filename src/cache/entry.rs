@@ -72,7 +72,7 @@ impl Entry {
 
     /// Parses a stored entry; `None` for anything not written by this format.
     /// An uncompressed body shares the input's memory.
-    pub(crate) fn decode(raw: Bytes) -> Option<Entry> {
+    pub(crate) fn decode(raw: &Bytes) -> Option<Entry> {
         let first = raw.iter().position(|&b| b == b'\n')?;
         let second = first + 1 + raw[first + 1..].iter().position(|&b| b == b'\n')?;
         let header = std::str::from_utf8(&raw[..first]).ok()?;
@@ -136,7 +136,7 @@ mod tests {
                 br: Some(Bytes::from_static(b"br")),
             },
         };
-        assert_eq!(Entry::decode(entry.encode()), Some(entry));
+        assert_eq!(Entry::decode(&entry.encode()), Some(entry));
     }
 
     #[test]
@@ -150,7 +150,7 @@ mod tests {
             body: Bytes::new(),
             encodings: Encodings::default(),
         };
-        assert_eq!(Entry::decode(entry.encode()), Some(entry));
+        assert_eq!(Entry::decode(&entry.encode()), Some(entry));
     }
 
     #[test]
@@ -177,7 +177,7 @@ mod tests {
                 .unwrap()
                 .ends_with(" 1 4 0 0")
         );
-        assert_eq!(Entry::decode(stored), Some(big));
+        assert_eq!(Entry::decode(&stored), Some(big));
 
         let small = Entry {
             created_ms: 1,
@@ -190,24 +190,27 @@ mod tests {
         };
         let stored = small.encode();
         assert!(stored.ends_with(b"tiny"));
-        assert_eq!(Entry::decode(stored), Some(small));
+        assert_eq!(Entry::decode(&stored), Some(small));
     }
 
     #[test]
     fn rejects_foreign_values() {
-        assert_eq!(Entry::decode(Bytes::from_static(b"hello")), None);
-        assert_eq!(Entry::decode(Bytes::from_static(b"F1 1 2 3\n\nbody")), None);
+        assert_eq!(Entry::decode(&Bytes::from_static(b"hello")), None);
         assert_eq!(
-            Entry::decode(Bytes::from_static(b"F2 1 2 3 0\n\nbody")),
+            Entry::decode(&Bytes::from_static(b"F1 1 2 3\n\nbody")),
             None
         );
         assert_eq!(
-            Entry::decode(Bytes::from_static(b"F3 1 2 3 1 4 0 0\n\nnot lz4")),
+            Entry::decode(&Bytes::from_static(b"F2 1 2 3 0\n\nbody")),
+            None
+        );
+        assert_eq!(
+            Entry::decode(&Bytes::from_static(b"F3 1 2 3 1 4 0 0\n\nnot lz4")),
             None
         );
         // Copies longer than what is there.
         assert_eq!(
-            Entry::decode(Bytes::from_static(b"F3 1 2 3 0 4 90 0\n\nbody")),
+            Entry::decode(&Bytes::from_static(b"F3 1 2 3 0 4 90 0\n\nbody")),
             None
         );
     }

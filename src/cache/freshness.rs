@@ -1,5 +1,5 @@
 //! How long an entry is fresh, and refreshing it before it is not: TTL
-//! jitter, the stale window, and early refreshes in the manner of XFetch,
+//! jitter, the stale window, and early refreshes in the manner of `XFetch`,
 //! run in the background once per key.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use super::compute::{BoxedCompute, MayServeStale};
 use super::engine::Cache;
 use super::policy_trait::CachePolicy;
 use super::single_flight::Join;
+use crate::clock::millis;
 
 /// The lifetimes of an entry computed now.
 pub(super) struct Lifetimes {
@@ -24,15 +25,14 @@ impl Lifetimes {
     /// For a value of TTL `ttl` made at `created_ms`, never fresher than the
     /// nested fragments it was built from (`stale_by_ms`).
     pub(super) fn of_new(ttl: Duration, created_ms: u64, stale_by_ms: Option<u64>) -> Self {
-        let jitter_ms = max_jitter(ttl).as_millis() as f64 * rand::random::<f64>();
-        let hard = ttl
-            .saturating_sub(Duration::from_millis(jitter_ms as u64))
-            .max(Duration::from_millis(1));
-        let own_stale_at = created_ms + hard.saturating_sub(stale_window(ttl)).as_millis() as u64;
+        // Whole milliseconds, as entries keep their times.
+        let jitter = Duration::from_millis(millis(max_jitter(ttl).mul_f64(rand::random::<f64>())));
+        let hard = ttl.saturating_sub(jitter).max(Duration::from_millis(1));
+        let own_stale_at = created_ms + millis(hard.saturating_sub(stale_window(ttl)));
         Self {
             hard,
             stale_at_ms: stale_by_ms.map_or(own_stale_at, |s| s.min(own_stale_at)),
-            expires_at_ms: created_ms + hard.as_millis() as u64,
+            expires_at_ms: created_ms + millis(hard),
         }
     }
 }
@@ -50,8 +50,12 @@ pub(super) fn max_jitter(ttl: Duration) -> Duration {
     (ttl / 20).min(Duration::from_secs(3600))
 }
 
-/// XFetch: refresh early with a chance that grows as expiry nears and with
+/// `XFetch`: refresh early with a chance that grows as expiry nears and with
 /// the time the value takes to compute.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "exact below 2^53: Unix milliseconds until the year 287,396, microseconds of one computation up to 285 years"
+)]
 pub(super) fn refresh_early(now_ms: u64, stale_at_ms: u64, compute_us: u64, beta: f64) -> bool {
     let u: f64 = 1.0 - rand::random::<f64>(); // (0, 1]
     let gap_ms = (compute_us as f64 / 1000.0) * beta * -u.ln();
@@ -107,9 +111,13 @@ impl<P: CachePolicy> Cache<P> {
 mod tests {
     use super::*;
 
-    /// XFetch refreshes at t before expiry with probability exp(-t / (beta * delta)).
+    /// `XFetch` refreshes at t before expiry with probability exp(-t / (beta * delta)).
     #[test]
     fn early_refresh_grows_near_expiry_and_with_compute_time() {
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "`hits` is at most 20,000, the draws counted"
+        )]
         let share = |before_ms: u64, compute_us: u64| {
             let hits = (0..20_000)
                 .filter(|_| refresh_early(1_000_000 - before_ms, 1_000_000, compute_us, 1.0))

@@ -18,6 +18,7 @@ use moka::Expiry;
 
 use super::entry::Entry;
 use super::tag_versions::TagVersions;
+use crate::clock::millis;
 
 /// A stored entry as this process keeps it: the entry itself, its
 /// validator, and how long it may stay here.
@@ -112,7 +113,7 @@ impl LocalTier {
     }
 
     fn now_ms(&self) -> u64 {
-        self.origin.elapsed().as_millis() as u64
+        millis(self.origin.elapsed())
     }
 
     /// Whether copies may be served now.
@@ -123,7 +124,7 @@ impl LocalTier {
     /// Extends the lease to `sent + lease`, where `sent` is when this
     /// instance sent the heartbeat it just received.
     pub(crate) fn renew(&self, sent: Instant, lease: Duration) {
-        let until = (sent.saturating_duration_since(self.origin) + lease).as_millis() as u64;
+        let until = millis(sent.saturating_duration_since(self.origin) + lease);
         self.lease_until_ms.fetch_max(until, Ordering::AcqRel);
     }
 

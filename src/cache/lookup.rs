@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::cached::{etag_of, unix_ms, Cached, Outcome, Source};
+use super::cached::{etag_of, Cached, Outcome, Source};
 use super::compute::{Compute, MayServeStale, Usable};
 use super::deps::Deps;
 use super::engine::Cache;
@@ -16,6 +16,7 @@ use super::grace::Standing;
 use super::metrics::Event;
 use super::policy_trait::CachePolicy;
 use super::single_flight::FlightGuard;
+use crate::clock::unix_ms;
 
 /// A value cached as JSON (see [`Cache::get_or_compute_json`]).
 pub trait JsonValue: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
@@ -30,7 +31,7 @@ impl<E: MayServeStale + From<serde_json::Error>> JsonError for E {}
 
 /// What one tier held for a key.
 enum Found {
-    /// A hit; `refresh`: due for an early refresh (XFetch).
+    /// A hit; `refresh`: due for an early refresh (`XFetch`).
     Fresh {
         copy: Cached,
         refresh: bool,
@@ -249,7 +250,7 @@ impl<P: CachePolicy> Cache<P> {
                 return Found::Nothing;
             }
         };
-        let Some(entry) = Entry::decode(lookup.raw).filter(|e| usable(&e.body)) else {
+        let Some(entry) = Entry::decode(&lookup.raw).filter(|e| usable(&e.body)) else {
             tracing::debug!(key, "cache: a value of another format; recomputing");
             return Found::Nothing;
         };

@@ -12,6 +12,7 @@ use moka::Expiry;
 
 use super::entry::Entry;
 use super::store::{KeyInfo, Lookup};
+use crate::clock::unix_us;
 
 #[derive(Clone)]
 struct Stored {
@@ -69,8 +70,7 @@ impl MemoryStore {
     fn version(&self, tag: &str) -> u64 {
         self.versions
             .read()
-            .map(|v| v.get(tag).copied().unwrap_or(0))
-            .unwrap_or(0)
+            .map_or(0, |v| v.get(tag).copied().unwrap_or(0))
     }
 
     fn live(&self, key: &str) -> Option<Stored> {
@@ -80,19 +80,11 @@ impl MemoryStore {
     }
 }
 
-fn now_micros() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
-
 impl MemoryStore {
     pub(crate) fn read(&self, key: &str) -> Option<Lookup> {
         self.live(key).map(|stored| {
-            let deps_current = Entry::decode(stored.raw.clone())
-                .map(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == v))
-                .unwrap_or(false);
+            let deps_current = Entry::decode(&stored.raw)
+                .is_some_and(|e| e.deps.iter().all(|(tag, v)| self.version(tag) == v));
             Lookup {
                 raw: stored.raw,
                 deps_current,
@@ -122,7 +114,7 @@ impl MemoryStore {
     pub(crate) fn bump(&self, tags: &[impl Display]) -> Vec<u64> {
         let mut bumped = Vec::with_capacity(tags.len());
         if let Ok(mut versions) = self.versions.write() {
-            let now = now_micros();
+            let now = unix_us();
             for tag in tags {
                 let slot = versions.entry(tag.to_string()).or_insert(0);
                 *slot = (*slot + 1).max(now);

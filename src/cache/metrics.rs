@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::clock::micros;
+
 /// Cumulative buckets over fixed upper bounds, in seconds.
 pub struct Histogram {
     bounds: &'static [f64],
@@ -30,8 +32,7 @@ impl Histogram {
         if let Some(i) = self.bounds.iter().position(|b| secs <= *b) {
             self.counts[i].fetch_add(1, Ordering::Relaxed);
         }
-        self.sum_us
-            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        self.sum_us.fetch_add(micros(d), Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -47,7 +48,7 @@ impl Histogram {
         }
         let count = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
-        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let sum = Duration::from_micros(self.sum_us.load(Ordering::Relaxed)).as_secs_f64();
         let braces = |s: &str| {
             if s.is_empty() {
                 String::new()
@@ -120,6 +121,10 @@ impl FragmentMetrics {
     }
 
     /// Hits over all reads, if there were any.
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "a ratio: counts past 2^53 would lose only digits no ratio shows"
+    )]
     pub(crate) fn hit_ratio(&self) -> Option<f64> {
         let hits = self.get(Event::HitLocal) + self.get(Event::HitShared) + self.get(Event::Stale);
         let all = hits + self.get(Event::Miss) + self.get(Event::StaleOnError);
@@ -184,7 +189,7 @@ impl CacheMetrics {
         let mut recent = self
             .useless_recent
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if recent.len() >= 50 {
             recent.remove(0);
         }
@@ -195,13 +200,13 @@ impl CacheMetrics {
     pub(crate) fn useless_recent(&self) -> Vec<UselessEntry> {
         self.useless_recent
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     /// The Prometheus text exposition of everything above, plus `extra`
     /// gauges the engine knows (breaker state, local tier size).
-    pub(crate) fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+    pub(crate) fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
         let mut out = String::with_capacity(8 * 1024);
         out.push_str("# HELP folio_cache_requests_total Cache reads by fragment and outcome.\n");
         out.push_str("# TYPE folio_cache_requests_total counter\n");
@@ -271,7 +276,7 @@ mod tests {
         m.record(HOME_PAGE, Event::Miss);
         m.computed(HOME_PAGE, Duration::from_millis(30));
         m.redis_rtt.observe(Duration::from_micros(300));
-        let text = m.render(&[("folio_cache_breaker_state", "0 closed, 1 open.", 0.0)]);
+        let text = m.render(&[("folio_cache_breaker_state", "0 closed, 1 open.", 0)]);
         assert!(text.contains(
             "folio_cache_requests_total{fragment=\"home_page\",outcome=\"hit_local\"} 1"
         ));

@@ -12,7 +12,7 @@
 //! * **No stampede.** One computation per key per process (later callers
 //!   wait for its result), one per key across processes (a short Redis
 //!   lock), expired entries served stale while one request refreshes them,
-//!   early refreshes in the manner of XFetch, and TTL jitter. Concurrent
+//!   early refreshes in the manner of `XFetch`, and TTL jitter. Concurrent
 //!   requests for one key in a process share one look-up of the store too,
 //!   so a burst costs Redis a handful of commands, not a few per request
 //!   (which, under load, would time out, open the breaker and turn the cache
@@ -29,18 +29,6 @@
 //! the "useless cache" report); the stored form in `entry` and
 //! `tag_versions`; the stores in `store`, `memory`, `redis`, with `local`
 //! and `coherence` for the in-process tier.
-
-// Pedantic lints allowed in the cache engine, each with its reason (the
-// "tidy" helper keeps the list for the rest of the crate; merge the two).
-// Casts: metrics ratios and histograms (u64 -> f64 loses nothing at these
-// counts), and durations as ms/µs in u64 (u128 -> u64 truncates only after
-// 584,000 years).
-#![allow(clippy::cast_precision_loss)]
-#![allow(clippy::cast_possible_truncation)]
-#![allow(clippy::cast_sign_loss)]
-// `#[must_use]` on every accessor is noise: none returns a guard or a result
-// whose loss would go unnoticed.
-#![allow(clippy::must_use_candidate)]
 
 mod batch;
 mod cached;
@@ -72,7 +60,6 @@ mod tag_versions;
 mod template_digest;
 mod usage;
 
-pub(crate) use self::cached::unix_ms;
 pub use self::cached::{Cached, Outcome, Source};
 pub use self::compute::{Compute, MayServeStale};
 pub use self::deps::Deps;
@@ -84,6 +71,7 @@ pub use self::lookup::JsonValue;
 pub use self::policy::{Change, FolioPolicy, Fragment, Tag, Ttls};
 pub use self::policy_trait::CachePolicy;
 pub use self::requested::Exists;
+pub(crate) use crate::clock::unix_ms;
 
 /// The engine under folio's policy: what the app calls "the cache".
 pub type Cache = self::engine::Cache<FolioPolicy>;

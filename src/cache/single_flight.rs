@@ -55,7 +55,11 @@ impl FlightGuard {
 
     fn end(&mut self, result: Option<Cached>) {
         if let Some(tx) = self.tx.take() {
-            let mut map = self.flights.map.lock().unwrap_or_else(|p| p.into_inner());
+            let mut map = self
+                .flights
+                .map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             map.remove(&self.key);
             let _ = tx.send(Some(result.map(|cached| FlightDone {
                 cached,
@@ -78,7 +82,10 @@ impl Flights {
     }
 
     pub(super) fn join(self: &Arc<Self>, key: &str) -> Join {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((number, rx)) = map.get(key) {
             return Join::Follower(*number, rx.clone());
         }
@@ -95,7 +102,7 @@ impl Flights {
     pub(super) fn active(&self, key: &str) -> bool {
         self.map
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains_key(key)
     }
 }

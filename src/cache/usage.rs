@@ -84,9 +84,9 @@ impl<P: CachePolicy> Cache<P> {
     pub(super) fn store_failed(&self, fragment: P::Fragment, key: &str, e: &StoreError) {
         self.metrics
             .record(P::kind_index(&fragment), Event::StoreError);
-        match e {
-            StoreError::BreakerOpen => {}
-            _ => tracing::warn!(key, error = %e, "cache store failed; serving from the database"),
+        // An open breaker is logged once, when it opens.
+        if !matches!(e, StoreError::BreakerOpen) {
+            tracing::warn!(key, error = %e, "cache store failed; serving from the database");
         }
     }
 
@@ -105,46 +105,45 @@ impl<P: CachePolicy> Cache<P> {
         self.metrics
             .by_name()
             .find(|(name, _)| *name == fragment_name)
-            .map(|(_, m)| m.computes())
-            .unwrap_or(0)
+            .map_or(0, |(_, m)| m.computes())
     }
 
     /// `/metrics` in the Prometheus text format.
     pub fn render_metrics(&self) -> String {
         self.written.settle();
-        let mut gauges: Vec<(&str, &str, f64)> = Vec::new();
+        let mut gauges: Vec<(&str, &str, u64)> = Vec::new();
         if let Some(shared) = self.backend.redis() {
             gauges.push((
                 "folio_cache_breaker_state",
                 "Redis circuit breaker: 0 closed, 1 open, 2 recovering.",
-                shared.breaker.state() as u8 as f64,
+                u64::from(shared.breaker.state() as u8),
             ));
             gauges.push((
                 "folio_cache_breaker_opens",
                 "Times the breaker opened since start.",
-                shared.breaker.opens() as f64,
+                shared.breaker.opens(),
             ));
             gauges.push((
                 "folio_redis_master_switches",
                 "Redis Sentinel master switches followed since start.",
-                shared.store.redis().master_switches() as f64,
+                shared.store.redis().master_switches(),
             ));
             gauges.push((
                 "folio_cache_local_usable",
                 "1 while the in-process tier may answer.",
-                f64::from(u8::from(self.local_usable())),
+                u64::from(self.local_usable()),
             ));
         }
         if let Some((entries, bytes)) = self.local_size() {
             gauges.push((
                 "folio_cache_local_entries",
                 "Entries in the in-process tier.",
-                entries as f64,
+                entries,
             ));
             gauges.push((
                 "folio_cache_local_bytes",
                 "Bytes in the in-process tier.",
-                bytes as f64,
+                bytes,
             ));
         }
         self.metrics.render(&gauges)

@@ -12,6 +12,8 @@
 pub(crate) mod forwarded;
 pub(crate) mod purge;
 
+use std::fmt::Write as _;
+
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 use crate::cache::Fragment;
@@ -183,11 +185,12 @@ pub(crate) fn public_cache_control(
 ) -> HeaderValue {
     let mut value = format!("public, max-age={public_max_age}");
     if edge.purged() {
-        value.push_str(&format!(", s-maxage={}", edge.max_age));
+        let _ = write!(value, ", s-maxage={}", edge.max_age);
     }
-    value.push_str(&format!(
+    let _ = write!(
+        value,
         ", stale-while-revalidate={stale_while_revalidate}, stale-if-error={stale_if_error}"
-    ));
+    );
     HeaderValue::try_from(value).expect("digits and ASCII make a header value")
 }
 

@@ -57,7 +57,7 @@ impl Breaker {
         let n = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
         if n >= self.threshold && self.transition(BreakerState::Closed, BreakerState::Open) {
             self.opened_at_ms
-                .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
+                .store(self.elapsed_ms(), Ordering::Release);
             self.opens.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 failures = n,
@@ -66,10 +66,16 @@ impl Breaker {
         }
     }
 
+    /// Milliseconds since this breaker was made: the clock `opened_at_ms`
+    /// is read on.
+    fn elapsed_ms(&self) -> u64 {
+        crate::clock::millis(self.epoch.elapsed())
+    }
+
     /// How long the breaker has been open.
     pub(crate) fn open_for(&self) -> Duration {
         let opened = self.opened_at_ms.load(Ordering::Acquire);
-        Duration::from_millis((self.epoch.elapsed().as_millis() as u64).saturating_sub(opened))
+        Duration::from_millis(self.elapsed_ms().saturating_sub(opened))
     }
 
     pub(crate) fn transition(&self, from: BreakerState, to: BreakerState) -> bool {
@@ -88,7 +94,7 @@ impl Breaker {
     pub(crate) fn trip_because(&self, why: &'static str) {
         let was = self.state.swap(BreakerState::Open as u8, Ordering::AcqRel);
         self.opened_at_ms
-            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Release);
+            .store(self.elapsed_ms(), Ordering::Release);
         if was == BreakerState::Closed as u8 {
             self.opens.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("Redis circuit breaker opened: {why}");

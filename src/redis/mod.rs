@@ -105,7 +105,7 @@ fn connect_timeout(timeout: Duration) -> Duration {
 
 /// Milliseconds for PX/PEXPIRE: at least 1 (0 is an error to Redis).
 pub(crate) fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    crate::clock::millis(d).max(1)
 }
 
 impl Redis {

@@ -198,15 +198,7 @@ async fn readers_rate_books_and_the_page_follows_but_not_the_monthly_chart() {
     let mut token = String::new();
     for _ in 0..3 {
         reader = app.browser();
-        let page = reader
-            .get(app.url(&format!("/books/{last}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        token = csrf_token(&page);
+        token = app.form_token(&reader, &format!("/books/{last}")).await;
         let r = reader
             .post(app.url(&format!("/books/{last}/ratings")))
             .form(&[("stars", "5"), ("csrf_token", &token)])
@@ -215,14 +207,7 @@ async fn readers_rate_books_and_the_page_follows_but_not_the_monthly_chart() {
             .unwrap();
         assert_eq!(r.status(), 303);
     }
-    let page = reader
-        .get(app.url(&format!("/books/{last}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = app.get_page(&reader, &format!("/books/{last}")).await;
     assert!(page.contains("your 5-star rating is counted"), "no thanks");
     let count_after: serde_json::Value = app
         .get(&format!("/api/books/{last}"))

@@ -26,7 +26,7 @@ async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Stri
 fn listed_ids(body: &str) -> Vec<i32> {
     body.split("href=\"/admin/books/")
         .skip(1)
-        .filter_map(|s| s.strip_suffix_edit())
+        .filter_map(EditLink::strip_suffix_edit)
         .collect()
 }
 
@@ -130,18 +130,7 @@ async fn the_finder_uses_the_readers_search_and_pages_past_a_hundred(backend: Ba
          INSERT INTO books (title, author, isbn) VALUES {};",
         many.join(", ")
     ));
-    let archive: i32 = app
-        .db
-        .run(|c| {
-            use diesel::prelude::*;
-            use folio::db::schema::books;
-            Ok(books::table
-                .filter(books::title.eq("The Archive of Lisbon"))
-                .select(books::id)
-                .first::<i32>(c)?)
-        })
-        .await
-        .unwrap();
+    let archive = app.book_id("The Archive of Lisbon").await;
     for q in [
         "Archive Lisbon",
         "Archive of Lisbon",
@@ -182,9 +171,9 @@ fn book_fields(title: &str, token: &str, then: Option<&str>) -> Vec<(&'static st
     let mut fields = vec![
         ("title", title.to_owned()),
         ("author", "Stay Admin".into()),
-        ("isbn", "".into()),
+        ("isbn", String::new()),
         ("published_year", "2001".into()),
-        ("description", "".into()),
+        ("description", String::new()),
         ("csrf_token", token.to_owned()),
     ];
     if let Some(then) = then {

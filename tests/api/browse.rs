@@ -191,7 +191,7 @@ async fn sorts_by_author_year_and_rating(backend: Backend) {
         |body: &str| -> Vec<usize> { positions(body, &["Old Book", "New Book", "No Year"]) };
     let ranks = |at: Vec<usize>| -> Vec<usize> {
         let mut sorted = at.clone();
-        sorted.sort();
+        sorted.sort_unstable();
         at.iter()
             .map(|p| sorted.iter().position(|s| s == p).unwrap())
             .collect()

@@ -36,7 +36,7 @@ async fn chart_is_a_miss_then_a_hit_and_lives_in_redis_for_thirty_days_and_the_g
         // Up to an hour of jitter keeps entries written together apart.
         let kept = THIRTY_DAYS + folio::cache::policy::DEFAULT_GRACE;
         assert!(
-            ttl <= kept && ttl > kept - Duration::from_secs(3600 + 120),
+            ttl <= kept && ttl > kept.checked_sub(Duration::from_secs(3600 + 120)).unwrap(),
             "{key}: {ttl:?}"
         );
         assert!(key.starts_with(&format!("{}:v3:", app.prefix)), "{key}");
@@ -176,7 +176,7 @@ async fn invalidation_reaches_every_fragment_of_a_book(cache: CacheKind) {
     let app = spawn_app(Backend::Sqlite, cache).await;
     app.seed(60, 3_000, 8).await;
     let top: Vec<serde_json::Value> = app.get_json("/api/top-books").await;
-    let id = top[0]["id"].as_i64().unwrap() as i32;
+    let id = i32::try_from(top[0]["id"].as_i64().unwrap()).unwrap();
     for path in ["/", &format!("/books/{id}"), "/books", "/cache"] {
         app.fetch(path).await;
         assert_eq!(app.fetch(path).await.1.as_deref(), Some("HIT"), "{path}");
@@ -223,7 +223,7 @@ async fn an_edit_re_renders_one_catalogue_row() {
     let rows_before = app.cache.computes("book_row");
     assert_eq!(rows_before, 50);
     let listing: serde_json::Value = app.get_json("/api/books?page=1").await;
-    let id = listing["books"][7]["id"].as_i64().unwrap() as i32;
+    let id = i32::try_from(listing["books"][7]["id"].as_i64().unwrap()).unwrap();
     app.retitle(id, "Aaa Changed Row").await;
     let (_, x_cache, html) = app.fetch("/books?page=1").await;
     assert_eq!(x_cache.as_deref(), Some("MISS"));

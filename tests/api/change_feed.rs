@@ -14,7 +14,7 @@ use crate::support::{
 };
 
 /// How long an outside write may take to show here. Generous: the bound
-/// (200 ms on PostgreSQL, 1 s on SQLite) is measured by the benchmark, not
+/// (200 ms on `PostgreSQL`, 1 s on `SQLite`) is measured by the benchmark, not
 /// asserted in a test that shares the machine.
 const SHOWS_WITHIN: Duration = Duration::from_secs(10);
 
@@ -152,7 +152,7 @@ async fn a_bulk_update_reaches_every_page_and_the_log_drains_on_postgres() {
     a_bulk_update_reaches_every_page_and_the_log_drains(Backend::Postgres).await;
 }
 
-/// Repeated changes of one subject are one row in the log; on PostgreSQL a
+/// Repeated changes of one subject are one row in the log; on `PostgreSQL` a
 /// statement over more than 1,000 rows is one `all`. Seen from inside the
 /// writer's own transaction, before the feed can drain anything.
 #[tokio::test]
@@ -164,7 +164,8 @@ async fn the_change_log_coalesces_by_subject() {
             (
                 (0..50)
                     .map(|i| format!("UPDATE books SET description = 'pass {i}' WHERE id <= 10;"))
-                    .collect::<String>(),
+                    .collect::<Vec<_>>()
+                    .concat(),
                 10,
             ),
             (
@@ -249,7 +250,7 @@ async fn an_outside_rating_counts_on_the_book_page() {
     }
 }
 
-/// A TRUNCATE (what `folio seed --reset` runs on PostgreSQL) has no rows
+/// A TRUNCATE (what `folio seed --reset` runs on `PostgreSQL`) has no rows
 /// for row triggers: its statement trigger renews everything.
 #[tokio::test]
 async fn an_outside_truncate_renews_every_page() {
@@ -264,7 +265,7 @@ async fn an_outside_truncate_renews_every_page() {
     .await;
 }
 
-/// Two instances over one PostgreSQL database and one Redis, each with its
+/// Two instances over one `PostgreSQL` database and one Redis, each with its
 /// in-process tier: both show an outside write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_both_show_an_outside_write() {

@@ -25,7 +25,8 @@ fn expected_chart(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Vec<(i32, i6
         .select((ratings::book_id, ratings::stars, ratings::created_at))
         .load(conn)
         .unwrap();
-    let mut per_book: std::collections::BTreeMap<i32, (i64, i64)> = Default::default();
+    let mut per_book: std::collections::BTreeMap<i32, (i64, i64)> =
+        std::collections::BTreeMap::new();
     for (book_id, stars, at) in all {
         if at >= now - TimeDelta::days(30) && at <= now {
             let e = per_book.entry(book_id).or_default();
@@ -63,7 +64,9 @@ async fn chart_matches_its_definition(backend: Backend) {
     let expected_rows: Vec<(i32, i64)> = expected.iter().map(|r| (r.0, r.1)).collect();
     assert_eq!(served_rows, expected_rows);
     for (entry, (_, n, sum)) in served.iter().zip(&expected) {
-        let avg = (*sum as f64 / *n as f64 * 100.0).round() / 100.0;
+        // Stars and ratings of one book in a month: far below 2^31.
+        let (sum, n) = (i32::try_from(*sum).unwrap(), i32::try_from(*n).unwrap());
+        let avg = (f64::from(sum) / f64::from(n) * 100.0).round() / 100.0;
         assert!((entry.avg_stars - avg).abs() < 1e-9, "{entry:?} vs {avg}");
     }
 

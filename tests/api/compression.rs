@@ -1,5 +1,5 @@
 //! Compressed responses: cached pages in the stored encoding the client
-//! accepts best (brotli, gzip), with `Vary` and an ETag per encoding; other
+//! accepts best (brotli, gzip), with `Vary` and an `ETag` per encoding; other
 //! pages compressed on the fly; a page with a form token never (BREACH).
 
 use std::io::Read;
@@ -37,11 +37,12 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.to_str().unwrap().to_owned())
 }
 
+type Decode = fn(&[u8]) -> String;
+
 #[tokio::test]
 async fn cached_pages_come_in_the_stored_encoding_the_client_accepts() {
     let app = spawn_app(Backend::Sqlite, CacheKind::Redis).await;
     app.seed(60, 1_000, 55).await;
-    type Decode = fn(&[u8]) -> String;
     let codings: [(&str, &str, Decode); 2] = [
         ("gzip", "gzip", gunzip),
         ("gzip, deflate, br, zstd", "br", unbrotli),

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::admin::book_fields;
 use crate::support::free_port;
 use crate::support::proxies::Varnish;
 use crate::support::{
@@ -55,17 +56,6 @@ async fn time_until_visible(client: &reqwest::Client, url: &str, text: &str) -> 
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-fn book_fields(title: &str, token: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("title", title.to_owned()),
-        ("author", "Ann Author".into()),
-        ("isbn", "".into()),
-        ("published_year", "1999".into()),
-        ("description", "".into()),
-        ("csrf_token", token.to_owned()),
-    ]
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use redis::TypedCommands;
 
 use crate::support::process;
 use crate::support::{
-    csrf_token, redis_conn, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
+    form_token_at, redis_conn, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp,
     ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 
@@ -45,20 +45,6 @@ fn cookie_client(local: Option<std::net::IpAddr>) -> reqwest::Client {
         .pool_max_idle_per_host(64)
         .build()
         .unwrap()
-}
-
-/// The sign-in form's token for `client` (a visitor cookie comes with it).
-async fn login_token(client: &reqwest::Client, login_url: &str) -> String {
-    csrf_token(
-        &client
-            .get(login_url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
 }
 
 /// `n` sign-ins with a different 60 kB "email" each, `parallel` at a time.
@@ -104,7 +90,7 @@ async fn sign_ins_with_huge_emails_add_almost_nothing_to_redis() {
     .await;
     let client = cookie_client(None);
     let login = app.url("/admin/login");
-    let token = login_token(&client, &login).await;
+    let token = form_token_at(&client, &login).await;
     let (_, bytes_before) = footprint(&app.prefix);
     let statuses = huge_email_sign_ins(&client, &login, &token, 300, 25).await;
     assert!(
@@ -136,7 +122,7 @@ async fn sign_ins_with_huge_emails_leave_memory_flat_without_redis() {
     let folio = process::start(false, &[]);
     let client = cookie_client(None);
     let login = folio.url("/admin/login");
-    let token = login_token(&client, &login).await;
+    let token = form_token_at(&client, &login).await;
     // Warm up: buffers and pools reach their working size.
     huge_email_sign_ins(&client, &login, &token, 50, 25).await;
     let before = folio.rss();
@@ -167,7 +153,7 @@ async fn parallel_wrong_passwords_keep_memory_bounded() {
     let mut clients = Vec::new();
     for last in 1..=3u8 {
         let client = cookie_client(Some(std::net::IpAddr::from([127, 0, 0, last])));
-        let token = login_token(&client, &login).await;
+        let token = form_token_at(&client, &login).await;
         clients.push((client, token));
     }
     eprintln!("baseline rss {} kB", folio.rss() / 1024);
@@ -349,7 +335,7 @@ async fn a_forged_log_line_is_impossible() {
     let folio = process::start(false, &[]);
     let client = cookie_client(None);
     let login = folio.url("/admin/login");
-    let token = login_token(&client, &login).await;
+    let token = form_token_at(&client, &login).await;
     let forged = "me@example.com\n2026-01-01T00:00:00.000000Z  INFO folio::web::auth: admin signed in admin=\"root@example.com\"";
     for email in [
         forged,

@@ -8,7 +8,7 @@ use crate::support::{
     spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 
-/// ETag and Last-Modified let clients revalidate; a 304 touches no database.
+/// `ETag` and Last-Modified let clients revalidate; a 304 touches no database.
 #[tokio::test]
 async fn revalidation_answers_304_without_the_database() {
     let app = spawn_app_with(

@@ -5,8 +5,7 @@
 use std::process::Command;
 
 use crate::support::{
-    csrf_token, spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL,
-    ADMIN_PASSWORD,
+    spawn_app, spawn_app_with, AppOptions, Backend, CacheKind, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 
 const GOODREADS_HEADER: &str = "Book Id,Title,Author,Author l-f,Additional Authors,ISBN,ISBN13,My Rating,Average Rating,Publisher,Binding,Number of Pages,Year Published,Original Publication Year,Date Read,Date Added,Bookshelves,Bookshelves with positions,Exclusive Shelf,My Review,Spoiler,Private Notes,Read Count,Owned Copies";
@@ -24,16 +23,7 @@ fn goodreads_row(title: &str, author: &str, isbn: &str, isbn13: &str, year: &str
 
 /// Posts `file` as the upload form's file, as a browser does.
 async fn upload(app: &TestApp, admin: &reqwest::Client, file: &str) -> reqwest::Response {
-    let token = csrf_token(
-        &admin
-            .get(app.url("/admin/import"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let token = app.form_token(admin, "/admin/import").await;
     let boundary = "----folioTestBoundary7MA4YWxk";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
@@ -302,18 +292,7 @@ async fn a_large_import_renews_every_page(backend: Backend) {
         app.fetch(path).await;
         assert_eq!(app.fetch(path).await.1.as_deref(), Some("HIT"), "{path}");
     }
-    let versions_before: Vec<i64> = app
-        .db
-        .run(|c| {
-            use diesel::prelude::*;
-            use folio::db::schema::books;
-            Ok(books::table
-                .order_by(books::id)
-                .select(books::version)
-                .load(c)?)
-        })
-        .await
-        .unwrap();
+    let versions_before = app.book_versions().await;
 
     let exported =
         String::from_utf8(folio::catalogue::import::export_csv(&app.db).await.unwrap()).unwrap();
@@ -328,18 +307,7 @@ async fn a_large_import_renews_every_page(backend: Backend) {
         "{report}"
     );
 
-    let versions_after: Vec<i64> = app
-        .db
-        .run(|c| {
-            use diesel::prelude::*;
-            use folio::db::schema::books;
-            Ok(books::table
-                .order_by(books::id)
-                .select(books::version)
-                .load(c)?)
-        })
-        .await
-        .unwrap();
+    let versions_after = app.book_versions().await;
     let mut seen = std::collections::HashSet::new();
     for (before, after) in versions_before.iter().zip(&versions_after) {
         assert!(after > before, "a version did not move: {before} → {after}");

@@ -298,7 +298,7 @@ async fn a_lost_tag_key_means_recompute() {
     assert_eq!(app.fetch("/books/10").await.1.as_deref(), Some("HIT"));
 }
 
-/// Many ratings at once on SQLite: every one is written, none fails.
+/// Many ratings at once on `SQLite`: every one is written, none fails.
 #[tokio::test]
 async fn concurrent_ratings_all_land() {
     let app = spawn_app_with(

@@ -1,5 +1,5 @@
-//! folio's integration tests: one binary, real SQLite files, the local
-//! PostgreSQL and the local Redis, each test in its own namespace.
+//! folio's integration tests: one binary, real `SQLite` files, the local
+//! `PostgreSQL` and the local Redis, each test in its own namespace.
 
 mod admin;
 mod admin_list;

@@ -4,7 +4,8 @@
 use fantoccini::Client;
 
 use crate::support::browser::{
-    click, field_value, snapshot, start_phone_browser, type_into, visit, wait_for_text, PHONE_WIDTH,
+    click, field_value, sign_in, snapshot, start_phone_browser, type_into, visit, wait_for_text,
+    PHONE_WIDTH,
 };
 use crate::support::{spawn_app, Backend, CacheKind, ADMIN_EMAIL, ADMIN_PASSWORD};
 
@@ -56,9 +57,7 @@ async fn an_admin_at_phone_width_sees_every_page_whole() {
     // A deep link: sign in, then back to the page asked for.
     c.goto(&app.url("/admin/books/5/edit")).await.unwrap();
     wait_for_text(&c, "Only admins sign in").await;
-    type_into(&c, "email", ADMIN_EMAIL).await;
-    type_into(&c, "password", ADMIN_PASSWORD).await;
-    click(&c, "form.form button[type=submit]").await;
+    sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     wait_for_text(&c, "Edit the book").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/admin/books/5/edit");
 

@@ -124,8 +124,8 @@ fn port_of(app: &TestApp) -> u16 {
 }
 
 /// Defect 7: a body sent a byte at a time is cut off (408, connection
-/// closed) once FOLIO_BODY_TIMEOUT_MS has passed; a slow head likewise
-/// after FOLIO_HEADER_TIMEOUT_MS.
+/// closed) once `FOLIO_BODY_TIMEOUT_MS` has passed; a slow head likewise
+/// after `FOLIO_HEADER_TIMEOUT_MS`.
 #[tokio::test]
 async fn a_slow_body_is_cut_off_within_the_configured_time() {
     let app = spawn_app_with(
@@ -166,7 +166,7 @@ async fn a_slow_body_is_cut_off_within_the_configured_time() {
     }
 }
 
-/// Connections past FOLIO_MAX_CONNECTIONS wait in the listen queue until
+/// Connections past `FOLIO_MAX_CONNECTIONS` wait in the listen queue until
 /// one closes; they are not served meanwhile (nor refused).
 #[tokio::test]
 async fn connections_past_the_bound_wait_for_a_free_one() {
@@ -177,7 +177,7 @@ async fn connections_past_the_bound_wait_for_a_free_one() {
     )
     .await;
     // One connection per worker is the bound: hold them all, saying nothing.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let idle: Vec<TcpStream> = (0..workers)
         .map(|_| TcpStream::connect(("127.0.0.1", port_of(&app))).unwrap())
         .collect();
@@ -187,7 +187,7 @@ async fn connections_past_the_bound_wait_for_a_free_one() {
     let waited = started.elapsed();
     assert_eq!(r.status(), 200);
     assert!(
-        waited >= Duration::from_millis(1000),
+        waited >= Duration::from_secs(1),
         "served after {waited:?} although every slot was taken"
     );
     drop(idle);
@@ -309,7 +309,7 @@ async fn every_response_carries_the_security_headers() {
     assert!(put.headers().contains_key("content-security-policy"));
 }
 
-/// Part of defect 8: with FOLIO_METRICS_TOKEN, /metrics and /readyz answer
+/// Part of defect 8: with `FOLIO_METRICS_TOKEN`, /metrics and /readyz answer
 /// only the bearer of the token; /healthz stays public.
 #[tokio::test]
 async fn metrics_and_readyz_need_the_token_when_one_is_set() {

@@ -169,15 +169,7 @@ async fn rate_from(base: &str, source: [u8; 4], forged_for: Option<&str>) -> u16
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let page = reader
-        .get(format!("{base}/books/2"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::support::csrf_token(&page);
+    let token = crate::support::form_token_at(&reader, &format!("{base}/books/2")).await;
     let mut rating = reader
         .post(format!("{base}/books/2/ratings"))
         .form(&[("stars", "4"), ("csrf_token", token.as_str())]);

@@ -7,9 +7,9 @@ pub fn book_fields(title: &str, token: &str) -> Vec<(&'static str, String)> {
     vec![
         ("title", title.to_owned()),
         ("author", "Ann Author".into()),
-        ("isbn", "".into()),
+        ("isbn", String::new()),
         ("published_year", "1999".into()),
-        ("description", "".into()),
+        ("description", String::new()),
         ("csrf_token", token.to_owned()),
     ]
 }

@@ -1,5 +1,5 @@
 //! One way to start folio for a test: `spawn_app`, on port 0, with its own
-//! SQLite file or PostgreSQL database and its own Redis key prefix.
+//! `SQLite` file or `PostgreSQL` database and its own Redis key prefix.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -97,13 +97,43 @@ impl TestApp {
         self.database.url.clone()
     }
 
-    /// The PostgreSQL database's name (Postgres apps only).
+    /// The `PostgreSQL` database's name (Postgres apps only).
     pub fn db_name(&self) -> String {
         self.database.url.rsplit('/').next().unwrap().to_owned()
     }
 
     pub async fn book_count(&self) -> i64 {
         self.db.run(folio::db::books::count_books).await.unwrap()
+    }
+
+    /// The id of the book with this title.
+    pub async fn book_id(&self, title: &'static str) -> i32 {
+        self.db
+            .run(move |c| {
+                use diesel::prelude::*;
+                use folio::db::schema::books;
+                Ok(books::table
+                    .filter(books::title.eq(title))
+                    .select(books::id)
+                    .first::<i32>(c)?)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Every book's version, in the order of their ids.
+    pub async fn book_versions(&self) -> Vec<i64> {
+        self.db
+            .run(|c| {
+                use diesel::prelude::*;
+                use folio::db::schema::books;
+                Ok(books::table
+                    .order_by(books::id)
+                    .select(books::version)
+                    .load(c)?)
+            })
+            .await
+            .unwrap()
     }
 
     /// The full key of a fragment in this app's namespace.

@@ -40,17 +40,14 @@ fn find_binary(env: &str, candidates: &[&str]) -> String {
     if let Ok(path) = std::env::var(env) {
         return path;
     }
-    candidates
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| {
-            panic!(
-                "{} not found (set {env}, or install Debian's browser: apt-get install chromium chromium-driver; \
-                 scripts/test.sh does this)",
-                candidates[0]
-            )
-        })
+    let Some(found) = candidates.iter().find(|p| std::path::Path::new(p).exists()) else {
+        panic!(
+            "{} not found (set {env}, or install Debian's browser: apt-get install chromium chromium-driver; \
+             scripts/test.sh does this)",
+            candidates[0]
+        )
+    };
+    (*found).to_owned()
 }
 
 pub async fn start_browser() -> (Driver, Client) {
@@ -177,17 +174,16 @@ pub async fn wait_for_text(c: &Client, needle: &str) -> String {
         if body.contains(needle) {
             return body;
         }
-        if started.elapsed() > Duration::from_secs(10) {
-            panic!(
-                "the page at {} never showed {needle:?}:\n{body}",
-                c.current_url().await.unwrap()
-            );
-        }
+        assert!(
+            started.elapsed() <= Duration::from_secs(10),
+            "the page at {} never showed {needle:?}:\n{body}",
+            c.current_url().await.unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-/// With FOLIO_TEST_SCREENSHOTS=DIR, saves what the browser shows (to look
+/// With `FOLIO_TEST_SCREENSHOTS=DIR`, saves what the browser shows (to look
 /// at the pages as a person would).
 pub async fn snapshot(c: &Client, name: &str) {
     if let Ok(dir) = std::env::var("FOLIO_TEST_SCREENSHOTS") {
@@ -230,4 +226,52 @@ pub async fn field_value(c: &Client, id: &str) -> String {
         .await
         .unwrap()
         .unwrap_or_default()
+}
+
+/// Clicks the link whose text is `text`.
+pub async fn click_link(c: &Client, text: &str) {
+    c.find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("no link {text:?}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Submits the page's form (its `form.form` submit button).
+pub async fn submit(c: &Client) {
+    click(c, "form.form button[type=submit]").await;
+}
+
+/// Fills the sign-in form shown and submits it.
+pub async fn sign_in(c: &Client, email: &str, password: &str) {
+    type_into(c, "email", email).await;
+    type_into(c, "password", password).await;
+    submit(c).await;
+}
+
+/// The text of the first element `css` matches.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Clicks the rating form's `stars` and submits it.
+pub async fn rate(c: &Client, stars: u8) {
+    click(c, &format!("input[name=stars][value='{stars}']")).await;
+    click(c, "form.rate button").await;
+}
+
+/// The console's messages since the last call that report a refusal under
+/// the Content Security Policy.
+pub async fn csp_violations(c: &Client) -> Vec<String> {
+    console_messages(c)
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy"))
+        .collect()
 }

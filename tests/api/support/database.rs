@@ -1,4 +1,4 @@
-//! A database of the test's own (a SQLite file, or a PostgreSQL database
+//! A database of the test's own (a `SQLite` file, or a `PostgreSQL` database
 //! created and dropped), and what other programs do to it: a connection
 //! of their own, the database taken away.
 
@@ -95,7 +95,7 @@ pub fn outside_connection(url: &str) -> folio::db::DbConn {
     }
 }
 
-/// Takes the test's PostgreSQL database away (no new connections, every
+/// Takes the test's `PostgreSQL` database away (no new connections, every
 /// open one ended) or gives it back, as an outage would.
 pub fn take_database_down(app: &TestApp, down: bool) {
     let name = app.db_name();

@@ -1,7 +1,8 @@
 //! What the integration tests stand on, one job a file: folio started in
 //! the test (`app`), requests as a reader or an admin makes them
 //! (`requests`), a signed-in admin and the book form (`admin`), a database
-//! of the test's own and changes made from outside folio (`database`), Redis and its faults (`redis`), and the other
+//! of the test's own and changes made from outside folio (`database`), Redis and its faults (`redis`), load
+//! under which parts fail (`load`), and the other
 //! processes a test starts and stops by their PID: folio's own binary
 //! (`process`), Varnish and nginx (`proxies`), Redis Sentinel (`sentinel`),
 //! headless Chromium (`browser`).
@@ -14,6 +15,7 @@ pub mod admin;
 pub mod app;
 pub mod browser;
 pub mod database;
+pub mod load;
 pub mod process;
 pub mod proxies;
 pub mod redis;

@@ -17,7 +17,7 @@ pub struct Process {
     _database: TestDatabase,
 }
 
-/// Starts `folio serve` on a free port over a new SQLite database, with
+/// Starts `folio serve` on a free port over a new `SQLite` database, with
 /// Redis under its own prefix when `redis`; `env` adds settings.
 pub fn start(redis: bool, env: &[(&str, &str)]) -> Process {
     let database = TestDatabase::new(Backend::Sqlite);
@@ -64,12 +64,9 @@ pub fn start(redis: bool, env: &[(&str, &str)]) -> Process {
             }
         });
     }
-    let address = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(address) => address,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("folio did not start:\n{}", log.lock().unwrap());
-        }
+    let Ok(address) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let _ = child.kill();
+        panic!("folio did not start:\n{}", log.lock().unwrap());
     };
     Process {
         child,
@@ -85,7 +82,7 @@ impl Process {
         format!("{}{}", self.address, path)
     }
 
-    /// Resident memory now (VmRSS), in bytes.
+    /// Resident memory now (`VmRSS`), in bytes.
     pub fn rss(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("read the process's status");
@@ -125,7 +122,7 @@ impl Drop for Process {
 }
 
 /// Runs `folio admin create` against `database_url` (the password from
-/// FOLIO_ADMIN_PASSWORD, as scripts give it).
+/// `FOLIO_ADMIN_PASSWORD`, as scripts give it).
 pub fn admin_create(database_url: &str, email: &str, password: &str, reset: bool) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
     cmd.args(["admin", "create", "--email", email])

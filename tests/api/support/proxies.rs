@@ -150,7 +150,8 @@ impl Nginx {
         let servers: String = instances
             .iter()
             .map(|p| format!("    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;\n"))
-            .collect();
+            .collect::<Vec<_>>()
+            .concat();
         site = site.replacen(&format!("{}\n", shipped_servers[0]), &servers, 1);
         for line in &shipped_servers[1..] {
             site = site.replacen(&format!("{line}\n"), "", 1);

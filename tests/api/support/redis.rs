@@ -146,7 +146,7 @@ impl Partition {
                             tokio::time::sleep(Duration::from_millis(10)).await;
                         }
                     };
-                    tokio::select! { _ = pump => {}, _ = cut => {} }
+                    tokio::select! { () = pump => {}, () = cut => {} }
                 });
             }
         });

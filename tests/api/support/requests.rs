@@ -81,6 +81,10 @@ impl TestApp {
     }
 
     /// A client that keeps cookies and says it wants HTML, like a browser.
+    #[expect(
+        clippy::unused_self,
+        reason = "a request helper of the app (`app.browser()`), beside those that use `self`"
+    )]
     pub fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
@@ -110,17 +114,14 @@ impl TestApp {
 
     /// The CSRF token of the form on the page at `path`, as `client` sees it.
     pub async fn form_token(&self, client: &reqwest::Client, path: &str) -> String {
-        csrf_token(
-            &client
-                .get(self.url(path))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        )
+        form_token_at(client, &self.url(path)).await
     }
+}
+
+/// The CSRF token of the form on the page at `url`, as `client` sees it
+/// (a visitor cookie comes with it).
+pub async fn form_token_at(client: &reqwest::Client, url: &str) -> String {
+    csrf_token(&client.get(url).send().await.unwrap().text().await.unwrap())
 }
 
 /// The CSRF token of the first form on a page.

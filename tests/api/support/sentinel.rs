@@ -51,7 +51,7 @@ impl Server {
             "no",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
         args.extend_from_slice(extra);
         Self::start(port, &args)
