@@ -22,12 +22,12 @@ use super::{bulk_load, changes, DataError, DbConn};
 use crate::domain::book_csv::{CsvBook, RowProblem};
 use crate::domain::Isbn;
 
-pub const PER_ROW_RECORDS_UP_TO: usize = 1_000;
+pub(crate) const PER_ROW_RECORDS_UP_TO: usize = 1_000;
 /// Rows per INSERT: 7 columns each, below both backends' bind limits.
 const INSERT_BATCH: usize = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Added,
     Updated,
     Unchanged,
@@ -35,21 +35,22 @@ pub enum Outcome {
 
 /// What became of one row.
 #[derive(Debug, Clone)]
-pub struct Written {
-    pub line: u64,
-    pub title: String,
-    pub outcome: Outcome,
+pub(crate) struct Written {
+    pub(crate) line: u64,
+    pub(crate) title: String,
+    pub(crate) outcome: Outcome,
 }
 
 #[derive(Debug, Default)]
-pub struct BulkReport {
-    pub written: Vec<Written>,
+pub(crate) struct BulkReport {
+    pub(crate) written: Vec<Written>,
     /// Rows left out because an earlier row is the same book.
-    pub duplicates: Vec<RowProblem>,
+    pub(crate) duplicates: Vec<RowProblem>,
     /// Whether the per-row change records were paused (one `all` instead).
-    pub paused_feed: bool,
+    pub(crate) paused_feed: bool,
 }
 
+#[derive(Queryable)]
 struct Existing {
     id: i32,
     title: String,
@@ -67,14 +68,13 @@ struct Update {
 
 /// Imports `rows` (valid books, in file order); `progress` hears how many
 /// rows were written so far.
-pub fn import_books(
+pub(crate) fn import_books(
     conn: &mut DbConn,
     rows: Vec<CsvBook>,
     now: NaiveDateTime,
     progress: &dyn Fn(u64),
 ) -> Result<BulkReport, DataError> {
-    type Row = (i32, String, String, Option<String>, String, Option<i32>);
-    let existing: Vec<Row> = books::table
+    let existing: Vec<Existing> = books::table
         .order_by(books::id.asc())
         .select((
             books::id,
@@ -85,19 +85,6 @@ pub fn import_books(
             books::published_year,
         ))
         .load(conn)?;
-    let existing: Vec<Existing> = existing
-        .into_iter()
-        .map(
-            |(id, title, author, isbn, description, published_year)| Existing {
-                id,
-                title,
-                author,
-                isbn,
-                description,
-                published_year,
-            },
-        )
-        .collect();
     // ISBNs as the form keeps them (another writer's may carry hyphens).
     let mut by_isbn: HashMap<String, usize> = HashMap::new();
     let mut by_name: HashMap<(&str, &str), usize> = HashMap::new();
@@ -147,44 +134,28 @@ pub fn import_books(
             None => by_name.get(&(book.title.as_str(), book.author.as_str())),
         }
         .map(|&i| &existing[i]);
-        let isbn = book.isbn.as_ref().map(|i| i.as_str().to_owned());
+        let title = book.title.clone();
+        let mut new = NewBook::from_form(book, now);
         let outcome = match found {
             None => {
-                inserts.push(NewBook {
-                    title: book.title.clone(),
-                    author: book.author.clone(),
-                    isbn,
-                    description: book.description,
-                    published_year: book.published_year,
-                    created_at: now,
-                    updated_at: now,
-                });
+                inserts.push(new);
                 Outcome::Added
             }
             Some(old) => {
-                let description = if row.given.description {
-                    book.description
-                } else {
-                    old.description.clone()
-                };
-                let same = old.title == book.title
-                    && old.author == book.author
-                    && old.isbn == isbn
-                    && old.description == description
-                    && old.published_year == book.published_year;
+                if !row.given.description {
+                    new.description.clone_from(&old.description);
+                }
+                let same = old.title == new.title
+                    && old.author == new.author
+                    && old.isbn == new.isbn
+                    && old.description == new.description
+                    && old.published_year == new.published_year;
                 if same {
                     Outcome::Unchanged
                 } else {
                     updates.push(Update {
                         id: old.id,
-                        changes: BookChanges {
-                            title: book.title.clone(),
-                            author: book.author.clone(),
-                            isbn,
-                            description,
-                            published_year: book.published_year,
-                            updated_at: now,
-                        },
+                        changes: BookChanges::from(new),
                     });
                     Outcome::Updated
                 }
@@ -192,7 +163,7 @@ pub fn import_books(
         };
         report.written.push(Written {
             line: row.line,
-            title: book.title,
+            title,
             outcome,
         });
     }
@@ -206,11 +177,7 @@ pub fn import_books(
     let write = |conn: &mut DbConn| -> Result<(), DataError> {
         let mut done = 0u64;
         for batch in inserts.chunks(INSERT_BATCH) {
-            let query = diesel::insert_into(books::table).values(batch);
-            match conn {
-                DbConn::Postgres(c) => query.execute(c)?,
-                DbConn::Sqlite(c) => query.execute(c)?,
-            };
+            bulk_load::insert_books(conn, batch)?;
             done += batch.len() as u64;
             progress(done);
         }
@@ -245,10 +212,10 @@ pub fn import_books(
 }
 
 /// One exported book: title, author, ISBN, year, description.
-pub type ExportRow = (String, String, Option<String>, Option<i32>, String);
+pub(crate) type ExportRow = (String, String, Option<String>, Option<i32>, String);
 
 /// Every book, by id, for an export.
-pub fn export_rows(conn: &mut DbConn) -> Result<Vec<ExportRow>, DataError> {
+pub(crate) fn export_rows(conn: &mut DbConn) -> Result<Vec<ExportRow>, DataError> {
     Ok(books::table
         .order_by(books::id.asc())
         .select((

@@ -38,7 +38,7 @@ pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<PendingChange>, Data
 
 /// Deletes the rows that were applied, by `seq`: a subject changed again
 /// since it was read has a new `seq`, so its row stays.
-pub fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
+pub(crate) fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
     let mut removed = 0;
     for chunk in seqs.chunks(500) {
         removed +=
@@ -50,7 +50,7 @@ pub fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
 
 /// Records a change of `subject` (one no table shows, such as an admin's
 /// "recompute the chart"), as the triggers do.
-pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
+pub(crate) fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
     match conn {
         DbConn::Postgres(c) => {
             diesel::sql_query("SELECT folio_record_change($1, 1)")
@@ -76,7 +76,7 @@ pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
 /// turns `DELETE FROM` into a row-by-row delete): the transaction drops the
 /// tables' triggers, loads, gives the new rows their versions and puts the
 /// triggers back, word for word.
-pub fn paused<T>(
+pub(crate) fn paused<T>(
     conn: &mut DbConn,
     load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
 ) -> Result<T, DataError> {

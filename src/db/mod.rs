@@ -3,17 +3,17 @@
 //! Diesel is synchronous; [`Database::run`] moves every query onto tokio's
 //! blocking pool so that no request handler ever blocks the async executor.
 
-pub mod admins;
+pub(crate) mod admins;
 pub mod books;
-pub mod browse;
-pub mod bulk;
-pub mod bulk_load;
+pub(crate) mod browse;
+pub(crate) mod bulk;
+pub(crate) mod bulk_load;
 pub mod changes;
 pub mod models;
 pub mod schema;
-pub mod search;
+pub(crate) mod search;
 pub mod seed;
-pub mod sitemap;
+pub(crate) mod sitemap;
 pub mod writes;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +27,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
 
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A connection to either backend; queries written once run on both.
 #[derive(diesel::MultiConnection)]
@@ -42,7 +42,7 @@ pub enum DbConn {
 /// reads first and writes later holds a snapshot, and if another connection
 /// commits meanwhile its first write fails at once with "database is
 /// locked", whatever the timeout. PostgreSQL needs nothing of the kind.
-pub fn write_transaction<T, E>(
+pub(crate) fn write_transaction<T, E>(
     conn: &mut DbConn,
     write: impl FnOnce(&mut DbConn) -> Result<T, E>,
 ) -> Result<T, E>
@@ -77,7 +77,7 @@ pub enum DataError {
 
 impl DataError {
     /// The database could not be reached (as opposed to a query's own error).
-    pub fn is_unavailable(&self) -> bool {
+    pub(crate) fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
         matches!(
             self,
@@ -94,7 +94,7 @@ impl DataError {
 
 impl DataError {
     /// Unavailable because it cannot be reached, not because it is busy.
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         self.is_unavailable() && !matches!(self, Self::Busy(_))
     }
 }
@@ -109,7 +109,7 @@ pub struct QueryCounts {
     pub chart: AtomicU64,
     /// Reads and deletes of the change log (the change feed's own work,
     /// which no page request makes).
-    pub change_log: AtomicU64,
+    pub(crate) change_log: AtomicU64,
 }
 
 struct CountQueries(Arc<QueryCounts>);
@@ -186,7 +186,7 @@ impl ManageConnection for DbConnectionManager {
     }
 }
 
-pub type DbPool = Pool<DbConnectionManager>;
+pub(crate) type DbPool = Pool<DbConnectionManager>;
 pub type PooledConn = PooledConnection<DbConnectionManager>;
 
 /// The pool plus the knowledge of which backend it talks to.
@@ -230,7 +230,7 @@ impl Database {
         })
     }
 
-    pub fn url(&self) -> &DatabaseUrl {
+    pub(crate) fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
@@ -243,7 +243,7 @@ impl Database {
     }
 
     /// Whether the database answers now (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), DataError> {
+    pub(crate) async fn ping(&self) -> Result<(), DataError> {
         self.run(|c| Ok(c.batch_execute("SELECT 1")?)).await
     }
 
@@ -264,7 +264,7 @@ impl Database {
     }
 
     /// [`Database::run`] for closures with their own error type.
-    pub async fn run_as<T, E, F>(&self, f: F) -> Result<T, E>
+    pub(crate) async fn run_as<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DataError> + Send + 'static,

@@ -9,41 +9,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::models::BookListItem;
-use super::schema::books;
 use super::{DataError, DbConn};
 use crate::domain::SearchQuery;
 
 /// The best matches and how many there are in all.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SearchHits {
-    pub total: i64,
-    pub books: Vec<BookListItem>,
-}
-
-#[derive(QueryableByName)]
-#[diesel(table_name = books)]
-struct Hit {
-    id: i32,
-    title: String,
-    author: String,
-    isbn: Option<String>,
-    published_year: Option<i32>,
-    updated_at: chrono::NaiveDateTime,
-    version: i64,
-}
-
-impl From<Hit> for BookListItem {
-    fn from(h: Hit) -> Self {
-        Self {
-            id: h.id,
-            title: h.title,
-            author: h.author,
-            isbn: h.isbn,
-            published_year: h.published_year,
-            updated_at: h.updated_at,
-            version: h.version,
-        }
-    }
+pub(crate) struct SearchHits {
+    pub(crate) total: i64,
+    pub(crate) books: Vec<BookListItem>,
 }
 
 #[derive(QueryableByName)]
@@ -71,50 +44,51 @@ const POSTGRES_COUNT: &str = "\
     WHERE folio_search_document(title, author, isbn) @@ to_tsquery('simple', $1)";
 
 /// The `limit` best matches of `query`, and the number of all matches.
-pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<SearchHits, DataError> {
+pub(crate) fn search(
+    conn: &mut DbConn,
+    query: &SearchQuery,
+    limit: i64,
+) -> Result<SearchHits, DataError> {
     search_page(conn, query, limit, 0)
 }
 
 /// Like [`search`], skipping the `offset` best matches (the admin's pages).
-pub fn search_page(
+pub(crate) fn search_page(
     conn: &mut DbConn,
     query: &SearchQuery,
     limit: i64,
     offset: i64,
 ) -> Result<SearchHits, DataError> {
     // Terms are letters and digits only (`SearchQuery`), so neither syntax
-    // can be injected; each still goes in as a bound parameter.
-    let (hits, total): (Vec<Hit>, Vec<Count>) = match conn {
-        DbConn::Sqlite(c) => {
-            let expr = fts5_expression(query);
+    // can be injected; each still goes in as a bound parameter. The same
+    // calls on both backends, with each one's SQL.
+    macro_rules! ranked_and_counted {
+        ($conn:expr, $ranked:expr, $count:expr, $expr:expr) => {
             (
-                diesel::sql_query(SQLITE_RANKED)
-                    .bind::<Text, _>(&expr)
+                diesel::sql_query($ranked)
+                    .bind::<Text, _>($expr)
                     .bind::<BigInt, _>(limit)
                     .bind::<BigInt, _>(offset)
-                    .load(c)?,
-                diesel::sql_query(SQLITE_COUNT)
-                    .bind::<Text, _>(&expr)
-                    .load(c)?,
+                    .load($conn)?,
+                diesel::sql_query($count)
+                    .bind::<Text, _>($expr)
+                    .load::<Count>($conn)?,
             )
+        };
+    }
+    let (books, total): (Vec<BookListItem>, Vec<Count>) = match conn {
+        DbConn::Sqlite(c) => {
+            let expr = fts5_expression(query);
+            ranked_and_counted!(c, SQLITE_RANKED, SQLITE_COUNT, &expr)
         }
         DbConn::Postgres(c) => {
             let expr = tsquery_expression(query);
-            (
-                diesel::sql_query(POSTGRES_RANKED)
-                    .bind::<Text, _>(&expr)
-                    .bind::<BigInt, _>(limit)
-                    .bind::<BigInt, _>(offset)
-                    .load(c)?,
-                diesel::sql_query(POSTGRES_COUNT)
-                    .bind::<Text, _>(&expr)
-                    .load(c)?,
-            )
+            ranked_and_counted!(c, POSTGRES_RANKED, POSTGRES_COUNT, &expr)
         }
     };
     Ok(SearchHits {
         total: total.first().map_or(0, |c| c.n),
-        books: hits.into_iter().map(BookListItem::from).collect(),
+        books,
     })
 }
 
@@ -153,7 +127,7 @@ fn tsquery_expression(query: &SearchQuery) -> String {
 /// Rebuilds SQLite's index from the books table: after a bulk load that
 /// ran with the tables' triggers paused (`changes::paused`). PostgreSQL's
 /// index follows its table by itself.
-pub fn reindex_sqlite(conn: &mut DbConn) -> Result<(), DataError> {
+pub(crate) fn reindex_sqlite(conn: &mut DbConn) -> Result<(), DataError> {
     conn.batch_execute(
         "DELETE FROM books_search; \
          INSERT INTO books_search (rowid, title, author, isbn) \

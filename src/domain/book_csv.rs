@@ -8,10 +8,11 @@ use std::io::Read;
 use super::book_form::{BookForm, BookFormInput, FieldErrors};
 
 /// folio's export header, in order (`folio export`, `/admin/export`).
-pub const FOLIO_HEADER: [&str; 5] = ["title", "author", "isbn", "published_year", "description"];
+pub(crate) const FOLIO_HEADER: [&str; 5] =
+    ["title", "author", "isbn", "published_year", "description"];
 
 /// The most rows one file may hold.
-pub const MAX_ROWS: usize = 1_000_000;
+pub(crate) const MAX_ROWS: usize = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CsvFormat {
@@ -31,24 +32,24 @@ impl CsvFormat {
 /// Which fields a row gives: a Goodreads row has no description, so an
 /// import keeps the book's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Given {
-    pub description: bool,
+pub(crate) struct Given {
+    pub(crate) description: bool,
 }
 
 /// A row that is a valid book.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CsvBook {
+pub(crate) struct CsvBook {
     /// The line the row starts on (the header is line 1).
-    pub line: u64,
-    pub book: BookForm,
-    pub given: Given,
+    pub(crate) line: u64,
+    pub(crate) book: BookForm,
+    pub(crate) given: Given,
 }
 
 /// A row that is not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
-    pub line: u64,
-    pub reason: String,
+    pub(crate) line: u64,
+    pub(crate) reason: String,
 }
 
 impl std::fmt::Display for RowProblem {
@@ -76,9 +77,9 @@ pub enum CsvError {
 
 /// The valid rows and the problems, in file order.
 #[derive(Debug, Default)]
-pub struct ParsedCsv {
-    pub books: Vec<CsvBook>,
-    pub problems: Vec<RowProblem>,
+pub(crate) struct ParsedCsv {
+    pub(crate) books: Vec<CsvBook>,
+    pub(crate) problems: Vec<RowProblem>,
 }
 
 /// Column positions of the fields folio reads.
@@ -141,24 +142,12 @@ fn unwrap_spreadsheet_text(raw: &str) -> &str {
 
 /// What a row's field errors say, in the form's words.
 fn reasons(errors: &FieldErrors) -> String {
-    let FieldErrors {
-        title,
-        author,
-        isbn,
-        description,
-        published_year,
-    } = errors;
-    [title, author, isbn, description, published_year]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.messages().collect::<Vec<_>>().join("; ")
 }
 
 /// Reads a whole file. `progress` is called with the number of rows read
 /// so far, now and then.
-pub fn parse(
+pub(crate) fn parse(
     input: impl Read,
     this_year: i32,
     progress: &dyn Fn(u64),
@@ -277,16 +266,16 @@ fn row(columns: &Columns, record: &csv::ByteRecord, this_year: i32) -> Result<Bo
 }
 
 /// Writes books in folio's export format.
-pub struct CsvWriter<W: std::io::Write>(csv::Writer<W>);
+pub(crate) struct CsvWriter<W: std::io::Write>(csv::Writer<W>);
 
 impl<W: std::io::Write> CsvWriter<W> {
-    pub fn new(out: W) -> Result<Self, csv::Error> {
+    pub(crate) fn new(out: W) -> Result<Self, csv::Error> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(FOLIO_HEADER)?;
         Ok(Self(writer))
     }
 
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         title: &str,
         author: &str,
@@ -304,7 +293,7 @@ impl<W: std::io::Write> CsvWriter<W> {
         ])
     }
 
-    pub fn finish(mut self) -> Result<W, csv::Error> {
+    pub(crate) fn finish(mut self) -> Result<W, csv::Error> {
         self.0.flush()?;
         self.0
             .into_inner()

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use super::error_page::ErrorPage;
 use crate::catalogue::CatalogueError;
+use crate::db::writes::{DeleteBookError, NoSuchBook, RateBookError};
 use crate::db::DataError;
 
 /// How an error is shown: a page for browsers, JSON under `/api`.
@@ -206,6 +207,30 @@ impl From<CatalogueError> for WebError {
                 not_found(e.to_string())
             }
             CatalogueError::Data(data) => data.into(),
+        }
+    }
+}
+
+impl From<NoSuchBook> for WebError {
+    fn from(e: NoSuchBook) -> Self {
+        not_found(e.to_string())
+    }
+}
+
+impl From<DeleteBookError> for WebError {
+    fn from(e: DeleteBookError) -> Self {
+        match e {
+            DeleteBookError::NotFound(e) => e.into(),
+            DeleteBookError::Data(e) => e.into(),
+        }
+    }
+}
+
+impl From<RateBookError> for WebError {
+    fn from(e: RateBookError) -> Self {
+        match e {
+            RateBookError::NotFound(e) => e.into(),
+            RateBookError::Data(e) => e.into(),
         }
     }
 }
