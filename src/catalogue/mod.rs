@@ -15,7 +15,7 @@ use chrono::Utc;
 use crate::cache::{Cache, Deps, Fragment, Tag};
 use crate::db::books as q;
 use crate::db::models::{Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
-use crate::db::{DataError, Database};
+use crate::db::{DataError, Database, NoSuchBook};
 use crate::domain::{BookId, CatalogueSort, PageNumber};
 
 pub(crate) const PER_PAGE: u32 = 50;
@@ -42,8 +42,15 @@ pub struct BookDetail {
 pub enum CatalogueError {
     #[error("There is no page {page}: the list has {total_pages} pages.")]
     NoSuchPage { page: u32, total_pages: u32 },
-    #[error("there is no book with id {0}")]
-    NoSuchBook(BookId),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// Why one book cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum FindBookError {
+    #[error(transparent)]
+    NotFound(#[from] NoSuchBook),
     #[error(transparent)]
     Data(#[from] DataError),
 }
@@ -181,7 +188,7 @@ impl Catalogue {
         })
     }
 
-    pub(crate) async fn book(&self, id: BookId) -> Result<BookDetail, CatalogueError> {
+    pub(crate) async fn book(&self, id: BookId) -> Result<BookDetail, FindBookError> {
         let now = Utc::now().naive_utc();
         let found = self
             .db
@@ -193,7 +200,7 @@ impl Catalogue {
                 Ok(Some(BookDetail { book, ratings }))
             })
             .await?;
-        found.ok_or(CatalogueError::NoSuchBook(id))
+        Ok(found.ok_or(NoSuchBook(id.get()))?)
     }
 
     /// The stars `reader` gave a book: read per request, never cached.
@@ -236,10 +243,8 @@ impl Catalogue {
             .await
     }
 
-    pub(crate) async fn find(&self, id: BookId) -> Result<Book, CatalogueError> {
-        self.db
-            .run(move |c| q::find_book(c, id.get()))
-            .await?
-            .ok_or(CatalogueError::NoSuchBook(id))
+    pub(crate) async fn find(&self, id: BookId) -> Result<Book, FindBookError> {
+        let found = self.db.run(move |c| q::find_book(c, id.get())).await?;
+        Ok(found.ok_or(NoSuchBook(id.get()))?)
     }
 }

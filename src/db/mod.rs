@@ -99,6 +99,12 @@ impl DataError {
     }
 }
 
+/// The book a read or a write names is not there (never was, or was deleted
+/// meanwhile).
+#[derive(Debug, thiserror::Error)]
+#[error("there is no book with id {0}")]
+pub struct NoSuchBook(pub i32);
+
 /// Queries sent to the database through one pool, counted by the
 /// connections themselves (diesel instrumentation) for `/metrics`.
 #[derive(Debug, Default)]

@@ -8,12 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::models::{NewBook, NewRating};
 use super::schema::{books, ratings};
-use super::{DataError, DbConn};
-
-/// The book a write names is not there (never was, or was deleted meanwhile).
-#[derive(Debug, thiserror::Error)]
-#[error("there is no book with id {0}")]
-pub struct NoSuchBook(pub i32);
+use super::{DataError, DbConn, NoSuchBook};
 
 /// Why a new book was not added.
 #[derive(Debug, thiserror::Error)]
