@@ -77,7 +77,7 @@ pub async fn import_csv(
             let writing = progress.clone();
             let total = parsed.books.len() as u64;
             let written = bulk::import_books(conn, parsed.books, now, &move |n| {
-                writing(Phase::Writing { total }, n)
+                writing(Phase::Writing { total }, n);
             })
             .map_err(|e| match e {
                 DataError::Query(diesel::result::Error::DatabaseError(

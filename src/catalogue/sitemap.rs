@@ -11,6 +11,8 @@ use crate::db::DataError;
 
 /// The pages every sitemap set starts with: `/` and `/books`.
 pub(crate) const FIXED_PATHS: [&str; 2] = ["/", "/books"];
+#[expect(clippy::cast_possible_wrap, reason = "two paths")]
+const FIXED_COUNT: i64 = FIXED_PATHS.len() as i64;
 
 /// One sitemap: whether it starts with the fixed pages, and its books.
 pub(crate) struct SitemapPart {
@@ -20,14 +22,14 @@ pub(crate) struct SitemapPart {
 
 /// How many sitemaps `books` books need, `per` URLs each (at least one).
 pub(crate) fn sitemaps_for(books: i64, per: u32) -> u32 {
-    let urls = books.max(0) + FIXED_PATHS.len() as i64;
+    let urls = books.max(0) + FIXED_COUNT;
     u32::try_from((urls + i64::from(per) - 1) / i64::from(per)).unwrap_or(u32::MAX)
 }
 
 /// Sitemap `n` (from 1): whether it holds the fixed pages, and which books
 /// (offset, limit) in id order.
 pub(crate) fn part_range(n: u32, per: u32) -> (bool, i64, i64) {
-    let fixed = FIXED_PATHS.len() as i64;
+    let fixed = FIXED_COUNT;
     let start = i64::from(n.max(1) - 1) * i64::from(per);
     if n <= 1 {
         (true, 0, i64::from(per) - fixed)

@@ -4,7 +4,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::{count_star, sum};
 use diesel::prelude::*;
 
-use super::models::{Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
+use super::models::{average_stars, Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
 use super::schema::{books, ratings};
 use super::{DataError, DbConn};
 
@@ -161,10 +161,7 @@ pub(crate) fn rating_summary(
         summary.count += n;
         stars_sum += i64::from(stars) * n;
     }
-    if summary.count > 0 {
-        let avg = stars_sum as f64 / summary.count as f64;
-        summary.avg_stars = Some((avg * 100.0).round() / 100.0);
-    }
+    summary.avg_stars = average_stars(stars_sum, summary.count);
     Ok(summary)
 }
 

@@ -85,6 +85,38 @@ pub(crate) fn import_books(
             books::published_year,
         ))
         .load(conn)?;
+    let Plan {
+        mut report,
+        inserts,
+        updates,
+    } = plan(&existing, rows, now);
+    let writes = inserts.len() + updates.len();
+    if writes == 0 {
+        return Ok(report);
+    }
+    report.paused_feed = writes > PER_ROW_RECORDS_UP_TO;
+    let paused = report.paused_feed;
+    let write = |conn: &mut DbConn| write_books(conn, &inserts, &updates, paused, progress);
+    bulk_load::with_large_page_cache(conn, |conn| {
+        if paused {
+            changes::paused(conn, write)
+        } else {
+            super::write_transaction(conn, write)
+        }
+    })?;
+    Ok(report)
+}
+
+/// What an import will write, and its report so far.
+struct Plan {
+    report: BulkReport,
+    inserts: Vec<NewBook>,
+    updates: Vec<Update>,
+}
+
+/// Matches each row with an existing book (or none): an insert, an update,
+/// nothing, or a duplicate of an earlier row.
+fn plan(existing: &[Existing], rows: Vec<CsvBook>, now: NaiveDateTime) -> Plan {
     // ISBNs as the form keeps them (another writer's may carry hyphens).
     let mut by_isbn: HashMap<String, usize> = HashMap::new();
     let mut by_name: HashMap<(&str, &str), usize> = HashMap::new();
@@ -168,47 +200,46 @@ pub(crate) fn import_books(
         });
     }
 
-    let writes = inserts.len() + updates.len();
-    if writes == 0 {
-        return Ok(report);
+    Plan {
+        report,
+        inserts,
+        updates,
     }
-    report.paused_feed = writes > PER_ROW_RECORDS_UP_TO;
-    let paused = report.paused_feed;
-    let write = |conn: &mut DbConn| -> Result<(), DataError> {
-        let mut done = 0u64;
-        for batch in inserts.chunks(INSERT_BATCH) {
-            bulk_load::insert_books(conn, batch)?;
-            done += batch.len() as u64;
+}
+
+/// Writes the plan's rows; `paused`: the change feed's per-row records are.
+fn write_books(
+    conn: &mut DbConn,
+    inserts: &[NewBook],
+    updates: &[Update],
+    paused: bool,
+    progress: &dyn Fn(u64),
+) -> Result<(), DataError> {
+    let mut done = 0u64;
+    for batch in inserts.chunks(INSERT_BATCH) {
+        bulk_load::insert_books(conn, batch)?;
+        done += batch.len() as u64;
+        progress(done);
+    }
+    for update in updates {
+        let target = books::table.find(update.id);
+        if paused {
+            // With the triggers paused, version 0 marks the row for a new
+            // version when they come back (`changes::paused`); on
+            // PostgreSQL the row trigger sets it anyway.
+            diesel::update(target)
+                .set((&update.changes, books::version.eq(0i64)))
+                .execute(conn)?;
+        } else {
+            diesel::update(target).set(&update.changes).execute(conn)?;
+        }
+        done += 1;
+        if done.is_multiple_of(1_000) {
             progress(done);
         }
-        for update in &updates {
-            let target = books::table.find(update.id);
-            if paused {
-                // With the triggers paused, version 0 marks the row for a new
-                // version when they come back (`changes::paused`); on
-                // PostgreSQL the row trigger sets it anyway.
-                diesel::update(target)
-                    .set((&update.changes, books::version.eq(0i64)))
-                    .execute(conn)?;
-            } else {
-                diesel::update(target).set(&update.changes).execute(conn)?;
-            }
-            done += 1;
-            if done.is_multiple_of(1_000) {
-                progress(done);
-            }
-        }
-        progress(done);
-        Ok(())
-    };
-    bulk_load::with_large_page_cache(conn, |conn| {
-        if paused {
-            changes::paused(conn, write)
-        } else {
-            super::write_transaction(conn, write)
-        }
-    })?;
-    Ok(report)
+    }
+    progress(done);
+    Ok(())
 }
 
 /// One exported book: title, author, ISBN, year, description.

@@ -83,11 +83,10 @@ impl DataError {
             self,
             Self::Unavailable(_)
                 | Self::Busy(_)
-                | Self::Query(Error::DatabaseError(
-                    Kind::ClosedConnection | Kind::UnableToSendCommand,
-                    _
-                ))
-                | Self::Query(Error::BrokenTransactionManager)
+                | Self::Query(
+                    Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
+                        | Error::BrokenTransactionManager
+                )
         )
     }
 }

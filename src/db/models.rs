@@ -121,10 +121,17 @@ pub(crate) struct ChartRank {
 
 impl ChartRank {
     pub(crate) fn avg_stars(&self) -> f64 {
-        if self.ratings == 0 {
-            return 0.0;
-        }
-        let avg = self.stars_sum as f64 / self.ratings as f64;
-        (avg * 100.0).round() / 100.0
+        average_stars(self.stars_sum, self.ratings).unwrap_or(0.0)
     }
+}
+
+/// The average of `count` ratings that sum to `sum` stars, to two decimals
+/// (none without ratings).
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+pub(crate) fn average_stars(sum: i64, count: i64) -> Option<f64> {
+    if count <= 0 {
+        return None;
+    }
+    let avg = sum as f64 / count as f64;
+    Some((avg * 100.0).round() / 100.0)
 }

@@ -103,9 +103,12 @@ fn fts5_expression(query: &SearchQuery) -> String {
     query
         .terms()
         .iter()
-        .map(|t| match as_prefix(t) {
-            true => format!("\"{t}\"*"),
-            false => format!("\"{t}\""),
+        .map(|t| {
+            if as_prefix(t) {
+                format!("\"{t}\"*")
+            } else {
+                format!("\"{t}\"")
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -116,9 +119,12 @@ fn tsquery_expression(query: &SearchQuery) -> String {
     query
         .terms()
         .iter()
-        .map(|t| match as_prefix(t) {
-            true => format!("{t}:*"),
-            false => t.clone(),
+        .map(|t| {
+            if as_prefix(t) {
+                format!("{t}:*")
+            } else {
+                t.clone()
+            }
         })
         .collect::<Vec<_>>()
         .join(" & ")

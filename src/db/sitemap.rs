@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::schema::books;
 use super::{DataError, DbConn};
 
-/// `limit` books from the `offset`-th, by id: (id, updated_at).
+/// `limit` books from the `offset`-th, by id: (id, `updated_at`).
 pub(crate) fn book_stamps(
     conn: &mut DbConn,
     offset: i64,

@@ -93,7 +93,7 @@ impl NewPassword {
     }
 
     /// Whether `raw` is longer than any password folio accepts (so no
-    /// account can have it), looking at no more than MAX_CHARS + 1 chars.
+    /// account can have it), looking at no more than `MAX_CHARS` + 1 chars.
     pub(crate) fn too_long(raw: &str) -> bool {
         raw.chars().nth(Self::MAX_CHARS).is_some()
     }

@@ -186,15 +186,15 @@ pub(crate) fn parse(
             return Err(CsvError::TooManyRows);
         }
         let record = record.map_err(|e| CsvError::Unreadable {
-            line: e.position().map_or(0, |p| p.line()),
+            line: e.position().map_or(0, csv::Position::line),
             reason: e.to_string(),
         })?;
-        let line = record.position().map_or(n as u64 + 2, |p| p.line());
+        let line = record.position().map_or(n as u64 + 2, csv::Position::line);
         if n.is_multiple_of(10_000) {
             progress(n as u64);
         }
         // A blank line at the end of a file, as editors leave.
-        if record.len() <= 1 && record.get(0).is_none_or(|f| f.is_empty()) {
+        if record.len() <= 1 && record.get(0).is_none_or(<[u8]>::is_empty) {
             continue;
         }
         match row(&columns, &record, this_year) {
@@ -228,7 +228,7 @@ fn row(columns: &Columns, record: &csv::ByteRecord, this_year: i32) -> Result<Bo
     }
     let mut isbn = None;
     for &i in &columns.isbn {
-        let value = field(i)?.map(unwrap_spreadsheet_text).unwrap_or("");
+        let value = field(i)?.map_or("", unwrap_spreadsheet_text);
         if !value.is_empty() {
             isbn = Some(value.to_owned());
             break;
@@ -257,7 +257,7 @@ fn row(columns: &Columns, record: &csv::ByteRecord, this_year: i32) -> Result<Bo
         input.published_year = Some((*year).to_owned());
         match BookForm::parse(&input, this_year) {
             Ok(book) => return Ok(book),
-            Err(e) if e.published_year.is_some() && k + 1 < years.len() => continue,
+            Err(e) if e.published_year.is_some() && k + 1 < years.len() => {}
             Err(e) => return Err(reasons(&e)),
         }
     }
@@ -381,7 +381,11 @@ mod tests {
                     Short\n\
                     Future,Someone,,3000,\n";
         let (_, parsed) = parse_str(file).unwrap();
-        let lines: Vec<String> = parsed.problems.iter().map(|p| p.to_string()).collect();
+        let lines: Vec<String> = parsed
+            .problems
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         assert_eq!(
             lines,
             vec![

@@ -27,7 +27,7 @@ impl CatalogueSort {
         }
     }
 
-    pub(crate) fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Title => "title",
             Self::Author => "author",
@@ -37,7 +37,7 @@ impl CatalogueSort {
     }
 
     /// The sort link's text.
-    pub(crate) fn label(&self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Title => "Title",
             Self::Author => "Author",
@@ -47,7 +47,7 @@ impl CatalogueSort {
     }
 
     /// The `/books` query that keeps this order (empty for the default).
-    pub(crate) fn query_prefix(&self) -> &'static str {
+    pub(crate) fn query_prefix(self) -> &'static str {
         match self {
             Self::Title => "?",
             Self::Author => "?sort=author&",

@@ -79,10 +79,10 @@ impl Isbn {
 fn isbn10_check_ok(digits: &[u8]) -> bool {
     let sum: u32 = digits
         .iter()
-        .enumerate()
-        .map(|(i, &b)| {
+        .zip((1..=10).rev())
+        .map(|(&b, weight)| {
             let value = if b == b'X' { 10 } else { u32::from(b - b'0') };
-            (10 - i as u32) * value
+            weight * value
         })
         .sum();
     sum.is_multiple_of(11)

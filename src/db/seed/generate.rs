@@ -9,7 +9,7 @@ use crate::db::models::{NewBook, NewRating};
 /// Ratings are spread over this long before the plan's anchor.
 const SPREAD: TimeDelta = TimeDelta::days(60);
 
-/// SplitMix64: tiny, fast and fixed forever, so a seed's data never changes
+/// `SplitMix64`: tiny, fast and fixed forever, so a seed's data never changes
 /// with a dependency's version.
 pub(super) struct Rng(pub(super) u64);
 
@@ -23,6 +23,7 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
+    #[expect(clippy::cast_precision_loss, reason = "53 bits, exact in an f64")]
     fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
@@ -31,8 +32,13 @@ impl Rng {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
+    #[expect(clippy::cast_possible_truncation, reason = "below n, a usize")]
+    fn index_below(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
+        items[self.index_below(items.len())]
     }
 }
 
@@ -164,7 +170,7 @@ fn title(rng: &mut Rng) -> String {
 
 /// A valid ISBN-13, unique per index.
 pub fn isbn13_for(index: u32) -> String {
-    let body = format!("979{:09}", index);
+    let body = format!("979{index:09}");
     let sum: u32 = body
         .bytes()
         .enumerate()
@@ -173,6 +179,7 @@ pub fn isbn13_for(index: u32) -> String {
     format!("{body}{}", (10 - sum % 10) % 10)
 }
 
+#[expect(clippy::cast_possible_truncation, reason = "a year below 176")]
 pub(super) fn new_book(rng: &mut Rng, index: u32, now: NaiveDateTime) -> NewBook {
     let title = title(rng);
     let author = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
@@ -213,7 +220,7 @@ impl Popularity {
         let cdf = cdf.into_iter().map(|c| c / total).collect();
         let mut order: Vec<u32> = (0..books).collect();
         for i in (1..order.len()).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
+            let j = rng.index_below(i + 1);
             order.swap(i, j);
         }
         Self { cdf, order }
@@ -249,14 +256,15 @@ impl RatingDraw {
         }
     }
 
+    #[expect(clippy::cast_possible_truncation, reason = "stars clamped to 1..=5")]
     pub(super) fn draw(&self, rng: &mut Rng, count: usize) -> Vec<NewRating> {
-        let spread_secs = SPREAD.num_seconds() as u64;
+        let spread_secs = SPREAD.num_seconds().unsigned_abs();
         (0..count)
             .map(|_| {
                 let pos = self.popularity.sample(rng);
                 let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * 1.6;
                 let stars = (self.quality[pos] + noise).round().clamp(1.0, 5.0) as i32;
-                let age = TimeDelta::seconds(1 + rng.below(spread_secs) as i64);
+                let age = TimeDelta::seconds(1 + rng.below(spread_secs).cast_signed());
                 NewRating {
                     book_id: self.ids[pos],
                     stars,

@@ -48,7 +48,7 @@ pub(super) fn fill(conn: &mut DbConn, plan: SeedPlan) -> Result<(), DataError> {
                 .order_by(books::id.asc())
                 .select(books::id)
                 .load(conn)?;
-            tracing::debug!(ms = phase.elapsed().as_millis() as u64, "seed: books");
+            tracing::debug!(ms = phase.elapsed().as_millis(), "seed: books");
 
             let ratings = RatingDraw::new(&mut rng, ids, plan.books, now);
             let phase = Instant::now();
@@ -59,10 +59,7 @@ pub(super) fn fill(conn: &mut DbConn, plan: SeedPlan) -> Result<(), DataError> {
                 progress.inc(chunk as u64);
                 remaining -= chunk;
             }
-            tracing::debug!(
-                ms = phase.elapsed().as_millis() as u64,
-                "seed: ratings loaded"
-            );
+            tracing::debug!(ms = phase.elapsed().as_millis(), "seed: ratings loaded");
             Ok(())
         })
     })?;

@@ -77,7 +77,7 @@ pub fn seed(db: &Database, plan: SeedPlan) -> Result<SeedReport, DataError> {
     }
 
     load::fill(conn, plan)?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "seed: committed");
+    tracing::debug!(ms = started.elapsed().as_millis(), "seed: committed");
 
     Ok(SeedReport {
         books: u64::from(plan.books),
