@@ -92,42 +92,37 @@ pub(crate) fn search_page(
     })
 }
 
-/// Whether a word is matched as a prefix: a single letter would match
-/// nearly every book (and cost the index as much), so it must be a whole word.
-fn as_prefix(term: &str) -> bool {
-    term.chars().nth(1).is_some()
-}
-
-/// `"archi"* "lisb"* "a"`: every word, as a prefix.
-fn fts5_expression(query: &SearchQuery) -> String {
+/// Every word of `query`, each written by `prefix` or, when a single
+/// letter (which would match nearly every book, and cost the index as
+/// much), by `whole`; joined by `and`.
+fn expression(
+    query: &SearchQuery,
+    prefix: impl Fn(&str) -> String,
+    whole: impl Fn(&str) -> String,
+    and: &str,
+) -> String {
     query
         .terms()
         .iter()
         .map(|t| {
-            if as_prefix(t) {
-                format!("\"{t}\"*")
+            if t.chars().nth(1).is_some() {
+                prefix(t)
             } else {
-                format!("\"{t}\"")
+                whole(t)
             }
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(and)
+}
+
+/// `"archi"* "lisb"* "a"`.
+fn fts5_expression(query: &SearchQuery) -> String {
+    expression(query, |t| format!("\"{t}\"*"), |t| format!("\"{t}\""), " ")
 }
 
 /// `archi:* & lisb:* & a`.
 fn tsquery_expression(query: &SearchQuery) -> String {
-    query
-        .terms()
-        .iter()
-        .map(|t| {
-            if as_prefix(t) {
-                format!("{t}:*")
-            } else {
-                t.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    expression(query, |t| format!("{t}:*"), str::to_owned, " & ")
 }
 
 /// Rebuilds SQLite's index from the books table: after a bulk load that
