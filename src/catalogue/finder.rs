@@ -8,7 +8,7 @@ use crate::db::search as q;
 use crate::domain::{CatalogueSort, PageNumber, SearchQuery};
 
 /// One page of the admin's list.
-pub struct AdminListing {
+pub(crate) struct AdminListing {
     /// Books in the list (all of them, or all the matches).
     pub(crate) total: i64,
     pub(crate) page: u32,

@@ -22,7 +22,7 @@ pub(crate) const PER_PAGE: u32 = 50;
 pub(crate) const SAMPLE_SIZE: i64 = 1000;
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct CataloguePage {
+pub(crate) struct CataloguePage {
     pub(crate) page: u32,
     pub(crate) per_page: u32,
     pub(crate) total_books: i64,
@@ -31,7 +31,7 @@ pub struct CataloguePage {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct BookDetail {
+pub(crate) struct BookDetail {
     #[serde(flatten)]
     pub(crate) book: Book,
     pub(crate) ratings: RatingSummary,
@@ -86,7 +86,7 @@ impl From<serde_json::Error> for DataForCache {
 }
 
 #[derive(Clone)]
-pub struct Catalogue {
+pub(crate) struct Catalogue {
     db: Database,
     cache: Arc<Cache>,
 }

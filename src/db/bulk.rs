@@ -46,8 +46,6 @@ pub(crate) struct BulkReport {
     pub(crate) written: Vec<Written>,
     /// Rows left out because an earlier row is the same book.
     pub(crate) duplicates: Vec<RowProblem>,
-    /// Whether the per-row change records were paused (one `all` instead).
-    pub(crate) paused_feed: bool,
 }
 
 #[derive(Queryable)]
@@ -86,7 +84,7 @@ pub(crate) fn import_books(
         ))
         .load(conn)?;
     let Plan {
-        mut report,
+        report,
         inserts,
         updates,
     } = plan(&existing, rows, now);
@@ -94,8 +92,8 @@ pub(crate) fn import_books(
     if writes == 0 {
         return Ok(report);
     }
-    report.paused_feed = writes > PER_ROW_RECORDS_UP_TO;
-    let paused = report.paused_feed;
+    // Past this many, the per-row change records are paused: one `all`.
+    let paused = writes > PER_ROW_RECORDS_UP_TO;
     let write = |conn: &mut DbConn| write_books(conn, &inserts, &updates, paused, progress);
     bulk_load::with_large_page_cache(conn, |conn| {
         if paused {

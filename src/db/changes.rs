@@ -13,13 +13,13 @@ use super::{DataError, DbConn};
 /// One subject with changes not yet applied to the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct PendingChange {
-    pub subject: String,
+    pub(crate) subject: String,
     /// Changes with every change of the subject; never handed out twice.
-    pub seq: i64,
+    pub(crate) seq: i64,
     /// When the latest change of the subject was made (UTC, database clock).
-    pub changed_at: NaiveDateTime,
+    pub(crate) changed_at: NaiveDateTime,
     /// How many row changes were folded into this row.
-    pub coalesced: i64,
+    pub(crate) coalesced: i64,
 }
 
 /// Up to `limit` pending subjects, oldest first.

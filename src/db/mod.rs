@@ -239,7 +239,7 @@ impl Database {
         &self.url
     }
 
-    pub fn backend_name(&self) -> &'static str {
+    pub(crate) fn backend_name(&self) -> &'static str {
         self.url.backend_name()
     }
 

@@ -78,7 +78,7 @@ impl From<Book> for BookFormInput {
     Queryable, Selectable, QueryableByName, Debug, Clone, PartialEq, Serialize, Deserialize,
 )]
 #[diesel(table_name = books)]
-pub struct BookListItem {
+pub(crate) struct BookListItem {
     pub(crate) id: i32,
     pub(crate) title: String,
     pub(crate) author: String,

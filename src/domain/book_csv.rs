@@ -15,13 +15,13 @@ pub(crate) const FOLIO_HEADER: [&str; 5] =
 pub(crate) const MAX_ROWS: usize = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CsvFormat {
+pub(crate) enum CsvFormat {
     Folio,
     Goodreads,
 }
 
 impl CsvFormat {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Folio => "folio export",
             Self::Goodreads => "Goodreads library export",
@@ -47,7 +47,7 @@ pub(crate) struct CsvBook {
 
 /// A row that is not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowProblem {
+pub(crate) struct RowProblem {
     pub(crate) line: u64,
     pub(crate) reason: String,
 }
@@ -60,7 +60,7 @@ impl std::fmt::Display for RowProblem {
 
 /// The file as a whole cannot be imported: nothing is.
 #[derive(Debug, thiserror::Error)]
-pub enum CsvError {
+pub(crate) enum CsvError {
     #[error("the file is empty")]
     Empty,
     #[error(

@@ -2,7 +2,7 @@ use std::fmt;
 
 /// A 1-based page number, bounded so no request can ask for an absurd offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PageNumber(u32);
+pub(crate) struct PageNumber(u32);
 
 impl PageNumber {
     pub(crate) const MAX: u32 = 1_000_000;

@@ -8,7 +8,7 @@ const MAX_RETURN_CHARS: usize = 512;
 
 /// A same-site path (and query), e.g. `/admin/books/5/edit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnPath(String);
+pub(crate) struct ReturnPath(String);
 
 impl ReturnPath {
     /// The dashboard, where sign-in goes when nothing else was asked for.

@@ -14,8 +14,8 @@ use chrono::{DurationRound, NaiveDateTime, TimeDelta, Utc};
 use super::{books as queries, DataError, Database, DbConn};
 pub use generate::isbn13_for;
 
-pub const MAX_BOOKS: u32 = 1_000_000;
-pub const MAX_RATINGS: u32 = 20_000_000;
+pub(crate) const MAX_BOOKS: u32 = 1_000_000;
+pub(crate) const MAX_RATINGS: u32 = 20_000_000;
 
 #[derive(Debug, Clone, Copy)]
 pub struct SeedPlan {
@@ -50,9 +50,9 @@ pub fn default_anchor() -> NaiveDateTime {
 
 #[derive(Debug, Clone, Copy)]
 pub struct SeedReport {
-    pub books: u64,
-    pub ratings: u64,
-    pub elapsed: Duration,
+    pub(crate) books: u64,
+    pub(crate) ratings: u64,
+    pub(crate) elapsed: Duration,
 }
 
 /// Fills the database. Refuses to add to a catalogue that already has books
