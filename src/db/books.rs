@@ -18,7 +18,7 @@ pub(crate) const CHART_WINDOW: TimeDelta = TimeDelta::days(30);
 /// of those ratings, then to the lower book id.
 ///
 /// Within equal counts a higher sum of stars is a higher average, so the
-/// order uses integer sums: exact, and the same on SQLite and PostgreSQL.
+/// order uses integer sums: exact, and the same on `SQLite` and `PostgreSQL`.
 pub(crate) fn chart_ranking(
     conn: &mut DbConn,
     now: NaiveDateTime,

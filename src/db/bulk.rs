@@ -7,7 +7,7 @@
 //! record each book, as for any other writer, and only those books' pages
 //! are renewed. More, and the load pauses the per-row records
 //! ([`changes::paused`]) and records one `all`: the whole cache is renewed
-//! once, which costs less than recording every row (as PostgreSQL's own
+//! once, which costs less than recording every row (as `PostgreSQL`'s own
 //! statement triggers do past 1,000 rows).
 
 use std::collections::HashMap;

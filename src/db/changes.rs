@@ -70,8 +70,8 @@ pub(crate) fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> 
 /// and records one `all` in their place: a bulk load costs the change log
 /// one row. Other connections never see the pause (it is never committed).
 ///
-/// PostgreSQL: a row in `cache_feed_paused`, visible to this transaction
-/// only, makes the statement triggers return at once. SQLite has row
+/// `PostgreSQL`: a row in `cache_feed_paused`, visible to this transaction
+/// only, makes the statement triggers return at once. `SQLite` has row
 /// triggers only, and even one that returns at once costs each row (and
 /// turns `DELETE FROM` into a row-by-row delete): the transaction drops the
 /// tables' triggers, loads, gives the new rows their versions and puts the

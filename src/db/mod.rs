@@ -37,11 +37,11 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
-/// A transaction that writes. On SQLite its first statement takes the write
+/// A transaction that writes. On `SQLite` its first statement takes the write
 /// lock (waiting up to `busy_timeout` for another writer): a transaction that
 /// reads first and writes later holds a snapshot, and if another connection
 /// commits meanwhile its first write fails at once with "database is
-/// locked", whatever the timeout. PostgreSQL needs nothing of the kind.
+/// locked", whatever the timeout. `PostgreSQL` needs nothing of the kind.
 pub(crate) fn write_transaction<T, E>(
     conn: &mut DbConn,
     write: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -142,7 +142,7 @@ impl Instrumentation for CountQueries {
 
 /// Opens connections of the backend the URL names. diesel's own
 /// `MultiConnection::establish` tries each backend in turn and hides why
-/// PostgreSQL failed, so the choice is made here, by scheme.
+/// `PostgreSQL` failed, so the choice is made here, by scheme.
 #[derive(Debug, Clone)]
 pub struct DbConnectionManager {
     url: DatabaseUrl,

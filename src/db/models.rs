@@ -50,7 +50,7 @@ impl NewBook {
 }
 
 /// No optional fields: `treat_none_as_default_value = false` changes nothing
-/// but lets PostgreSQL's `COPY` take these rows (`db::bulk_load`).
+/// but lets `PostgreSQL`'s `COPY` take these rows (`db::bulk_load`).
 #[derive(Insertable, Debug, Clone, Copy)]
 #[diesel(table_name = ratings, treat_none_as_default_value = false)]
 pub struct NewRating {

@@ -1,5 +1,5 @@
 //! Search across title, author and ISBN, ranked, one function for both
-//! backends: SQLite's FTS5 index `books_search` and PostgreSQL's full-text
+//! backends: `SQLite`'s FTS5 index `books_search` and `PostgreSQL`'s full-text
 //! index on `folio_search_document(…)` (migrations `…_search`). Every word
 //! of two or more characters is matched as a prefix, and all must match;
 //! title counts most, then author, then ISBN.
@@ -125,8 +125,8 @@ fn tsquery_expression(query: &SearchQuery) -> String {
     expression(query, |t| format!("{t}:*"), str::to_owned, " & ")
 }
 
-/// Rebuilds SQLite's index from the books table: after a bulk load that
-/// ran with the tables' triggers paused (`changes::paused`). PostgreSQL's
+/// Rebuilds `SQLite`'s index from the books table: after a bulk load that
+/// ran with the tables' triggers paused (`changes::paused`). `PostgreSQL`'s
 /// index follows its table by itself.
 pub(crate) fn reindex_sqlite(conn: &mut DbConn) -> Result<(), DataError> {
     conn.batch_execute(

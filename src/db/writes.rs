@@ -147,7 +147,7 @@ pub(crate) fn delete_book(conn: &mut DbConn, id: i32) -> Result<(), DeleteBookEr
 /// (the partial unique index `ratings_book_id_reader`); without a reader
 /// (None) every rating is a new row.
 ///
-/// One statement that writes at once: on SQLite a transaction that reads
+/// One statement that writes at once: on `SQLite` a transaction that reads
 /// before it writes can fail with "database is locked" under concurrent
 /// writers (its snapshot cannot be upgraded). The foreign key says whether
 /// the book exists.

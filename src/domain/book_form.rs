@@ -141,7 +141,7 @@ fn optional_isbn(raw: Option<&str>) -> Result<Option<Isbn>, String> {
 
 /// Optional free text. Besides the length, control characters other than
 /// line breaks and tabs are refused: a NUL, for one, cannot be stored in a
-/// PostgreSQL `text` column. (`\r` is allowed: browsers send textarea line
+/// `PostgreSQL` `text` column. (`\r` is allowed: browsers send textarea line
 /// breaks as CRLF.)
 fn parse_description(raw: Option<&str>) -> Result<String, String> {
     let value = raw.unwrap_or("").trim();

@@ -13,7 +13,7 @@ use crate::db::models::NewBook;
 use crate::db::schema::books;
 use crate::db::{bulk_load, changes, DataError, DbConn};
 
-/// Rows per INSERT; stays below SQLite's and PostgreSQL's bind-parameter limits.
+/// Rows per INSERT; stays below `SQLite`'s and `PostgreSQL`'s bind-parameter limits.
 const BOOK_BATCH: usize = 2_000;
 /// Ratings generated and loaded at a time (all in one transaction).
 const RATINGS_PER_CHUNK: usize = 100_000;
