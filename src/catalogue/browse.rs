@@ -6,19 +6,19 @@ use crate::db::models::BookListItem;
 use crate::db::DataError;
 
 /// How many of an author's books their page lists.
-pub const AUTHOR_BOOKS: i64 = 200;
+pub(crate) const AUTHOR_BOOKS: i64 = 200;
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct AuthorBooks {
-    pub author: String,
-    pub total: i64,
-    pub books: Vec<BookListItem>,
+pub(crate) struct AuthorBooks {
+    pub(crate) author: String,
+    pub(crate) total: i64,
+    pub(crate) books: Vec<BookListItem>,
 }
 
 impl Catalogue {
     /// The books of the author with exactly this name; `None` if there are
     /// none (no such author).
-    pub async fn author(&self, name: String) -> Result<Option<AuthorBooks>, DataError> {
+    pub(crate) async fn author(&self, name: String) -> Result<Option<AuthorBooks>, DataError> {
         self.db()
             .run(move |c| {
                 let (total, books) = q::books_by_author(c, &name, AUTHOR_BOOKS)?;
@@ -32,7 +32,7 @@ impl Catalogue {
     }
 
     /// The catalogue page on which titles filed under `letter` begin.
-    pub async fn page_of_letter(&self, letter: char) -> Result<u32, DataError> {
+    pub(crate) async fn page_of_letter(&self, letter: char) -> Result<u32, DataError> {
         let prefix = letter.to_ascii_lowercase().to_string();
         let before = self
             .db()

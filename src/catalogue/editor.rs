@@ -10,8 +10,10 @@ use chrono::Utc;
 
 use crate::changes::ChangeFeed;
 use crate::db::models::{NewBook, NewRating};
-use crate::db::writes::{self, BookChanges, BookWriteError};
-use crate::db::{changes, DataError, Database};
+use crate::db::writes::{
+    self, BookChanges, CreateBookError, DeleteBookError, RateBookError, UpdateBookError,
+};
+use crate::db::{changes, DataError, Database, DbConn};
 use crate::domain::{BookForm, BookId, Stars};
 
 #[derive(Clone)]
@@ -25,81 +27,60 @@ impl Editor {
         Self { db, feed }
     }
 
-    pub fn feed(&self) -> &ChangeFeed {
+    pub(crate) fn feed(&self) -> &ChangeFeed {
         &self.feed
     }
 
-    pub async fn create_book(&self, form: BookForm) -> Result<i32, BookWriteError> {
-        let now = Utc::now().naive_utc();
-        let book = NewBook {
-            title: form.title,
-            author: form.author,
-            isbn: form.isbn.map(|i| i.as_str().to_owned()),
-            description: form.description,
-            published_year: form.published_year,
-            created_at: now,
-            updated_at: now,
-        };
-        let id = self
-            .db
-            .run_as(move |c| writes::insert_book(c, &book))
-            .await?;
+    /// Runs one write, then applies the change log it left.
+    async fn write<T, E, F>(&self, write: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DataError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let written = self.db.run_as(write).await?;
         self.feed.apply_after_write().await;
-        Ok(id)
+        Ok(written)
     }
 
-    pub async fn update_book(&self, id: BookId, form: BookForm) -> Result<(), BookWriteError> {
-        let changes = BookChanges {
-            title: form.title,
-            author: form.author,
-            isbn: form.isbn.map(|i| i.as_str().to_owned()),
-            description: form.description,
-            published_year: form.published_year,
-            updated_at: Utc::now().naive_utc(),
-        };
-        self.db
-            .run_as(move |c| writes::update_book(c, id.get(), &changes))
-            .await?;
-        self.feed.apply_after_write().await;
-        Ok(())
+    pub(crate) async fn create_book(&self, form: BookForm) -> Result<i32, CreateBookError> {
+        let book = NewBook::from_form(form, Utc::now().naive_utc());
+        self.write(move |c| writes::insert_book(c, &book)).await
     }
 
-    pub async fn delete_book(&self, id: BookId) -> Result<(), BookWriteError> {
-        self.db
-            .run_as(move |c| writes::delete_book(c, id.get()))
-            .await?;
-        self.feed.apply_after_write().await;
-        Ok(())
+    pub async fn update_book(&self, id: BookId, form: BookForm) -> Result<(), UpdateBookError> {
+        let changes = BookChanges::from(NewBook::from_form(form, Utc::now().naive_utc()));
+        self.write(move |c| writes::update_book(c, id.get(), &changes))
+            .await
+    }
+
+    pub(crate) async fn delete_book(&self, id: BookId) -> Result<(), DeleteBookError> {
+        self.write(move |c| writes::delete_book(c, id.get())).await
     }
 
     /// A reader's rating (`reader`: [`VisitorTokens::reader_of`]) replaces
     /// their earlier one; `None` adds a rating of no one's.
     ///
     /// [`VisitorTokens::reader_of`]: crate::auth::visitor::VisitorTokens::reader_of
-    pub async fn rate(
+    pub(crate) async fn rate(
         &self,
         id: BookId,
         stars: Stars,
         reader: Option<String>,
-    ) -> Result<(), BookWriteError> {
+    ) -> Result<(), RateBookError> {
         let rating = NewRating {
             book_id: id.get(),
             stars: stars.get(),
             created_at: Utc::now().naive_utc(),
         };
-        self.db
-            .run_as(move |c| writes::insert_rating(c, &rating, reader.as_deref()))
-            .await?;
-        self.feed.apply_after_write().await;
-        Ok(())
+        self.write(move |c| writes::insert_rating(c, &rating, reader.as_deref()))
+            .await
     }
 
     /// The admin's "recompute the chart now": a change no table shows,
     /// recorded in the change log like any other.
-    pub async fn recompute_chart(&self) -> Result<(), DataError> {
+    pub(crate) async fn recompute_chart(&self) -> Result<(), DataError> {
         let subject = crate::cache::Change::ChartRecompute.subject();
-        self.db.run(move |c| changes::record(c, &subject)).await?;
-        self.feed.apply_after_write().await;
-        Ok(())
+        self.write(move |c| changes::record(c, &subject)).await
     }
 }

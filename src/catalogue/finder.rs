@@ -8,12 +8,12 @@ use crate::db::search as q;
 use crate::domain::{CatalogueSort, PageNumber, SearchQuery};
 
 /// One page of the admin's list.
-pub struct AdminListing {
+pub(crate) struct AdminListing {
     /// Books in the list (all of them, or all the matches).
-    pub total: i64,
-    pub page: u32,
-    pub total_pages: u32,
-    pub books: Vec<BookListItem>,
+    pub(crate) total: i64,
+    pub(crate) page: u32,
+    pub(crate) total_pages: u32,
+    pub(crate) books: Vec<BookListItem>,
 }
 
 fn pages_for(total: i64) -> u32 {
@@ -25,7 +25,7 @@ fn pages_for(total: i64) -> u32 {
 impl Catalogue {
     /// `query` None: the whole catalogue in `sort` order; else the matches,
     /// best first.
-    pub async fn admin_list(
+    pub(crate) async fn admin_list(
         &self,
         query: Option<SearchQuery>,
         page: PageNumber,

@@ -16,24 +16,22 @@ use crate::domain::book_csv::{self, CsvError, CsvFormat, CsvWriter, RowProblem};
 
 /// What an import did, row by row.
 #[derive(Debug)]
-pub struct ImportReport {
-    pub format: CsvFormat,
+pub(crate) struct ImportReport {
+    pub(crate) format: CsvFormat,
     /// (line, title) of each book added.
-    pub added: Vec<(u64, String)>,
+    pub(crate) added: Vec<(u64, String)>,
     /// (line, title) of each book updated (matched by ISBN; without one, by
     /// title and author).
-    pub updated: Vec<(u64, String)>,
+    pub(crate) updated: Vec<(u64, String)>,
     /// Rows that matched a book and changed nothing.
-    pub unchanged: usize,
+    pub(crate) unchanged: usize,
     /// Every row not imported, by line.
-    pub skipped: Vec<RowProblem>,
-    /// Whether the cache was renewed as a whole (over 1,000 rows written).
-    pub renewed_everything: bool,
-    pub elapsed: Duration,
+    pub(crate) skipped: Vec<RowProblem>,
+    pub(crate) elapsed: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ImportError {
+pub(crate) enum ImportError {
     #[error("nothing was imported: {0}")]
     Csv(#[from] CsvError),
     #[error(
@@ -46,10 +44,10 @@ pub enum ImportError {
 }
 
 /// Called with how many rows were read, then written.
-pub type Progress = Arc<dyn Fn(Phase, u64) + Send + Sync>;
+pub(crate) type Progress = Arc<dyn Fn(Phase, u64) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Rows read so far (the file's length in rows is not known yet).
     Reading,
     /// Rows written, of `total`.
@@ -60,7 +58,7 @@ pub enum Phase {
 /// commit; the CLI passes none and leaves the change log to the running
 /// instances, which apply it within milliseconds (a process of its own
 /// cannot apply it for an instance's in-process cache).
-pub async fn import_csv(
+pub(crate) async fn import_csv(
     db: &Database,
     feed: Option<&ChangeFeed>,
     file: Box<dyn Read + Send>,
@@ -77,7 +75,7 @@ pub async fn import_csv(
             let writing = progress.clone();
             let total = parsed.books.len() as u64;
             let written = bulk::import_books(conn, parsed.books, now, &move |n| {
-                writing(Phase::Writing { total }, n)
+                writing(Phase::Writing { total }, n);
             })
             .map_err(|e| match e {
                 DataError::Query(diesel::result::Error::DatabaseError(
@@ -92,7 +90,6 @@ pub async fn import_csv(
                 updated: Vec::new(),
                 unchanged: 0,
                 skipped: parsed.problems,
-                renewed_everything: written.paused_feed,
                 elapsed: Duration::ZERO,
             };
             report.skipped.extend(written.duplicates);

@@ -3,10 +3,10 @@
 
 pub mod browse;
 pub mod editor;
-pub mod finder;
+pub(crate) mod finder;
 pub mod import;
-pub mod search;
-pub mod sitemap;
+pub(crate) mod search;
+pub(crate) mod sitemap;
 
 use std::sync::Arc;
 
@@ -15,26 +15,26 @@ use chrono::Utc;
 use crate::cache::{Cache, Deps, Fragment, Tag};
 use crate::db::books as q;
 use crate::db::models::{Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
-use crate::db::{DataError, Database};
+use crate::db::{DataError, Database, NoSuchBook};
 use crate::domain::{BookId, CatalogueSort, PageNumber};
 
-pub const PER_PAGE: u32 = 50;
-pub const SAMPLE_SIZE: i64 = 1000;
+pub(crate) const PER_PAGE: u32 = 50;
+pub(crate) const SAMPLE_SIZE: i64 = 1000;
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct CataloguePage {
-    pub page: u32,
-    pub per_page: u32,
-    pub total_books: i64,
-    pub total_pages: u32,
-    pub books: Vec<BookListItem>,
+pub(crate) struct CataloguePage {
+    pub(crate) page: u32,
+    pub(crate) per_page: u32,
+    pub(crate) total_books: i64,
+    pub(crate) total_pages: u32,
+    pub(crate) books: Vec<BookListItem>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct BookDetail {
+pub(crate) struct BookDetail {
     #[serde(flatten)]
-    pub book: Book,
-    pub ratings: RatingSummary,
+    pub(crate) book: Book,
+    pub(crate) ratings: RatingSummary,
 }
 
 /// Why a page of the catalogue cannot be shown.
@@ -42,8 +42,15 @@ pub struct BookDetail {
 pub enum CatalogueError {
     #[error("There is no page {page}: the list has {total_pages} pages.")]
     NoSuchPage { page: u32, total_pages: u32 },
-    #[error("there is no book with id {0}")]
-    NoSuchBook(BookId),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// Why one book cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum FindBookError {
+    #[error(transparent)]
+    NotFound(#[from] NoSuchBook),
     #[error(transparent)]
     Data(#[from] DataError),
 }
@@ -79,13 +86,13 @@ impl From<serde_json::Error> for DataForCache {
 }
 
 #[derive(Clone)]
-pub struct Catalogue {
+pub(crate) struct Catalogue {
     db: Database,
     cache: Arc<Cache>,
 }
 
 impl Catalogue {
-    pub fn new(db: Database, cache: Arc<Cache>) -> Self {
+    pub(crate) fn new(db: Database, cache: Arc<Cache>) -> Self {
         let lookup = db.clone();
         cache.set_exists_check(Arc::new(move |id| {
             let db = lookup.clone();
@@ -98,18 +105,18 @@ impl Catalogue {
         Self { db, cache }
     }
 
-    pub fn db(&self) -> &Database {
+    pub(crate) fn db(&self) -> &Database {
         &self.db
     }
 
-    pub fn cache(&self) -> &Arc<Cache> {
+    pub(crate) fn cache(&self) -> &Arc<Cache> {
         &self.cache
     }
 
     /// The chart's ranking, from the cache or from the expensive query.
     /// Inside another fragment's computation pass its `Deps`: that fragment
     /// then expires with the ranking.
-    pub async fn ranking(&self, outer: Option<&Deps>) -> Result<Vec<ChartRank>, DataError> {
+    pub(crate) async fn ranking(&self, outer: Option<&Deps>) -> Result<Vec<ChartRank>, DataError> {
         let db = self.db.clone();
         let compute = |_| async move {
             let now = Utc::now().naive_utc();
@@ -134,7 +141,7 @@ impl Catalogue {
 
     /// The chart with titles, for a fragment that shows it: records the
     /// books on it as dependencies before reading them.
-    pub async fn chart(&self, deps: &Deps) -> Result<Vec<ChartEntry>, DataError> {
+    pub(crate) async fn chart(&self, deps: &Deps) -> Result<Vec<ChartEntry>, DataError> {
         let ranking = self.ranking(Some(deps)).await?;
         let tags: Vec<Tag> = ranking.iter().map(|r| Tag::Book(r.book_id)).collect();
         deps.depend_on(&tags).await;
@@ -142,16 +149,12 @@ impl Catalogue {
     }
 
     /// The chart computed from scratch, bypassing every cache.
-    pub async fn chart_uncached(&self) -> Result<Vec<ChartEntry>, DataError> {
+    pub(crate) async fn chart_uncached(&self) -> Result<Vec<ChartEntry>, DataError> {
         let now = Utc::now().naive_utc();
         self.db.run(move |c| q::top_books(c, now)).await
     }
 
-    pub async fn page(&self, page: PageNumber) -> Result<CataloguePage, CatalogueError> {
-        self.page_by(page, CatalogueSort::Title).await
-    }
-
-    pub async fn page_by(
+    pub(crate) async fn page_by(
         &self,
         page: PageNumber,
         sort: CatalogueSort,
@@ -185,7 +188,7 @@ impl Catalogue {
         })
     }
 
-    pub async fn book(&self, id: BookId) -> Result<BookDetail, CatalogueError> {
+    pub(crate) async fn book(&self, id: BookId) -> Result<BookDetail, FindBookError> {
         let now = Utc::now().naive_utc();
         let found = self
             .db
@@ -197,11 +200,11 @@ impl Catalogue {
                 Ok(Some(BookDetail { book, ratings }))
             })
             .await?;
-        found.ok_or(CatalogueError::NoSuchBook(id))
+        Ok(found.ok_or(NoSuchBook(id.get()))?)
     }
 
     /// The stars `reader` gave a book: read per request, never cached.
-    pub async fn reader_rating(
+    pub(crate) async fn reader_rating(
         &self,
         id: BookId,
         reader: String,
@@ -211,22 +214,22 @@ impl Catalogue {
             .await
     }
 
-    pub async fn sample(&self) -> Result<Vec<BookListItem>, DataError> {
+    pub(crate) async fn sample(&self) -> Result<Vec<BookListItem>, DataError> {
         self.db.run(|c| q::first_books(c, SAMPLE_SIZE)).await
     }
 }
 
 /// What the admin dashboard shows.
-pub struct Overview {
-    pub books: i64,
-    pub ratings: i64,
-    pub ratings_30_days: i64,
-    pub recent: Vec<BookListItem>,
+pub(crate) struct Overview {
+    pub(crate) books: i64,
+    pub(crate) ratings: i64,
+    pub(crate) ratings_30_days: i64,
+    pub(crate) recent: Vec<BookListItem>,
 }
 
 /// The admin's view: always from the database, never cached.
 impl Catalogue {
-    pub async fn overview(&self) -> Result<Overview, DataError> {
+    pub(crate) async fn overview(&self) -> Result<Overview, DataError> {
         let since = Utc::now().naive_utc() - q::CHART_WINDOW;
         self.db
             .run(move |c| {
@@ -240,10 +243,8 @@ impl Catalogue {
             .await
     }
 
-    pub async fn find(&self, id: BookId) -> Result<Book, CatalogueError> {
-        self.db
-            .run(move |c| q::find_book(c, id.get()))
-            .await?
-            .ok_or(CatalogueError::NoSuchBook(id))
+    pub(crate) async fn find(&self, id: BookId) -> Result<Book, FindBookError> {
+        let found = self.db.run(move |c| q::find_book(c, id.get())).await?;
+        Ok(found.ok_or(NoSuchBook(id.get()))?)
     }
 }

@@ -6,10 +6,13 @@ use crate::db::DataError;
 use crate::domain::SearchQuery;
 
 /// How many matches a results page shows, best first.
-pub const SEARCH_RESULTS: i64 = 50;
+pub(crate) const SEARCH_RESULTS: i64 = 50;
 
 impl Catalogue {
-    pub async fn search_catalogue(&self, query: SearchQuery) -> Result<SearchHits, DataError> {
+    pub(crate) async fn search_catalogue(
+        &self,
+        query: SearchQuery,
+    ) -> Result<SearchHits, DataError> {
         self.db()
             .run(move |c| q::search(c, &query, SEARCH_RESULTS))
             .await

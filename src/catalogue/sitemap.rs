@@ -10,24 +10,26 @@ use crate::db::sitemap::book_stamps;
 use crate::db::DataError;
 
 /// The pages every sitemap set starts with: `/` and `/books`.
-pub const FIXED_PATHS: [&str; 2] = ["/", "/books"];
+pub(crate) const FIXED_PATHS: [&str; 2] = ["/", "/books"];
+#[expect(clippy::cast_possible_wrap, reason = "two paths")]
+const FIXED_COUNT: i64 = FIXED_PATHS.len() as i64;
 
 /// One sitemap: whether it starts with the fixed pages, and its books.
-pub struct SitemapPart {
-    pub fixed: bool,
-    pub books: Vec<(i32, NaiveDateTime)>,
+pub(crate) struct SitemapPart {
+    pub(crate) fixed: bool,
+    pub(crate) books: Vec<(i32, NaiveDateTime)>,
 }
 
 /// How many sitemaps `books` books need, `per` URLs each (at least one).
-pub fn sitemaps_for(books: i64, per: u32) -> u32 {
-    let urls = books.max(0) + FIXED_PATHS.len() as i64;
+pub(crate) fn sitemaps_for(books: i64, per: u32) -> u32 {
+    let urls = books.max(0) + FIXED_COUNT;
     u32::try_from((urls + i64::from(per) - 1) / i64::from(per)).unwrap_or(u32::MAX)
 }
 
 /// Sitemap `n` (from 1): whether it holds the fixed pages, and which books
 /// (offset, limit) in id order.
-pub fn part_range(n: u32, per: u32) -> (bool, i64, i64) {
-    let fixed = FIXED_PATHS.len() as i64;
+pub(crate) fn part_range(n: u32, per: u32) -> (bool, i64, i64) {
+    let fixed = FIXED_COUNT;
     let start = i64::from(n.max(1) - 1) * i64::from(per);
     if n <= 1 {
         (true, 0, i64::from(per) - fixed)
@@ -38,13 +40,13 @@ pub fn part_range(n: u32, per: u32) -> (bool, i64, i64) {
 
 impl Catalogue {
     /// How many sitemaps the catalogue needs now.
-    pub async fn sitemap_count(&self) -> Result<u32, DataError> {
+    pub(crate) async fn sitemap_count(&self) -> Result<u32, DataError> {
         let books = self.db().run(count_books).await?;
         Ok(sitemaps_for(books, SITEMAP_URLS))
     }
 
     /// Sitemap `n` (from 1); `None` past the last one.
-    pub async fn sitemap_part(&self, n: u32) -> Result<Option<SitemapPart>, DataError> {
+    pub(crate) async fn sitemap_part(&self, n: u32) -> Result<Option<SitemapPart>, DataError> {
         let (fixed, offset, limit) = part_range(n, SITEMAP_URLS);
         let books = self
             .db()

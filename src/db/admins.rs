@@ -8,11 +8,10 @@ use super::{DataError, DbConn};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = admins)]
-pub struct AdminRow {
-    pub id: i32,
-    pub email: String,
-    pub password_hash: String,
-    pub created_at: NaiveDateTime,
+pub(crate) struct AdminRow {
+    pub(crate) id: i32,
+    pub(crate) email: String,
+    pub(crate) password_hash: String,
 }
 
 #[derive(Insertable)]
@@ -23,7 +22,7 @@ struct NewAdmin<'a> {
     created_at: NaiveDateTime,
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<AdminRow>, DataError> {
+pub(crate) fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<AdminRow>, DataError> {
     Ok(admins::table
         .filter(admins::email.eq(email))
         .select(AdminRow::as_select())
@@ -31,7 +30,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<AdminRow>,
         .optional()?)
 }
 
-pub fn find_by_id(conn: &mut DbConn, id: i32) -> Result<Option<AdminRow>, DataError> {
+pub(crate) fn find_by_id(conn: &mut DbConn, id: i32) -> Result<Option<AdminRow>, DataError> {
     Ok(admins::table
         .find(id)
         .select(AdminRow::as_select())
@@ -41,7 +40,7 @@ pub fn find_by_id(conn: &mut DbConn, id: i32) -> Result<Option<AdminRow>, DataEr
 
 /// Adds an admin, or sets the password of an existing one when `replace`.
 /// Returns whether the account was new.
-pub fn upsert(
+pub(crate) fn upsert(
     conn: &mut DbConn,
     email: &str,
     password_hash: &str,

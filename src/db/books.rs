@@ -4,22 +4,25 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::{count_star, sum};
 use diesel::prelude::*;
 
-use super::models::{Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
+use super::models::{average_stars, Book, BookListItem, ChartEntry, ChartRank, RatingSummary};
 use super::schema::{books, ratings};
 use super::{DataError, DbConn};
 
 /// How many books the chart shows.
-pub const CHART_SIZE: i64 = 10;
+pub(crate) const CHART_SIZE: i64 = 10;
 /// The chart counts ratings younger than this.
-pub const CHART_WINDOW: TimeDelta = TimeDelta::days(30);
+pub(crate) const CHART_WINDOW: TimeDelta = TimeDelta::days(30);
 
 /// The chart, the one definition used everywhere: the books with the most
 /// ratings created in the 30 days before `now`; ties go to the higher average
 /// of those ratings, then to the lower book id.
 ///
 /// Within equal counts a higher sum of stars is a higher average, so the
-/// order uses integer sums: exact, and the same on SQLite and PostgreSQL.
-pub fn chart_ranking(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<ChartRank>, DataError> {
+/// order uses integer sums: exact, and the same on `SQLite` and `PostgreSQL`.
+pub(crate) fn chart_ranking(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> Result<Vec<ChartRank>, DataError> {
     let since = now - CHART_WINDOW;
     let rows: Vec<(i32, i64, Option<i64>)> = ratings::table
         .filter(ratings::created_at.ge(since))
@@ -44,7 +47,7 @@ pub fn chart_ranking(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<ChartR
 }
 
 /// Joins titles and authors to a ranking; books deleted since are skipped.
-pub fn chart_entries(
+pub(crate) fn chart_entries(
     conn: &mut DbConn,
     ranking: &[ChartRank],
 ) -> Result<Vec<ChartEntry>, DataError> {
@@ -71,7 +74,7 @@ pub fn top_books(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<ChartEntry
     chart_entries(conn, &ranking)
 }
 
-pub fn books_by_ids(conn: &mut DbConn, ids: &[i32]) -> Result<Vec<Book>, DataError> {
+pub(crate) fn books_by_ids(conn: &mut DbConn, ids: &[i32]) -> Result<Vec<Book>, DataError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -85,13 +88,13 @@ pub fn count_books(conn: &mut DbConn) -> Result<i64, DataError> {
     Ok(books::table.count().get_result(conn)?)
 }
 
-pub fn count_ratings(conn: &mut DbConn) -> Result<i64, DataError> {
+pub(crate) fn count_ratings(conn: &mut DbConn) -> Result<i64, DataError> {
     Ok(ratings::table.count().get_result(conn)?)
 }
 
 /// One catalogue page (1-based), ordered by title as a library files it
 /// (no leading The/A/An, any case: `books.sort_title`), then id.
-pub fn catalogue_page(
+pub(crate) fn catalogue_page(
     conn: &mut DbConn,
     page: u32,
     per_page: u32,
@@ -106,7 +109,7 @@ pub fn catalogue_page(
 }
 
 /// The first `n` books by id: the tutorial's sample list.
-pub fn first_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, DataError> {
+pub(crate) fn first_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, DataError> {
     Ok(books::table
         .order_by(books::id.asc())
         .limit(n)
@@ -123,11 +126,11 @@ pub fn find_book(conn: &mut DbConn, id: i32) -> Result<Option<Book>, DataError> 
 }
 
 /// Whether a book with this id exists (one index lookup).
-pub fn book_exists(conn: &mut DbConn, id: i32) -> Result<bool, DataError> {
+pub(crate) fn book_exists(conn: &mut DbConn, id: i32) -> Result<bool, DataError> {
     Ok(diesel::select(diesel::dsl::exists(books::table.find(id))).get_result(conn)?)
 }
 
-pub fn rating_summary(
+pub(crate) fn rating_summary(
     conn: &mut DbConn,
     book_id: i32,
     now: NaiveDateTime,
@@ -158,15 +161,12 @@ pub fn rating_summary(
         summary.count += n;
         stars_sum += i64::from(stars) * n;
     }
-    if summary.count > 0 {
-        let avg = stars_sum as f64 / summary.count as f64;
-        summary.avg_stars = Some((avg * 100.0).round() / 100.0);
-    }
+    summary.avg_stars = average_stars(stars_sum, summary.count);
     Ok(summary)
 }
 
 /// The stars `reader` gave the book, if any (the partial unique index).
-pub fn reader_rating(
+pub(crate) fn reader_rating(
     conn: &mut DbConn,
     book_id: i32,
     reader: &str,
@@ -180,7 +180,7 @@ pub fn reader_rating(
 }
 
 /// The newest books first (the admin dashboard).
-pub fn recent_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, DataError> {
+pub(crate) fn recent_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, DataError> {
     Ok(books::table
         .order_by((books::created_at.desc(), books::id.desc()))
         .limit(n)
@@ -188,7 +188,10 @@ pub fn recent_books(conn: &mut DbConn, n: i64) -> Result<Vec<BookListItem>, Data
         .load(conn)?)
 }
 
-pub fn count_ratings_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<i64, DataError> {
+pub(crate) fn count_ratings_since(
+    conn: &mut DbConn,
+    since: NaiveDateTime,
+) -> Result<i64, DataError> {
     Ok(ratings::table
         .filter(ratings::created_at.ge(since))
         .count()

@@ -10,7 +10,7 @@ use crate::domain::CatalogueSort;
 
 /// The author's books in catalogue order (at most `limit`), and how many
 /// there are in all.
-pub fn books_by_author(
+pub(crate) fn books_by_author(
     conn: &mut DbConn,
     author: &str,
     limit: i64,
@@ -29,29 +29,17 @@ pub fn books_by_author(
 }
 
 /// How many books file before `prefix` (one range count on the index).
-pub fn count_filed_before(conn: &mut DbConn, prefix: &str) -> Result<i64, DataError> {
+pub(crate) fn count_filed_before(conn: &mut DbConn, prefix: &str) -> Result<i64, DataError> {
     Ok(books::table
         .filter(books::sort_title.lt(prefix))
         .count()
         .get_result(conn)?)
 }
 
-#[derive(QueryableByName)]
-#[diesel(table_name = books)]
-struct Row {
-    id: i32,
-    title: String,
-    author: String,
-    isbn: Option<String>,
-    published_year: Option<i32>,
-    updated_at: chrono::NaiveDateTime,
-    version: i64,
-}
-
 /// One catalogue page (1-based) in another order than by title; within
 /// equal values, by title (`sort_title`), then id. The same SQL on both
 /// backends (`NULLS LAST` and the subquery are in both dialects).
-pub fn sorted_page(
+pub(crate) fn sorted_page(
     conn: &mut DbConn,
     sort: CatalogueSort,
     page: u32,
@@ -71,20 +59,8 @@ pub fn sorted_page(
          FROM books b ORDER BY {order} LIMIT {per_page} OFFSET {offset}",
         offset = u64::from(page.saturating_sub(1)) * u64::from(per_page)
     );
-    let rows: Vec<Row> = match conn {
+    Ok(match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql).load(c)?,
         DbConn::Postgres(c) => diesel::sql_query(sql).load(c)?,
-    };
-    Ok(rows
-        .into_iter()
-        .map(|r| BookListItem {
-            id: r.id,
-            title: r.title,
-            author: r.author,
-            isbn: r.isbn,
-            published_year: r.published_year,
-            updated_at: r.updated_at,
-            version: r.version,
-        })
-        .collect())
+    })
 }

@@ -7,7 +7,7 @@
 //! record each book, as for any other writer, and only those books' pages
 //! are renewed. More, and the load pauses the per-row records
 //! ([`changes::paused`]) and records one `all`: the whole cache is renewed
-//! once, which costs less than recording every row (as PostgreSQL's own
+//! once, which costs less than recording every row (as `PostgreSQL`'s own
 //! statement triggers do past 1,000 rows).
 
 use std::collections::HashMap;
@@ -22,12 +22,12 @@ use super::{bulk_load, changes, DataError, DbConn};
 use crate::domain::book_csv::{CsvBook, RowProblem};
 use crate::domain::Isbn;
 
-pub const PER_ROW_RECORDS_UP_TO: usize = 1_000;
+pub(crate) const PER_ROW_RECORDS_UP_TO: usize = 1_000;
 /// Rows per INSERT: 7 columns each, below both backends' bind limits.
 const INSERT_BATCH: usize = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Added,
     Updated,
     Unchanged,
@@ -35,21 +35,20 @@ pub enum Outcome {
 
 /// What became of one row.
 #[derive(Debug, Clone)]
-pub struct Written {
-    pub line: u64,
-    pub title: String,
-    pub outcome: Outcome,
+pub(crate) struct Written {
+    pub(crate) line: u64,
+    pub(crate) title: String,
+    pub(crate) outcome: Outcome,
 }
 
 #[derive(Debug, Default)]
-pub struct BulkReport {
-    pub written: Vec<Written>,
+pub(crate) struct BulkReport {
+    pub(crate) written: Vec<Written>,
     /// Rows left out because an earlier row is the same book.
-    pub duplicates: Vec<RowProblem>,
-    /// Whether the per-row change records were paused (one `all` instead).
-    pub paused_feed: bool,
+    pub(crate) duplicates: Vec<RowProblem>,
 }
 
+#[derive(Queryable)]
 struct Existing {
     id: i32,
     title: String,
@@ -67,14 +66,13 @@ struct Update {
 
 /// Imports `rows` (valid books, in file order); `progress` hears how many
 /// rows were written so far.
-pub fn import_books(
+pub(crate) fn import_books(
     conn: &mut DbConn,
     rows: Vec<CsvBook>,
     now: NaiveDateTime,
     progress: &dyn Fn(u64),
 ) -> Result<BulkReport, DataError> {
-    type Row = (i32, String, String, Option<String>, String, Option<i32>);
-    let existing: Vec<Row> = books::table
+    let existing: Vec<Existing> = books::table
         .order_by(books::id.asc())
         .select((
             books::id,
@@ -85,19 +83,38 @@ pub fn import_books(
             books::published_year,
         ))
         .load(conn)?;
-    let existing: Vec<Existing> = existing
-        .into_iter()
-        .map(
-            |(id, title, author, isbn, description, published_year)| Existing {
-                id,
-                title,
-                author,
-                isbn,
-                description,
-                published_year,
-            },
-        )
-        .collect();
+    let Plan {
+        report,
+        inserts,
+        updates,
+    } = plan(&existing, rows, now);
+    let writes = inserts.len() + updates.len();
+    if writes == 0 {
+        return Ok(report);
+    }
+    // Past this many, the per-row change records are paused: one `all`.
+    let paused = writes > PER_ROW_RECORDS_UP_TO;
+    let write = |conn: &mut DbConn| write_books(conn, &inserts, &updates, paused, progress);
+    bulk_load::with_large_page_cache(conn, |conn| {
+        if paused {
+            changes::paused(conn, write)
+        } else {
+            super::write_transaction(conn, write)
+        }
+    })?;
+    Ok(report)
+}
+
+/// What an import will write, and its report so far.
+struct Plan {
+    report: BulkReport,
+    inserts: Vec<NewBook>,
+    updates: Vec<Update>,
+}
+
+/// Matches each row with an existing book (or none): an insert, an update,
+/// nothing, or a duplicate of an earlier row.
+fn plan(existing: &[Existing], rows: Vec<CsvBook>, now: NaiveDateTime) -> Plan {
     // ISBNs as the form keeps them (another writer's may carry hyphens).
     let mut by_isbn: HashMap<String, usize> = HashMap::new();
     let mut by_name: HashMap<(&str, &str), usize> = HashMap::new();
@@ -147,44 +164,28 @@ pub fn import_books(
             None => by_name.get(&(book.title.as_str(), book.author.as_str())),
         }
         .map(|&i| &existing[i]);
-        let isbn = book.isbn.as_ref().map(|i| i.as_str().to_owned());
+        let title = book.title.clone();
+        let mut new = NewBook::from_form(book, now);
         let outcome = match found {
             None => {
-                inserts.push(NewBook {
-                    title: book.title.clone(),
-                    author: book.author.clone(),
-                    isbn,
-                    description: book.description,
-                    published_year: book.published_year,
-                    created_at: now,
-                    updated_at: now,
-                });
+                inserts.push(new);
                 Outcome::Added
             }
             Some(old) => {
-                let description = if row.given.description {
-                    book.description
-                } else {
-                    old.description.clone()
-                };
-                let same = old.title == book.title
-                    && old.author == book.author
-                    && old.isbn == isbn
-                    && old.description == description
-                    && old.published_year == book.published_year;
+                if !row.given.description {
+                    new.description.clone_from(&old.description);
+                }
+                let same = old.title == new.title
+                    && old.author == new.author
+                    && old.isbn == new.isbn
+                    && old.description == new.description
+                    && old.published_year == new.published_year;
                 if same {
                     Outcome::Unchanged
                 } else {
                     updates.push(Update {
                         id: old.id,
-                        changes: BookChanges {
-                            title: book.title.clone(),
-                            author: book.author.clone(),
-                            isbn,
-                            description,
-                            published_year: book.published_year,
-                            updated_at: now,
-                        },
+                        changes: BookChanges::from(new),
                     });
                     Outcome::Updated
                 }
@@ -192,63 +193,58 @@ pub fn import_books(
         };
         report.written.push(Written {
             line: row.line,
-            title: book.title,
+            title,
             outcome,
         });
     }
 
-    let writes = inserts.len() + updates.len();
-    if writes == 0 {
-        return Ok(report);
+    Plan {
+        report,
+        inserts,
+        updates,
     }
-    report.paused_feed = writes > PER_ROW_RECORDS_UP_TO;
-    let paused = report.paused_feed;
-    let write = |conn: &mut DbConn| -> Result<(), DataError> {
-        let mut done = 0u64;
-        for batch in inserts.chunks(INSERT_BATCH) {
-            let query = diesel::insert_into(books::table).values(batch);
-            match conn {
-                DbConn::Postgres(c) => query.execute(c)?,
-                DbConn::Sqlite(c) => query.execute(c)?,
-            };
-            done += batch.len() as u64;
+}
+
+/// Writes the plan's rows; `paused`: the change feed's per-row records are.
+fn write_books(
+    conn: &mut DbConn,
+    inserts: &[NewBook],
+    updates: &[Update],
+    paused: bool,
+    progress: &dyn Fn(u64),
+) -> Result<(), DataError> {
+    let mut done = 0u64;
+    for batch in inserts.chunks(INSERT_BATCH) {
+        bulk_load::insert_books(conn, batch)?;
+        done += batch.len() as u64;
+        progress(done);
+    }
+    for update in updates {
+        let target = books::table.find(update.id);
+        if paused {
+            // With the triggers paused, version 0 marks the row for a new
+            // version when they come back (`changes::paused`); on
+            // PostgreSQL the row trigger sets it anyway.
+            diesel::update(target)
+                .set((&update.changes, books::version.eq(0i64)))
+                .execute(conn)?;
+        } else {
+            diesel::update(target).set(&update.changes).execute(conn)?;
+        }
+        done += 1;
+        if done.is_multiple_of(1_000) {
             progress(done);
         }
-        for update in &updates {
-            let target = books::table.find(update.id);
-            if paused {
-                // With the triggers paused, version 0 marks the row for a new
-                // version when they come back (`changes::paused`); on
-                // PostgreSQL the row trigger sets it anyway.
-                diesel::update(target)
-                    .set((&update.changes, books::version.eq(0i64)))
-                    .execute(conn)?;
-            } else {
-                diesel::update(target).set(&update.changes).execute(conn)?;
-            }
-            done += 1;
-            if done.is_multiple_of(1_000) {
-                progress(done);
-            }
-        }
-        progress(done);
-        Ok(())
-    };
-    bulk_load::with_large_page_cache(conn, |conn| {
-        if paused {
-            changes::paused(conn, write)
-        } else {
-            super::write_transaction(conn, write)
-        }
-    })?;
-    Ok(report)
+    }
+    progress(done);
+    Ok(())
 }
 
 /// One exported book: title, author, ISBN, year, description.
-pub type ExportRow = (String, String, Option<String>, Option<i32>, String);
+pub(crate) type ExportRow = (String, String, Option<String>, Option<i32>, String);
 
 /// Every book, by id, for an export.
-pub fn export_rows(conn: &mut DbConn) -> Result<Vec<ExportRow>, DataError> {
+pub(crate) fn export_rows(conn: &mut DbConn) -> Result<Vec<ExportRow>, DataError> {
     Ok(books::table
         .order_by(books::id.asc())
         .select((

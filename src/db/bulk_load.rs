@@ -1,11 +1,12 @@
-//! Loading many ratings fast (`folio seed`), inside the caller's transaction:
-//! the ratings' secondary indexes are dropped and built again after the load
-//! (one sort instead of a random B-tree insert per row and index), SQLite
-//! gets multi-row INSERTs of literal values (generated numbers and
-//! timestamps, no user text) and a page cache big enough for the index
-//! builds, PostgreSQL gets `COPY … FROM STDIN (FORMAT binary)`.
+//! Loading many rows fast (`folio seed`, imports), inside the caller's
+//! transaction: books in multi-row INSERTs; ratings with their secondary
+//! indexes dropped and built again after the load (one sort instead of a
+//! random B-tree insert per row and index), on `SQLite` as multi-row INSERTs
+//! of literal values (generated numbers and timestamps, no user text) with
+//! a page cache big enough for the index builds, on `PostgreSQL` by
+//! `COPY … FROM STDIN (FORMAT binary)`.
 //!
-//! Measured before (10,000 books, 500,000 ratings, SQLite, idle machine):
+//! Measured before (10,000 books, 500,000 ratings, `SQLite`, idle machine):
 //! 12.6 s, nearly all of it the two indexes kept row by row through a
 //! 512 KiB page cache (the pool's size, chosen for the server's memory).
 
@@ -15,11 +16,11 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::models::NewRating;
-use super::schema::ratings;
+use super::models::{NewBook, NewRating};
+use super::schema::{books, ratings};
 use super::{DataError, DbConn};
 
-/// Rows per SQLite INSERT (~35 bytes of SQL each).
+/// Rows per `SQLite` INSERT (~35 bytes of SQL each).
 const SQLITE_ROWS_PER_INSERT: usize = 10_000;
 /// The pool's page cache (see `DbConnectionManager::connect`) and the one a
 /// load uses meanwhile (KiB, as `PRAGMA cache_size` takes a negative).
@@ -35,10 +36,10 @@ struct IndexSql {
 }
 
 /// Runs `load` with the ratings table's secondary indexes (and, on
-/// PostgreSQL, its foreign keys) dropped, then builds them again, word for
+/// `PostgreSQL`, its foreign keys) dropped, then builds them again, word for
 /// word. Call inside a transaction: no other
 /// connection ever sees them missing.
-pub fn without_rating_indexes<T>(
+pub(crate) fn without_rating_indexes<T>(
     conn: &mut DbConn,
     load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
 ) -> Result<T, DataError> {
@@ -92,9 +93,9 @@ pub fn without_rating_indexes<T>(
 }
 
 /// Runs `load` with a page cache large enough for a bulk load's B-trees on
-/// SQLite (inserting 100,000 books took 1.27 s with the pool's 512 KiB and
-/// 0.36 s with 128 MiB, in the sqlite3 shell); PostgreSQL has its own.
-pub fn with_large_page_cache<T>(
+/// `SQLite` (inserting 100,000 books took 1.27 s with the pool's 512 KiB and
+/// 0.36 s with 128 MiB, in the sqlite3 shell); `PostgreSQL` has its own.
+pub(crate) fn with_large_page_cache<T>(
     conn: &mut DbConn,
     load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
 ) -> Result<T, DataError> {
@@ -110,8 +111,20 @@ pub fn with_large_page_cache<T>(
     result
 }
 
+/// Inserts `batch` (small enough for the backends' bind limits) as one
+/// statement. Multi-row inserts do not compile on the multi-backend
+/// connection: one arm each.
+pub(crate) fn insert_books(conn: &mut DbConn, batch: &[NewBook]) -> Result<(), DataError> {
+    let query = diesel::insert_into(books::table).values(batch);
+    match conn {
+        DbConn::Postgres(c) => query.execute(c)?,
+        DbConn::Sqlite(c) => query.execute(c)?,
+    };
+    Ok(())
+}
+
 /// Appends `rows` to the ratings (no reader: a seed's ratings are nobody's).
-pub fn insert_ratings(conn: &mut DbConn, rows: &[NewRating]) -> Result<(), DataError> {
+pub(crate) fn insert_ratings(conn: &mut DbConn, rows: &[NewRating]) -> Result<(), DataError> {
     match conn {
         DbConn::Postgres(c) => {
             diesel::copy_from(ratings::table)

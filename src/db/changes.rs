@@ -13,13 +13,13 @@ use super::{DataError, DbConn};
 /// One subject with changes not yet applied to the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct PendingChange {
-    pub subject: String,
+    pub(crate) subject: String,
     /// Changes with every change of the subject; never handed out twice.
-    pub seq: i64,
+    pub(crate) seq: i64,
     /// When the latest change of the subject was made (UTC, database clock).
-    pub changed_at: NaiveDateTime,
+    pub(crate) changed_at: NaiveDateTime,
     /// How many row changes were folded into this row.
-    pub coalesced: i64,
+    pub(crate) coalesced: i64,
 }
 
 /// Up to `limit` pending subjects, oldest first.
@@ -38,7 +38,7 @@ pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<PendingChange>, Data
 
 /// Deletes the rows that were applied, by `seq`: a subject changed again
 /// since it was read has a new `seq`, so its row stays.
-pub fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
+pub(crate) fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
     let mut removed = 0;
     for chunk in seqs.chunks(500) {
         removed +=
@@ -50,7 +50,7 @@ pub fn forget(conn: &mut DbConn, seqs: &[i64]) -> Result<usize, DataError> {
 
 /// Records a change of `subject` (one no table shows, such as an admin's
 /// "recompute the chart"), as the triggers do.
-pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
+pub(crate) fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
     match conn {
         DbConn::Postgres(c) => {
             diesel::sql_query("SELECT folio_record_change($1, 1)")
@@ -70,13 +70,13 @@ pub fn record(conn: &mut DbConn, subject: &str) -> Result<(), DataError> {
 /// and records one `all` in their place: a bulk load costs the change log
 /// one row. Other connections never see the pause (it is never committed).
 ///
-/// PostgreSQL: a row in `cache_feed_paused`, visible to this transaction
-/// only, makes the statement triggers return at once. SQLite has row
+/// `PostgreSQL`: a row in `cache_feed_paused`, visible to this transaction
+/// only, makes the statement triggers return at once. `SQLite` has row
 /// triggers only, and even one that returns at once costs each row (and
 /// turns `DELETE FROM` into a row-by-row delete): the transaction drops the
 /// tables' triggers, loads, gives the new rows their versions and puts the
 /// triggers back, word for word.
-pub fn paused<T>(
+pub(crate) fn paused<T>(
     conn: &mut DbConn,
     load: impl FnOnce(&mut DbConn) -> Result<T, DataError>,
 ) -> Result<T, DataError> {

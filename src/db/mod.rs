@@ -3,17 +3,17 @@
 //! Diesel is synchronous; [`Database::run`] moves every query onto tokio's
 //! blocking pool so that no request handler ever blocks the async executor.
 
-pub mod admins;
+pub(crate) mod admins;
 pub mod books;
-pub mod browse;
-pub mod bulk;
-pub mod bulk_load;
+pub(crate) mod browse;
+pub(crate) mod bulk;
+pub(crate) mod bulk_load;
 pub mod changes;
 pub mod models;
 pub mod schema;
-pub mod search;
+pub(crate) mod search;
 pub mod seed;
-pub mod sitemap;
+pub(crate) mod sitemap;
 pub mod writes;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +27,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
 
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A connection to either backend; queries written once run on both.
 #[derive(diesel::MultiConnection)]
@@ -37,12 +37,12 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
-/// A transaction that writes. On SQLite its first statement takes the write
+/// A transaction that writes. On `SQLite` its first statement takes the write
 /// lock (waiting up to `busy_timeout` for another writer): a transaction that
 /// reads first and writes later holds a snapshot, and if another connection
 /// commits meanwhile its first write fails at once with "database is
-/// locked", whatever the timeout. PostgreSQL needs nothing of the kind.
-pub fn write_transaction<T, E>(
+/// locked", whatever the timeout. `PostgreSQL` needs nothing of the kind.
+pub(crate) fn write_transaction<T, E>(
     conn: &mut DbConn,
     write: impl FnOnce(&mut DbConn) -> Result<T, E>,
 ) -> Result<T, E>
@@ -77,27 +77,32 @@ pub enum DataError {
 
 impl DataError {
     /// The database could not be reached (as opposed to a query's own error).
-    pub fn is_unavailable(&self) -> bool {
+    pub(crate) fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
         matches!(
             self,
             Self::Unavailable(_)
                 | Self::Busy(_)
-                | Self::Query(Error::DatabaseError(
-                    Kind::ClosedConnection | Kind::UnableToSendCommand,
-                    _
-                ))
-                | Self::Query(Error::BrokenTransactionManager)
+                | Self::Query(
+                    Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
+                        | Error::BrokenTransactionManager
+                )
         )
     }
 }
 
 impl DataError {
     /// Unavailable because it cannot be reached, not because it is busy.
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         self.is_unavailable() && !matches!(self, Self::Busy(_))
     }
 }
+
+/// The book a read or a write names is not there (never was, or was deleted
+/// meanwhile).
+#[derive(Debug, thiserror::Error)]
+#[error("there is no book with id {0}")]
+pub struct NoSuchBook(pub i32);
 
 /// Queries sent to the database through one pool, counted by the
 /// connections themselves (diesel instrumentation) for `/metrics`.
@@ -109,7 +114,7 @@ pub struct QueryCounts {
     pub chart: AtomicU64,
     /// Reads and deletes of the change log (the change feed's own work,
     /// which no page request makes).
-    pub change_log: AtomicU64,
+    pub(crate) change_log: AtomicU64,
 }
 
 struct CountQueries(Arc<QueryCounts>);
@@ -137,7 +142,7 @@ impl Instrumentation for CountQueries {
 
 /// Opens connections of the backend the URL names. diesel's own
 /// `MultiConnection::establish` tries each backend in turn and hides why
-/// PostgreSQL failed, so the choice is made here, by scheme.
+/// `PostgreSQL` failed, so the choice is made here, by scheme.
 #[derive(Debug, Clone)]
 pub struct DbConnectionManager {
     url: DatabaseUrl,
@@ -186,7 +191,7 @@ impl ManageConnection for DbConnectionManager {
     }
 }
 
-pub type DbPool = Pool<DbConnectionManager>;
+pub(crate) type DbPool = Pool<DbConnectionManager>;
 pub type PooledConn = PooledConnection<DbConnectionManager>;
 
 /// The pool plus the knowledge of which backend it talks to.
@@ -230,11 +235,11 @@ impl Database {
         })
     }
 
-    pub fn url(&self) -> &DatabaseUrl {
+    pub(crate) fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    pub fn backend_name(&self) -> &'static str {
+    pub(crate) fn backend_name(&self) -> &'static str {
         self.url.backend_name()
     }
 
@@ -243,7 +248,7 @@ impl Database {
     }
 
     /// Whether the database answers now (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), DataError> {
+    pub(crate) async fn ping(&self) -> Result<(), DataError> {
         self.run(|c| Ok(c.batch_execute("SELECT 1")?)).await
     }
 
@@ -264,7 +269,7 @@ impl Database {
     }
 
     /// [`Database::run`] for closures with their own error type.
-    pub async fn run_as<T, E, F>(&self, f: F) -> Result<T, E>
+    pub(crate) async fn run_as<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DataError> + Send + 'static,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{books, ratings};
+use crate::domain::{BookForm, BookFormInput};
 
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[diesel(table_name = books)]
@@ -33,8 +34,23 @@ pub struct NewBook {
     pub updated_at: NaiveDateTime,
 }
 
+impl NewBook {
+    /// The book a valid form describes, as of `now`.
+    pub(crate) fn from_form(form: BookForm, now: NaiveDateTime) -> Self {
+        Self {
+            title: form.title,
+            author: form.author,
+            isbn: form.isbn.map(|i| i.as_str().to_owned()),
+            description: form.description,
+            published_year: form.published_year,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// No optional fields: `treat_none_as_default_value = false` changes nothing
-/// but lets PostgreSQL's `COPY` take these rows (`db::bulk_load`).
+/// but lets `PostgreSQL`'s `COPY` take these rows (`db::bulk_load`).
 #[derive(Insertable, Debug, Clone, Copy)]
 #[diesel(table_name = ratings, treat_none_as_default_value = false)]
 pub struct NewRating {
@@ -44,7 +60,7 @@ pub struct NewRating {
 }
 
 /// The edit form, filled with a book as it is.
-impl From<Book> for crate::domain::BookFormInput {
+impl From<Book> for BookFormInput {
     fn from(book: Book) -> Self {
         Self {
             title: Some(book.title),
@@ -58,28 +74,30 @@ impl From<Book> for crate::domain::BookFormInput {
 }
 
 /// What a catalogue row shows.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(
+    Queryable, Selectable, QueryableByName, Debug, Clone, PartialEq, Serialize, Deserialize,
+)]
 #[diesel(table_name = books)]
-pub struct BookListItem {
-    pub id: i32,
-    pub title: String,
-    pub author: String,
-    pub isbn: Option<String>,
-    pub published_year: Option<i32>,
-    pub updated_at: NaiveDateTime,
+pub(crate) struct BookListItem {
+    pub(crate) id: i32,
+    pub(crate) title: String,
+    pub(crate) author: String,
+    pub(crate) isbn: Option<String>,
+    pub(crate) published_year: Option<i32>,
+    pub(crate) updated_at: NaiveDateTime,
     /// The row's version (set by the database on every write, whoever
     /// writes), for keys of fragments that show it.
-    pub version: i64,
+    pub(crate) version: i64,
 }
 
 /// A book's ratings, all time and in the chart's window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RatingSummary {
-    pub count: i64,
-    pub avg_stars: Option<f64>,
+pub(crate) struct RatingSummary {
+    pub(crate) count: i64,
+    pub(crate) avg_stars: Option<f64>,
     /// How many ratings gave 1, 2, 3, 4 and 5 stars.
-    pub by_stars: [i64; 5],
-    pub last_30_days: i64,
+    pub(crate) by_stars: [i64; 5],
+    pub(crate) last_30_days: i64,
 }
 
 /// One line of the chart.
@@ -95,18 +113,25 @@ pub struct ChartEntry {
 /// The chart's ranking alone: what the expensive query yields. Titles are
 /// joined in afterwards, so a title edit never reruns this query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChartRank {
-    pub book_id: i32,
-    pub ratings: i64,
-    pub stars_sum: i64,
+pub(crate) struct ChartRank {
+    pub(crate) book_id: i32,
+    pub(crate) ratings: i64,
+    pub(crate) stars_sum: i64,
 }
 
 impl ChartRank {
-    pub fn avg_stars(&self) -> f64 {
-        if self.ratings == 0 {
-            return 0.0;
-        }
-        let avg = self.stars_sum as f64 / self.ratings as f64;
-        (avg * 100.0).round() / 100.0
+    pub(crate) fn avg_stars(&self) -> f64 {
+        average_stars(self.stars_sum, self.ratings).unwrap_or(0.0)
     }
+}
+
+/// The average of `count` ratings that sum to `sum` stars, to two decimals
+/// (none without ratings).
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+pub(crate) fn average_stars(sum: i64, count: i64) -> Option<f64> {
+    if count <= 0 {
+        return None;
+    }
+    let avg = sum as f64 / count as f64;
+    Some((avg * 100.0).round() / 100.0)
 }

@@ -1,5 +1,5 @@
 //! Search across title, author and ISBN, ranked, one function for both
-//! backends: SQLite's FTS5 index `books_search` and PostgreSQL's full-text
+//! backends: `SQLite`'s FTS5 index `books_search` and `PostgreSQL`'s full-text
 //! index on `folio_search_document(…)` (migrations `…_search`). Every word
 //! of two or more characters is matched as a prefix, and all must match;
 //! title counts most, then author, then ISBN.
@@ -9,41 +9,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::models::BookListItem;
-use super::schema::books;
 use super::{DataError, DbConn};
 use crate::domain::SearchQuery;
 
 /// The best matches and how many there are in all.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SearchHits {
-    pub total: i64,
-    pub books: Vec<BookListItem>,
-}
-
-#[derive(QueryableByName)]
-#[diesel(table_name = books)]
-struct Hit {
-    id: i32,
-    title: String,
-    author: String,
-    isbn: Option<String>,
-    published_year: Option<i32>,
-    updated_at: chrono::NaiveDateTime,
-    version: i64,
-}
-
-impl From<Hit> for BookListItem {
-    fn from(h: Hit) -> Self {
-        Self {
-            id: h.id,
-            title: h.title,
-            author: h.author,
-            isbn: h.isbn,
-            published_year: h.published_year,
-            updated_at: h.updated_at,
-            version: h.version,
-        }
-    }
+pub(crate) struct SearchHits {
+    pub(crate) total: i64,
+    pub(crate) books: Vec<BookListItem>,
 }
 
 #[derive(QueryableByName)]
@@ -71,89 +44,91 @@ const POSTGRES_COUNT: &str = "\
     WHERE folio_search_document(title, author, isbn) @@ to_tsquery('simple', $1)";
 
 /// The `limit` best matches of `query`, and the number of all matches.
-pub fn search(conn: &mut DbConn, query: &SearchQuery, limit: i64) -> Result<SearchHits, DataError> {
+pub(crate) fn search(
+    conn: &mut DbConn,
+    query: &SearchQuery,
+    limit: i64,
+) -> Result<SearchHits, DataError> {
     search_page(conn, query, limit, 0)
 }
 
 /// Like [`search`], skipping the `offset` best matches (the admin's pages).
-pub fn search_page(
+pub(crate) fn search_page(
     conn: &mut DbConn,
     query: &SearchQuery,
     limit: i64,
     offset: i64,
 ) -> Result<SearchHits, DataError> {
     // Terms are letters and digits only (`SearchQuery`), so neither syntax
-    // can be injected; each still goes in as a bound parameter.
-    let (hits, total): (Vec<Hit>, Vec<Count>) = match conn {
-        DbConn::Sqlite(c) => {
-            let expr = fts5_expression(query);
+    // can be injected; each still goes in as a bound parameter. The same
+    // calls on both backends, with each one's SQL.
+    macro_rules! ranked_and_counted {
+        ($conn:expr, $ranked:expr, $count:expr, $expr:expr) => {
             (
-                diesel::sql_query(SQLITE_RANKED)
-                    .bind::<Text, _>(&expr)
+                diesel::sql_query($ranked)
+                    .bind::<Text, _>($expr)
                     .bind::<BigInt, _>(limit)
                     .bind::<BigInt, _>(offset)
-                    .load(c)?,
-                diesel::sql_query(SQLITE_COUNT)
-                    .bind::<Text, _>(&expr)
-                    .load(c)?,
+                    .load($conn)?,
+                diesel::sql_query($count)
+                    .bind::<Text, _>($expr)
+                    .load::<Count>($conn)?,
             )
+        };
+    }
+    let (books, total): (Vec<BookListItem>, Vec<Count>) = match conn {
+        DbConn::Sqlite(c) => {
+            let expr = fts5_expression(query);
+            ranked_and_counted!(c, SQLITE_RANKED, SQLITE_COUNT, &expr)
         }
         DbConn::Postgres(c) => {
             let expr = tsquery_expression(query);
-            (
-                diesel::sql_query(POSTGRES_RANKED)
-                    .bind::<Text, _>(&expr)
-                    .bind::<BigInt, _>(limit)
-                    .bind::<BigInt, _>(offset)
-                    .load(c)?,
-                diesel::sql_query(POSTGRES_COUNT)
-                    .bind::<Text, _>(&expr)
-                    .load(c)?,
-            )
+            ranked_and_counted!(c, POSTGRES_RANKED, POSTGRES_COUNT, &expr)
         }
     };
     Ok(SearchHits {
         total: total.first().map_or(0, |c| c.n),
-        books: hits.into_iter().map(BookListItem::from).collect(),
+        books,
     })
 }
 
-/// Whether a word is matched as a prefix: a single letter would match
-/// nearly every book (and cost the index as much), so it must be a whole word.
-fn as_prefix(term: &str) -> bool {
-    term.chars().nth(1).is_some()
-}
-
-/// `"archi"* "lisb"* "a"`: every word, as a prefix.
-fn fts5_expression(query: &SearchQuery) -> String {
+/// Every word of `query`, each written by `prefix` or, when a single
+/// letter (which would match nearly every book, and cost the index as
+/// much), by `whole`; joined by `and`.
+fn expression(
+    query: &SearchQuery,
+    prefix: impl Fn(&str) -> String,
+    whole: impl Fn(&str) -> String,
+    and: &str,
+) -> String {
     query
         .terms()
         .iter()
-        .map(|t| match as_prefix(t) {
-            true => format!("\"{t}\"*"),
-            false => format!("\"{t}\""),
+        .map(|t| {
+            if t.chars().nth(1).is_some() {
+                prefix(t)
+            } else {
+                whole(t)
+            }
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(and)
+}
+
+/// `"archi"* "lisb"* "a"`.
+fn fts5_expression(query: &SearchQuery) -> String {
+    expression(query, |t| format!("\"{t}\"*"), |t| format!("\"{t}\""), " ")
 }
 
 /// `archi:* & lisb:* & a`.
 fn tsquery_expression(query: &SearchQuery) -> String {
-    query
-        .terms()
-        .iter()
-        .map(|t| match as_prefix(t) {
-            true => format!("{t}:*"),
-            false => t.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    expression(query, |t| format!("{t}:*"), str::to_owned, " & ")
 }
 
-/// Rebuilds SQLite's index from the books table: after a bulk load that
-/// ran with the tables' triggers paused (`changes::paused`). PostgreSQL's
+/// Rebuilds `SQLite`'s index from the books table: after a bulk load that
+/// ran with the tables' triggers paused (`changes::paused`). `PostgreSQL`'s
 /// index follows its table by itself.
-pub fn reindex_sqlite(conn: &mut DbConn) -> Result<(), DataError> {
+pub(crate) fn reindex_sqlite(conn: &mut DbConn) -> Result<(), DataError> {
     conn.batch_execute(
         "DELETE FROM books_search; \
          INSERT INTO books_search (rowid, title, author, isbn) \

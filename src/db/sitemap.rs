@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use super::schema::books;
 use super::{DataError, DbConn};
 
-/// `limit` books from the `offset`-th, by id: (id, updated_at).
-pub fn book_stamps(
+/// `limit` books from the `offset`-th, by id: (id, `updated_at`).
+pub(crate) fn book_stamps(
     conn: &mut DbConn,
     offset: i64,
     limit: i64,

@@ -8,89 +8,154 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::models::{NewBook, NewRating};
 use super::schema::{books, ratings};
-use super::{DataError, DbConn};
+use super::{DataError, DbConn, NoSuchBook};
 
-/// What a write to a book may fail with, beyond the database being down.
+/// Why a new book was not added.
 #[derive(Debug, thiserror::Error)]
-pub enum BookWriteError {
+pub(crate) enum CreateBookError {
     #[error("another book has this ISBN")]
     DuplicateIsbn,
-    #[error("there is no such book")]
-    NotFound,
     #[error(transparent)]
     Data(#[from] DataError),
 }
 
-impl From<DieselError> for BookWriteError {
+/// Why an edit was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateBookError {
+    #[error(transparent)]
+    NotFound(#[from] NoSuchBook),
+    #[error("another book has this ISBN")]
+    DuplicateIsbn,
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// Why a book was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DeleteBookError {
+    #[error(transparent)]
+    NotFound(#[from] NoSuchBook),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// Why a rating was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RateBookError {
+    #[error(transparent)]
+    NotFound(#[from] NoSuchBook),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+impl From<DieselError> for CreateBookError {
     fn from(e: DieselError) -> Self {
         match e {
+            // The one unique index on `books` besides the id is the ISBN's.
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::DuplicateIsbn
             }
-            DieselError::NotFound => Self::NotFound,
-            other => Self::Data(DataError::Query(other)),
+            other => Self::Data(other.into()),
         }
     }
 }
 
+impl From<DieselError> for UpdateBookError {
+    fn from(e: DieselError) -> Self {
+        CreateBookError::from(e).into()
+    }
+}
+
+/// A form that adds or edits a book shows one set of answers: what a create
+/// can fail with, an update can too.
+impl From<CreateBookError> for UpdateBookError {
+    fn from(e: CreateBookError) -> Self {
+        match e {
+            CreateBookError::DuplicateIsbn => Self::DuplicateIsbn,
+            CreateBookError::Data(e) => Self::Data(e),
+        }
+    }
+}
+
+impl From<DieselError> for DeleteBookError {
+    fn from(e: DieselError) -> Self {
+        Self::Data(e.into())
+    }
+}
+
+/// Every editable column of a book, and its new `updated_at`.
 #[derive(AsChangeset)]
 #[diesel(table_name = books, treat_none_as_null = true)]
-pub struct BookChanges {
-    pub title: String,
-    pub author: String,
-    pub isbn: Option<String>,
-    pub description: String,
-    pub published_year: Option<i32>,
-    pub updated_at: NaiveDateTime,
+pub(crate) struct BookChanges {
+    pub(crate) title: String,
+    pub(crate) author: String,
+    pub(crate) isbn: Option<String>,
+    pub(crate) description: String,
+    pub(crate) published_year: Option<i32>,
+    pub(crate) updated_at: NaiveDateTime,
+}
+
+/// A book as a whole, written over an existing one (`created_at` stays).
+impl From<NewBook> for BookChanges {
+    fn from(book: NewBook) -> Self {
+        Self {
+            title: book.title,
+            author: book.author,
+            isbn: book.isbn,
+            description: book.description,
+            published_year: book.published_year,
+            updated_at: book.updated_at,
+        }
+    }
 }
 
 /// Inserts a book; returns its id.
-pub fn insert_book(conn: &mut DbConn, book: &NewBook) -> Result<i32, BookWriteError> {
+pub(crate) fn insert_book(conn: &mut DbConn, book: &NewBook) -> Result<i32, CreateBookError> {
     Ok(diesel::insert_into(books::table)
         .values(book)
         .returning(books::id)
         .get_result(conn)?)
 }
 
-pub fn update_book(
+pub(crate) fn update_book(
     conn: &mut DbConn,
     id: i32,
     changes: &BookChanges,
-) -> Result<(), BookWriteError> {
+) -> Result<(), UpdateBookError> {
     let n = diesel::update(books::table.find(id))
         .set(changes)
         .execute(conn)?;
     if n == 0 {
-        return Err(BookWriteError::NotFound);
+        return Err(NoSuchBook(id).into());
     }
     Ok(())
 }
 
-pub fn delete_book(conn: &mut DbConn, id: i32) -> Result<(), BookWriteError> {
-    Ok(conn.transaction::<_, DieselError, _>(|conn| {
+pub(crate) fn delete_book(conn: &mut DbConn, id: i32) -> Result<(), DeleteBookError> {
+    conn.transaction(|conn| {
         // SQLite cascades only with foreign_keys on; say it explicitly.
         diesel::delete(ratings::table.filter(ratings::book_id.eq(id))).execute(conn)?;
         let n = diesel::delete(books::table.find(id)).execute(conn)?;
         if n == 0 {
-            return Err(DieselError::NotFound);
+            return Err(NoSuchBook(id).into());
         }
         Ok(())
-    })?)
+    })
 }
 
 /// A reader's rating: a reader's second rating of a book replaces the first
 /// (the partial unique index `ratings_book_id_reader`); without a reader
 /// (None) every rating is a new row.
 ///
-/// One statement that writes at once: on SQLite a transaction that reads
+/// One statement that writes at once: on `SQLite` a transaction that reads
 /// before it writes can fail with "database is locked" under concurrent
 /// writers (its snapshot cannot be upgraded). The foreign key says whether
 /// the book exists.
-pub fn insert_rating(
+pub(crate) fn insert_rating(
     conn: &mut DbConn,
     rating: &NewRating,
     reader: Option<&str>,
-) -> Result<(), BookWriteError> {
+) -> Result<(), RateBookError> {
     use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
     // `ON CONFLICT` on a partial index names the index's predicate, which
     // diesel's DSL cannot say: the same SQL on both backends but for the
@@ -117,8 +182,9 @@ pub fn insert_rating(
     match result {
         // The book is gone.
         Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-            Err(BookWriteError::NotFound)
+            Err(NoSuchBook(rating.book_id).into())
         }
-        other => Ok(other.map(|_| ())?),
+        Err(other) => Err(DataError::from(other).into()),
+        Ok(_) => Ok(()),
     }
 }

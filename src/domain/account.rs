@@ -13,8 +13,8 @@ use std::fmt;
 pub struct Email(String);
 
 impl Email {
-    pub const MIN_CHARS: usize = 3;
-    pub const MAX_CHARS: usize = 254;
+    pub(crate) const MIN_CHARS: usize = 3;
+    pub(crate) const MAX_CHARS: usize = 254;
 
     pub fn parse(raw: &str) -> Result<Email, String> {
         let length_message = || {
@@ -54,7 +54,7 @@ impl Email {
         Ok(Email(lower))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -72,8 +72,8 @@ impl fmt::Display for Email {
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub const MIN_CHARS: usize = 12;
-    pub const MAX_CHARS: usize = 1024;
+    pub(crate) const MIN_CHARS: usize = 12;
+    pub(crate) const MAX_CHARS: usize = 1024;
 
     pub fn parse(raw: String) -> Result<NewPassword, String> {
         // Counts chars, looking at no more than MAX_CHARS + 1 of them.
@@ -93,13 +93,13 @@ impl NewPassword {
     }
 
     /// Whether `raw` is longer than any password folio accepts (so no
-    /// account can have it), looking at no more than MAX_CHARS + 1 chars.
-    pub fn too_long(raw: &str) -> bool {
+    /// account can have it), looking at no more than `MAX_CHARS` + 1 chars.
+    pub(crate) fn too_long(raw: &str) -> bool {
         raw.chars().nth(Self::MAX_CHARS).is_some()
     }
 
     /// The password itself, e.g. to hash it. Never log or render this.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

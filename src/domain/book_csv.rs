@@ -8,19 +8,20 @@ use std::io::Read;
 use super::book_form::{BookForm, BookFormInput, FieldErrors};
 
 /// folio's export header, in order (`folio export`, `/admin/export`).
-pub const FOLIO_HEADER: [&str; 5] = ["title", "author", "isbn", "published_year", "description"];
+pub(crate) const FOLIO_HEADER: [&str; 5] =
+    ["title", "author", "isbn", "published_year", "description"];
 
 /// The most rows one file may hold.
-pub const MAX_ROWS: usize = 1_000_000;
+pub(crate) const MAX_ROWS: usize = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CsvFormat {
+pub(crate) enum CsvFormat {
     Folio,
     Goodreads,
 }
 
 impl CsvFormat {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Folio => "folio export",
             Self::Goodreads => "Goodreads library export",
@@ -31,24 +32,24 @@ impl CsvFormat {
 /// Which fields a row gives: a Goodreads row has no description, so an
 /// import keeps the book's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Given {
-    pub description: bool,
+pub(crate) struct Given {
+    pub(crate) description: bool,
 }
 
 /// A row that is a valid book.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CsvBook {
+pub(crate) struct CsvBook {
     /// The line the row starts on (the header is line 1).
-    pub line: u64,
-    pub book: BookForm,
-    pub given: Given,
+    pub(crate) line: u64,
+    pub(crate) book: BookForm,
+    pub(crate) given: Given,
 }
 
 /// A row that is not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowProblem {
-    pub line: u64,
-    pub reason: String,
+pub(crate) struct RowProblem {
+    pub(crate) line: u64,
+    pub(crate) reason: String,
 }
 
 impl std::fmt::Display for RowProblem {
@@ -59,7 +60,7 @@ impl std::fmt::Display for RowProblem {
 
 /// The file as a whole cannot be imported: nothing is.
 #[derive(Debug, thiserror::Error)]
-pub enum CsvError {
+pub(crate) enum CsvError {
     #[error("the file is empty")]
     Empty,
     #[error(
@@ -76,9 +77,9 @@ pub enum CsvError {
 
 /// The valid rows and the problems, in file order.
 #[derive(Debug, Default)]
-pub struct ParsedCsv {
-    pub books: Vec<CsvBook>,
-    pub problems: Vec<RowProblem>,
+pub(crate) struct ParsedCsv {
+    pub(crate) books: Vec<CsvBook>,
+    pub(crate) problems: Vec<RowProblem>,
 }
 
 /// Column positions of the fields folio reads.
@@ -141,24 +142,12 @@ fn unwrap_spreadsheet_text(raw: &str) -> &str {
 
 /// What a row's field errors say, in the form's words.
 fn reasons(errors: &FieldErrors) -> String {
-    let FieldErrors {
-        title,
-        author,
-        isbn,
-        description,
-        published_year,
-    } = errors;
-    [title, author, isbn, description, published_year]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.messages().collect::<Vec<_>>().join("; ")
 }
 
 /// Reads a whole file. `progress` is called with the number of rows read
 /// so far, now and then.
-pub fn parse(
+pub(crate) fn parse(
     input: impl Read,
     this_year: i32,
     progress: &dyn Fn(u64),
@@ -197,15 +186,15 @@ pub fn parse(
             return Err(CsvError::TooManyRows);
         }
         let record = record.map_err(|e| CsvError::Unreadable {
-            line: e.position().map_or(0, |p| p.line()),
+            line: e.position().map_or(0, csv::Position::line),
             reason: e.to_string(),
         })?;
-        let line = record.position().map_or(n as u64 + 2, |p| p.line());
+        let line = record.position().map_or(n as u64 + 2, csv::Position::line);
         if n.is_multiple_of(10_000) {
             progress(n as u64);
         }
         // A blank line at the end of a file, as editors leave.
-        if record.len() <= 1 && record.get(0).is_none_or(|f| f.is_empty()) {
+        if record.len() <= 1 && record.get(0).is_none_or(<[u8]>::is_empty) {
             continue;
         }
         match row(&columns, &record, this_year) {
@@ -239,7 +228,7 @@ fn row(columns: &Columns, record: &csv::ByteRecord, this_year: i32) -> Result<Bo
     }
     let mut isbn = None;
     for &i in &columns.isbn {
-        let value = field(i)?.map(unwrap_spreadsheet_text).unwrap_or("");
+        let value = field(i)?.map_or("", unwrap_spreadsheet_text);
         if !value.is_empty() {
             isbn = Some(value.to_owned());
             break;
@@ -268,7 +257,7 @@ fn row(columns: &Columns, record: &csv::ByteRecord, this_year: i32) -> Result<Bo
         input.published_year = Some((*year).to_owned());
         match BookForm::parse(&input, this_year) {
             Ok(book) => return Ok(book),
-            Err(e) if e.published_year.is_some() && k + 1 < years.len() => continue,
+            Err(e) if e.published_year.is_some() && k + 1 < years.len() => {}
             Err(e) => return Err(reasons(&e)),
         }
     }
@@ -277,16 +266,16 @@ fn row(columns: &Columns, record: &csv::ByteRecord, this_year: i32) -> Result<Bo
 }
 
 /// Writes books in folio's export format.
-pub struct CsvWriter<W: std::io::Write>(csv::Writer<W>);
+pub(crate) struct CsvWriter<W: std::io::Write>(csv::Writer<W>);
 
 impl<W: std::io::Write> CsvWriter<W> {
-    pub fn new(out: W) -> Result<Self, csv::Error> {
+    pub(crate) fn new(out: W) -> Result<Self, csv::Error> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(FOLIO_HEADER)?;
         Ok(Self(writer))
     }
 
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         title: &str,
         author: &str,
@@ -304,7 +293,7 @@ impl<W: std::io::Write> CsvWriter<W> {
         ])
     }
 
-    pub fn finish(mut self) -> Result<W, csv::Error> {
+    pub(crate) fn finish(mut self) -> Result<W, csv::Error> {
         self.0.flush()?;
         self.0
             .into_inner()
@@ -392,7 +381,11 @@ mod tests {
                     Short\n\
                     Future,Someone,,3000,\n";
         let (_, parsed) = parse_str(file).unwrap();
-        let lines: Vec<String> = parsed.problems.iter().map(|p| p.to_string()).collect();
+        let lines: Vec<String> = parsed
+            .problems
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         assert_eq!(
             lines,
             vec![

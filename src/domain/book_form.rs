@@ -41,7 +41,12 @@ pub struct FieldErrors {
 
 impl FieldErrors {
     /// True when no field has an error.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.messages().next().is_none()
+    }
+
+    /// The messages, in the form's order of fields.
+    pub(crate) fn messages(&self) -> impl Iterator<Item = &str> {
         let FieldErrors {
             title,
             author,
@@ -49,20 +54,18 @@ impl FieldErrors {
             description,
             published_year,
         } = self;
-        title.is_none()
-            && author.is_none()
-            && isbn.is_none()
-            && description.is_none()
-            && published_year.is_none()
+        [title, author, isbn, description, published_year]
+            .into_iter()
+            .filter_map(Option::as_deref)
     }
 }
 
 impl BookForm {
-    pub const TITLE_MAX_CHARS: usize = 200;
-    pub const AUTHOR_MAX_CHARS: usize = 200;
-    pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
+    pub(crate) const TITLE_MAX_CHARS: usize = 200;
+    pub(crate) const AUTHOR_MAX_CHARS: usize = 200;
+    pub(crate) const DESCRIPTION_MAX_CHARS: usize = 5_000;
     /// Gutenberg's press; nothing printed earlier is a "published" book here.
-    pub const MIN_YEAR: i32 = 1450;
+    pub(crate) const MIN_YEAR: i32 = 1450;
 
     /// Checks every field and reports every problem at once.
     ///
@@ -103,19 +106,6 @@ impl BookForm {
             _ => Err(errors),
         }
     }
-
-    /// The form input that would parse back to this book, to pre-fill an
-    /// edit form. The CSRF token is left for the handler to fill in.
-    pub fn to_input(&self) -> BookFormInput {
-        BookFormInput {
-            title: Some(self.title.clone()),
-            author: Some(self.author.clone()),
-            isbn: self.isbn.as_ref().map(|isbn| isbn.as_str().to_owned()),
-            description: Some(self.description.clone()),
-            published_year: self.published_year.map(|year| year.to_string()),
-            csrf_token: None,
-        }
-    }
 }
 
 /// True when `s` has more than `max` chars, looking at no more than `max + 1`.
@@ -151,7 +141,7 @@ fn optional_isbn(raw: Option<&str>) -> Result<Option<Isbn>, String> {
 
 /// Optional free text. Besides the length, control characters other than
 /// line breaks and tabs are refused: a NUL, for one, cannot be stored in a
-/// PostgreSQL `text` column. (`\r` is allowed: browsers send textarea line
+/// `PostgreSQL` `text` column. (`\r` is allowed: browsers send textarea line
 /// breaks as CRLF.)
 fn parse_description(raw: Option<&str>) -> Result<String, String> {
     let value = raw.unwrap_or("").trim();
@@ -193,6 +183,19 @@ fn optional_year(raw: Option<&str>, this_year: i32) -> Result<Option<i32>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The form input that would parse back to `form` (what an edit form
+    /// pre-filled from it posts).
+    fn to_input(form: &BookForm) -> BookFormInput {
+        BookFormInput {
+            title: Some(form.title.clone()),
+            author: Some(form.author.clone()),
+            isbn: form.isbn.as_ref().map(|isbn| isbn.as_str().to_owned()),
+            description: Some(form.description.clone()),
+            published_year: form.published_year.map(|year| year.to_string()),
+            csrf_token: None,
+        }
+    }
 
     const THIS_YEAR: i32 = 2026;
     const YEAR_MESSAGE: &str = "year must be a whole number from 1450 to 2027";
@@ -589,12 +592,12 @@ mod tests {
             .unwrap(),
         ];
         for form in forms {
-            let input = form.to_input();
+            let input = to_input(&form);
             assert_eq!(input.csrf_token, None);
             assert_eq!(BookForm::parse(&input, THIS_YEAR), Ok(form));
         }
 
-        let input = BookForm::parse(&valid(), THIS_YEAR).unwrap().to_input();
+        let input = to_input(&BookForm::parse(&valid(), THIS_YEAR).unwrap());
         assert_eq!(input.title.as_deref(), Some("The C Programming Language"));
         assert_eq!(input.isbn.as_deref(), Some("9780131103627"));
         assert_eq!(input.published_year.as_deref(), Some("1988"));

@@ -13,10 +13,11 @@ pub enum CatalogueSort {
 }
 
 impl CatalogueSort {
-    pub const ALL: [CatalogueSort; 4] = [Self::Title, Self::Author, Self::Year, Self::Rating];
+    pub(crate) const ALL: [CatalogueSort; 4] =
+        [Self::Title, Self::Author, Self::Year, Self::Rating];
 
     /// `None` (no `sort` parameter) is by title.
-    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, String> {
         match raw.map(str::trim) {
             None | Some("" | "title") => Ok(Self::Title),
             Some("author") => Ok(Self::Author),
@@ -26,7 +27,7 @@ impl CatalogueSort {
         }
     }
 
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Title => "title",
             Self::Author => "author",
@@ -36,7 +37,7 @@ impl CatalogueSort {
     }
 
     /// The sort link's text.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Title => "Title",
             Self::Author => "Author",
@@ -46,7 +47,7 @@ impl CatalogueSort {
     }
 
     /// The `/books` query that keeps this order (empty for the default).
-    pub fn query_prefix(&self) -> &'static str {
+    pub(crate) fn query_prefix(self) -> &'static str {
         match self {
             Self::Title => "?",
             Self::Author => "?sort=author&",

@@ -2,16 +2,16 @@ use std::fmt;
 
 /// A 1-based page number, bounded so no request can ask for an absurd offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PageNumber(u32);
+pub(crate) struct PageNumber(u32);
 
 impl PageNumber {
-    pub const MAX: u32 = 1_000_000;
+    pub(crate) const MAX: u32 = 1_000_000;
     /// `MAX` as readers write it, for the error message.
     const MAX_TEXT: &'static str = "1,000,000";
-    pub const FIRST: PageNumber = PageNumber(1);
+    pub(crate) const FIRST: PageNumber = PageNumber(1);
 
     /// `None` (no `page` parameter) is the first page.
-    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, String> {
         let Some(raw) = raw else {
             return Ok(Self::FIRST);
         };
@@ -31,7 +31,7 @@ impl PageNumber {
         }
     }
 
-    pub fn get(self) -> u32 {
+    pub(crate) fn get(self) -> u32 {
         self.0
     }
 }
@@ -54,7 +54,7 @@ impl BookId {
         raw.parse::<i32>().ok().filter(|&n| n > 0).map(Self)
     }
 
-    pub fn get(self) -> i32 {
+    pub(crate) fn get(self) -> i32 {
         self.0
     }
 }
@@ -67,17 +67,17 @@ impl fmt::Display for BookId {
 
 /// A rating: 1 to 5 stars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stars(i32);
+pub(crate) struct Stars(i32);
 
 impl Stars {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         match raw.trim() {
             s @ ("1" | "2" | "3" | "4" | "5") => Ok(Self(s.parse().unwrap_or(1))),
             _ => Err("a rating is a whole number of stars from 1 to 5".into()),
         }
     }
 
-    pub fn get(self) -> i32 {
+    pub(crate) fn get(self) -> i32 {
         self.0
     }
 }

@@ -10,7 +10,7 @@ pub struct Isbn(String);
 impl Isbn {
     /// Raw input longer than this (in characters) is refused before any
     /// other work; the longest sensible ISBN with separators is 17.
-    pub const MAX_RAW_CHARS: usize = 40;
+    pub(crate) const MAX_RAW_CHARS: usize = 40;
 
     const CHARS_MESSAGE: &'static str =
         "ISBN may contain only digits, hyphens and spaces (and X at the end of an ISBN-10)";
@@ -21,7 +21,7 @@ impl Isbn {
     /// Parses an ISBN-10 or ISBN-13 as a person would type it: hyphens and
     /// spaces may appear anywhere (surrounding whitespace is ignored too),
     /// and the final `X` of an ISBN-10 may be lowercase.
-    pub fn parse(raw: &str) -> Result<Isbn, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Isbn, String> {
         // Bounded work: look at no more than MAX_RAW_CHARS + 1 chars.
         if raw.chars().nth(Self::MAX_RAW_CHARS).is_some() {
             return Err(format!(
@@ -70,7 +70,7 @@ impl Isbn {
     }
 
     /// The normalized form: 10 or 13 characters, digits (and a final `X`).
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -79,10 +79,10 @@ impl Isbn {
 fn isbn10_check_ok(digits: &[u8]) -> bool {
     let sum: u32 = digits
         .iter()
-        .enumerate()
-        .map(|(i, &b)| {
+        .zip((1..=10).rev())
+        .map(|(&b, weight)| {
             let value = if b == b'X' { 10 } else { u32::from(b - b'0') };
-            (10 - i as u32) * value
+            weight * value
         })
         .sum();
     sum.is_multiple_of(11)

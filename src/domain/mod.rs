@@ -1,7 +1,7 @@
 //! Values from outside, parsed into types that can only hold valid values.
 
 mod account;
-pub mod book_csv;
+pub(crate) mod book_csv;
 mod book_form;
 mod catalogue_sort;
 mod ids;
@@ -12,9 +12,10 @@ mod search_query;
 
 pub use account::{Email, NewPassword};
 pub use book_form::{BookForm, BookFormInput, FieldErrors};
-pub use catalogue_sort::CatalogueSort;
-pub use ids::{BookId, PageNumber, Stars};
+pub(crate) use catalogue_sort::CatalogueSort;
+pub use ids::BookId;
+pub(crate) use ids::{PageNumber, Stars};
 pub use isbn::Isbn;
-pub use public_url::PublicUrl;
-pub use return_path::ReturnPath;
-pub use search_query::{SearchQuery, MAX_QUERY_CHARS};
+pub(crate) use public_url::PublicUrl;
+pub(crate) use return_path::ReturnPath;
+pub(crate) use search_query::{SearchQuery, MAX_QUERY_CHARS};

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 
 /// `http://host[:port]` or `https://…`, without a path or a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl(String);
+pub(crate) struct PublicUrl(String);
 
 impl PublicUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim().trim_end_matches('/');
         let expected = || {
             "an http:// or https:// address without a path, e.g. https://books.example.com"
@@ -32,7 +32,7 @@ impl PublicUrl {
 
     /// Without the setting: the address folio listens on (`localhost` for
     /// a wildcard bind such as `0.0.0.0:8080`).
-    pub fn from_bind(bind: SocketAddr) -> Self {
+    pub(crate) fn from_bind(bind: SocketAddr) -> Self {
         if bind.ip().is_unspecified() {
             Self(format!("http://localhost:{}", bind.port()))
         } else {
@@ -41,12 +41,8 @@ impl PublicUrl {
     }
 
     /// The absolute URL of a path (`/books/1`).
-    pub fn join(&self, path: &str) -> String {
+    pub(crate) fn join(&self, path: &str) -> String {
         format!("{}{path}", self.0)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -70,7 +66,7 @@ mod tests {
             assert!(PublicUrl::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            PublicUrl::from_bind("0.0.0.0:8080".parse().unwrap()).as_str(),
+            PublicUrl::from_bind("0.0.0.0:8080".parse().unwrap()).join(""),
             "http://localhost:8080"
         );
     }

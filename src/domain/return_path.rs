@@ -8,16 +8,16 @@ const MAX_RETURN_CHARS: usize = 512;
 
 /// A same-site path (and query), e.g. `/admin/books/5/edit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnPath(String);
+pub(crate) struct ReturnPath(String);
 
 impl ReturnPath {
     /// The dashboard, where sign-in goes when nothing else was asked for.
-    pub fn dashboard() -> Self {
+    pub(crate) fn dashboard() -> Self {
         Self("/admin".into())
     }
 
     /// `None` unless `raw` is a path of this site that sign-in may go to.
-    pub fn parse(raw: &str) -> Option<Self> {
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
         let ok = raw.starts_with('/')
             && raw.chars().count() <= MAX_RETURN_CHARS
             // `//evil.example` and `/\evil.example` name another host.
@@ -33,16 +33,16 @@ impl ReturnPath {
     }
 
     /// Parses an optional value; anything refused is the dashboard.
-    pub fn or_dashboard(raw: Option<&str>) -> Self {
+    pub(crate) fn or_dashboard(raw: Option<&str>) -> Self {
         raw.and_then(Self::parse).unwrap_or_else(Self::dashboard)
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// Whether sign-in needs to carry it (the dashboard is the default).
-    pub fn is_dashboard(&self) -> bool {
+    pub(crate) fn is_dashboard(&self) -> bool {
         self.0 == "/admin"
     }
 }

@@ -3,23 +3,23 @@
 use std::fmt;
 
 /// The longest query the box takes (the input's `maxlength` too).
-pub const MAX_QUERY_CHARS: usize = 200;
+pub(crate) const MAX_QUERY_CHARS: usize = 200;
 /// Words past this many are not searched for: each costs the index a lookup.
-pub const MAX_TERMS: usize = 8;
+pub(crate) const MAX_TERMS: usize = 8;
 
 /// A search: the text as typed (trimmed, for the box) and its words,
 /// lowercased, each matched as a prefix ("archi" finds "Archive"). Words are
 /// letters and digits; a hyphen between digits joins them, so a hyphenated
 /// ISBN is one word, as the index stores ISBNs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchQuery {
+pub(crate) struct SearchQuery {
     typed: String,
     terms: Vec<String>,
 }
 
 impl SearchQuery {
     /// `None` or blank: no search (the page shows the box only).
-    pub fn parse(raw: Option<&str>) -> Result<Option<Self>, String> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Option<Self>, String> {
         let typed = raw.unwrap_or("").trim();
         if typed.chars().count() > MAX_QUERY_CHARS {
             return Err(format!(
@@ -36,17 +36,17 @@ impl SearchQuery {
         }))
     }
 
-    pub fn typed(&self) -> &str {
+    pub(crate) fn typed(&self) -> &str {
         &self.typed
     }
 
-    pub fn terms(&self) -> &[String] {
+    pub(crate) fn terms(&self) -> &[String] {
         &self.terms
     }
 
     /// The words in one canonical form: two queries with the same words are
     /// the same search (and share a cache entry).
-    pub fn normalized(&self) -> String {
+    pub(crate) fn normalized(&self) -> String {
         self.terms.join(" ")
     }
 }

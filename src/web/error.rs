@@ -6,7 +6,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 use super::error_page::ErrorPage;
 use crate::catalogue::CatalogueError;
-use crate::db::DataError;
+use crate::catalogue::FindBookError;
+use crate::db::writes::{DeleteBookError, RateBookError};
+use crate::db::{DataError, NoSuchBook};
 
 /// How an error is shown: a page for browsers, JSON under `/api`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,13 +204,34 @@ impl crate::cache::MayServeStale for WebError {
 impl From<CatalogueError> for WebError {
     fn from(e: CatalogueError) -> Self {
         match e {
-            CatalogueError::NoSuchPage { .. } | CatalogueError::NoSuchBook(_) => {
-                not_found(e.to_string())
-            }
+            CatalogueError::NoSuchPage { .. } => not_found(e.to_string()),
             CatalogueError::Data(data) => data.into(),
         }
     }
 }
+
+impl From<NoSuchBook> for WebError {
+    fn from(e: NoSuchBook) -> Self {
+        not_found(e.to_string())
+    }
+}
+
+/// The errors of an operation on one book that must exist: a 404 when it
+/// is not there, else the database's answer.
+macro_rules! book_or_data_into_web_error {
+    ($($error:ident),*) => {$(
+        impl From<$error> for WebError {
+            fn from(e: $error) -> Self {
+                match e {
+                    $error::NotFound(e) => e.into(),
+                    $error::Data(e) => e.into(),
+                }
+            }
+        }
+    )*};
+}
+
+book_or_data_into_web_error!(FindBookError, DeleteBookError, RateBookError);
 
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {

@@ -11,7 +11,7 @@ use super::views::{AdminBooksPage, BookFormPage, DashboardPage, DashboardStats, 
 use super::{chrome, success};
 use crate::auth::session::Flash;
 use crate::catalogue::CatalogueError;
-use crate::db::writes::BookWriteError;
+use crate::db::writes::UpdateBookError;
 use crate::domain::{BookForm, BookFormInput, BookId, FieldErrors, SearchQuery};
 use crate::web::error::{bad_request, not_found, WebError};
 use crate::web::extract::{
@@ -194,7 +194,7 @@ async fn save_book(
     let add_another = then.as_deref() == Some("new");
     let saved = match id {
         Some(id) => state.editor.update_book(id, book).await.map(|()| id.get()),
-        None => state.editor.create_book(book).await,
+        None => state.editor.create_book(book).await.map_err(Into::into),
     };
     match saved {
         Ok(saved_id) => {
@@ -210,15 +210,15 @@ async fn save_book(
                 format!("/admin/books/{saved_id}/edit")
             }))
         }
-        Err(BookWriteError::DuplicateIsbn) => {
+        Err(UpdateBookError::DuplicateIsbn) => {
             let errors = FieldErrors {
                 isbn: Some("another book already has this ISBN".into()),
                 ..Default::default()
             };
             form_page(state, session, invalid, id, &input, &errors).await
         }
-        Err(BookWriteError::NotFound) => Err(not_found("there is no such book")),
-        Err(BookWriteError::Data(e)) => Err(e.into()),
+        Err(UpdateBookError::NotFound(_)) => Err(not_found("there is no such book")),
+        Err(UpdateBookError::Data(e)) => Err(e.into()),
     }
 }
 
@@ -243,20 +243,12 @@ pub(crate) async fn delete_book(
 ) -> Result<HttpResponse, WebError> {
     let mut session = form.session;
     let BookIdPath(id) = id?;
-    match state.editor.delete_book(id).await {
-        Ok(()) => {
-            tracing::info!(admin = ?session.admin().email, book = id.get(), "book deleted");
-            session
-                .flash(&state, success("The book was deleted."))
-                .await?;
-            Ok(see_other("/admin"))
-        }
-        Err(BookWriteError::NotFound) => Err(not_found(format!("there is no book with id {id}"))),
-        Err(BookWriteError::DuplicateIsbn) => {
-            Err(crate::web::error::internal("delete reported a duplicate"))
-        }
-        Err(BookWriteError::Data(e)) => Err(e.into()),
-    }
+    state.editor.delete_book(id).await?;
+    tracing::info!(admin = ?session.admin().email, book = id.get(), "book deleted");
+    session
+        .flash(&state, success("The book was deleted."))
+        .await?;
+    Ok(see_other("/admin"))
 }
 
 pub(crate) async fn recompute_chart(

@@ -9,11 +9,8 @@ use super::views::{AdminBookLinks, BookPage, FlashView, YourRating};
 use crate::auth::session::Flash;
 use crate::auth::visitor::VisitorTokens;
 use crate::cache::Fragment;
-use crate::db::writes::BookWriteError;
 use crate::domain::{BookId, Stars};
-use crate::web::error::{
-    bad_request, internal, not_found, sessions_unavailable, too_many_requests, WebError,
-};
+use crate::web::error::{bad_request, sessions_unavailable, too_many_requests, WebError};
 use crate::web::extract::{
     client_ip, reader_flash, reader_flash_cookie, reader_flash_removal, BookIdPath, Form,
     MaybeSession, Visitor,
@@ -188,16 +185,7 @@ pub(crate) async fn rate(
         ));
     }
     let reader = VisitorTokens::reader_of(&visitor_id);
-    match state.editor.rate(id, stars, Some(reader)).await {
-        Ok(()) => {}
-        Err(BookWriteError::NotFound) => {
-            return Err(not_found(format!("there is no book with id {id}")))
-        }
-        Err(BookWriteError::DuplicateIsbn) => {
-            return Err(internal("a rating reported a duplicate ISBN"))
-        }
-        Err(BookWriteError::Data(e)) => return Err(e.into()),
-    }
+    state.editor.rate(id, stars, Some(reader)).await?;
     let mut response = see_other(&format!("/books/{id}"));
     response.add_cookie(&reader_flash_cookie(
         &state,

@@ -128,7 +128,7 @@ fn past_the_end(e: CatalogueError, sort: CatalogueSort) -> WebError {
             let last = format!("/books{}page={total_pages}", sort.query_prefix());
             WebError::from(e).with_link(last, format!("Go to the last page ({total_pages})"))
         }
-        other => other.into(),
+        other @ CatalogueError::Data(_) => other.into(),
     }
 }
 
