@@ -266,10 +266,19 @@ async fn an_export_imports_back_into_the_same_catalogue() {
     );
     let said = String::from_utf8_lossy(&second.stdout);
     assert!(
+        second.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(
         said.contains("0 added, 0 updated, 41 unchanged, 0 skipped"),
         "{said}"
     );
-    assert!(back.status.success());
+    assert!(
+        back.status.success(),
+        "folio export failed: {}",
+        String::from_utf8_lossy(&back.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&back.stdout), exported);
 }
 
