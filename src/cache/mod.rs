@@ -39,26 +39,28 @@ pub(crate) mod encoding;
 mod engine;
 mod entry;
 mod failover;
+mod flights;
 mod fnv;
 mod freshness;
 mod grace;
 mod invalidate;
 pub(crate) mod key;
+mod lifetimes;
 mod local;
 mod lookup;
-mod memory;
 pub mod metrics;
 pub mod policy;
 mod policy_trait;
-mod redis;
 mod requested;
 mod single_flight;
 mod store;
+mod stored;
 mod tag_versions;
 #[cfg(test)]
 #[path = "../../build/template_digest.rs"]
 mod template_digest;
 mod usage;
+mod writes;
 
 pub use self::cached::{Cached, Outcome, Source};
 pub use self::compute::{Compute, MayServeStale};
@@ -75,5 +77,5 @@ pub(crate) use crate::clock::unix_ms;
 
 /// The engine under folio's policy: what the app calls "the cache".
 pub type Cache = self::engine::Cache<FolioPolicy>;
-pub use self::store::{KeyInfo, StoreError};
+pub use self::stored::{KeyInfo, StoreError};
 pub use crate::redis::{Breaker, BreakerState};
