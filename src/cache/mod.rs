@@ -23,12 +23,15 @@
 //!   grace period past their TTL (see "Grace" in `policy.rs`).
 //!
 //! The parts: `engine` (the [`Cache`] and what it is made of), `lookup`
-//! (get-or-compute over the tiers), `single_flight`, `compute` (computing
-//! and storing, once across instances), `freshness` (lifetimes, early
-//! refresh), `invalidate`, `batch` (many rows at once), `usage` (metrics and
-//! the "useless cache" report); the stored form in `entry` and
-//! `tag_versions`; the stores in `store`, `memory`, `redis`, with `local`
-//! and `coherence` for the in-process tier.
+//! (get-or-compute over the tiers), `single_flight` (over the `flights` in
+//! progress), `compute` (computing and storing, once across instances),
+//! `lifetimes` (TTL jitter, the stale window, early-refresh odds) and
+//! `freshness` (early refresh), `invalidate`, `batch` (many rows at once),
+//! `usage` (metrics and the "useless cache" report, over the `writes` it
+//! watches); the stored form in `entry` and `tag_versions`; the stores in
+//! `store` (the `Backend`, over its children `store::memory` and
+//! `store::redis`), what they hand back in `stored`, with `local` and
+//! `coherence` for the in-process tier.
 
 mod batch;
 mod cached;
