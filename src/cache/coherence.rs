@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 
 use super::local::LocalTier;
 use super::metrics::CacheMetrics;
-use super::store::StoreError;
+use super::stored::StoreError;
 use super::tag_versions::TagVersions;
 use crate::redis::{KeySpace, Redis};
 

@@ -14,9 +14,9 @@ use super::deps::Deps;
 use super::encoding::{self, Encodings};
 use super::engine::Cache;
 use super::entry::Entry;
-use super::freshness::Lifetimes;
+use super::lifetimes::Lifetimes;
 use super::policy_trait::CachePolicy;
-use super::store::StoreError;
+use super::stored::StoreError;
 use crate::clock::{micros, unix_ms};
 
 /// Errors of a computation say whether an old copy may stand in for the

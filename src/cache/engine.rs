@@ -10,16 +10,16 @@ use futures_util::future::BoxFuture;
 
 use super::coherence::Coherence;
 use super::entry::Entry;
+use super::flights::Flights;
 use super::key::KeySpace;
 use super::local::{LocalEntry, LocalTier};
-use super::memory::MemoryStore;
 use super::metrics::CacheMetrics;
 use super::policy_trait::CachePolicy;
-use super::redis::RedisStore;
 use super::requested::Exists;
-use super::single_flight::Flights;
+use super::store::memory::MemoryStore;
+use super::store::redis::RedisStore;
 use super::store::{Backend, RedisTier};
-use super::usage::Writes;
+use super::writes::Writes;
 use crate::clock::unix_ms;
 use crate::redis::{Breaker, BreakerState, Redis};
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use super::coherence;
 use super::engine::Cache;
 use super::policy_trait::CachePolicy;
-use super::store::{Backend, StoreError};
+use super::store::Backend;
+use super::stored::StoreError;
 use super::tag_versions::TagVersions;
 
 impl<P: CachePolicy> Cache<P> {

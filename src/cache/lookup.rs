@@ -12,10 +12,10 @@ use super::compute::{Compute, MayServeStale, Usable};
 use super::deps::Deps;
 use super::engine::Cache;
 use super::entry::Entry;
+use super::flights::FlightGuard;
 use super::grace::Standing;
 use super::metrics::Event;
 use super::policy_trait::CachePolicy;
-use super::single_flight::FlightGuard;
 use crate::clock::unix_ms;
 
 /// A value cached as JSON (see [`Cache::get_or_compute_json`]).

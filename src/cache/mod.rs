@@ -23,12 +23,15 @@
 //!   grace period past their TTL (see "Grace" in `policy.rs`).
 //!
 //! The parts: `engine` (the [`Cache`] and what it is made of), `lookup`
-//! (get-or-compute over the tiers), `single_flight`, `compute` (computing
-//! and storing, once across instances), `freshness` (lifetimes, early
-//! refresh), `invalidate`, `batch` (many rows at once), `usage` (metrics and
-//! the "useless cache" report); the stored form in `entry` and
-//! `tag_versions`; the stores in `store`, `memory`, `redis`, with `local`
-//! and `coherence` for the in-process tier.
+//! (get-or-compute over the tiers), `single_flight` (over the `flights` in
+//! progress), `compute` (computing and storing, once across instances),
+//! `lifetimes` (TTL jitter, the stale window, early-refresh odds) and
+//! `freshness` (early refresh), `invalidate`, `batch` (many rows at once),
+//! `usage` (metrics and the "useless cache" report, over the `writes` it
+//! watches); the stored form in `entry` and `tag_versions`; the stores in
+//! `store` (the `Backend`, over its children `store::memory` and
+//! `store::redis`), what they hand back in `stored`, with `local` and
+//! `coherence` for the in-process tier.
 
 mod batch;
 mod cached;
@@ -39,26 +42,28 @@ pub(crate) mod encoding;
 mod engine;
 mod entry;
 mod failover;
+mod flights;
 mod fnv;
 mod freshness;
 mod grace;
 mod invalidate;
 pub(crate) mod key;
+mod lifetimes;
 mod local;
 mod lookup;
-mod memory;
 pub mod metrics;
 pub mod policy;
 mod policy_trait;
-mod redis;
 mod requested;
 mod single_flight;
 mod store;
+mod stored;
 mod tag_versions;
 #[cfg(test)]
 #[path = "../../build/template_digest.rs"]
 mod template_digest;
 mod usage;
+mod writes;
 
 pub use self::cached::{Cached, Outcome, Source};
 pub use self::compute::{Compute, MayServeStale};
@@ -75,5 +80,5 @@ pub(crate) use crate::clock::unix_ms;
 
 /// The engine under folio's policy: what the app calls "the cache".
 pub type Cache = self::engine::Cache<FolioPolicy>;
-pub use self::store::{KeyInfo, StoreError};
+pub use self::stored::{KeyInfo, StoreError};
 pub use crate::redis::{Breaker, BreakerState};

@@ -71,7 +71,7 @@
 //!
 //! * before its stale point: as a hit;
 //! * in the last part of its TTL (the engine's stale window, a tenth of it
-//!   and an hour at most: `freshness.rs`): as `STALE` while one
+//!   and an hour at most: `lifetimes.rs`): as `STALE` while one
 //!   request refreshes it;
 //! * past its TTL, within the grace period: only when computing it failed
 //!   because the database could not answer (unreachable, or every pooled

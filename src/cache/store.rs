@@ -1,5 +1,7 @@
 //! The storage behind the cache engine: Redis or process memory, one enum
-//! ("is this Redis?" has one answer: [`Backend::redis`]).
+//! ("is this Redis?" has one answer: [`Backend::redis`]). The two backends
+//! are this module's children: `store/redis.rs` (its Lua scripts in
+//! `store/redis/`) and `store/memory.rs`.
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -9,29 +11,14 @@ use bytes::Bytes;
 
 use super::coherence::Coherence;
 use super::local::LocalTier;
-use super::memory::MemoryStore;
-use super::redis::RedisStore;
+use super::stored::{KeyInfo, Lookup, StoreError};
 use crate::redis::Breaker;
 
-/// What a store's call can fail with: only Redis fails (process memory
-/// always answers), so it is the Redis layer's error.
-pub use crate::redis::RedisError as StoreError;
+pub(super) mod memory;
+pub(super) mod redis;
 
-/// An entry as read, with whether every tag it recorded still has the
-/// version it was computed under.
-#[derive(Debug, Clone)]
-pub(crate) struct Lookup {
-    pub(crate) raw: Bytes,
-    pub(crate) deps_current: bool,
-}
-
-/// One key as `/admin/cache` lists it.
-#[derive(Debug, Clone)]
-pub struct KeyInfo {
-    pub(crate) key: String,
-    pub(crate) ttl: Option<Duration>,
-    pub(crate) bytes: u64,
-}
+use self::memory::MemoryStore;
+use self::redis::RedisStore;
 
 /// Where entries and tag versions live. Keys handed in are complete
 /// (prefix and format version included).

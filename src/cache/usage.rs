@@ -1,84 +1,14 @@
 //! What the cache is worth: per-fragment counts and gauges for `/metrics`,
 //! the "useless cache" report (entries written but never read), and the
-//! admin page's view of the keys.
+//! admin page's view of the keys. The writes that report watches are kept
+//! in `writes.rs`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::engine::Cache;
-use super::metrics::{CacheMetrics, Event, UselessEntry};
+use super::metrics::Event;
 use super::policy_trait::CachePolicy;
-use super::store::{KeyInfo, StoreError};
-
-/// A write this process made, for the "useless cache" report.
-struct Written {
-    /// The fragment's kind (the policy's `kind_index`) and its name.
-    kind: usize,
-    name: &'static str,
-    at: Instant,
-    read: Arc<AtomicBool>,
-}
-
-/// The writes of the last day, each reported as useless should it be
-/// replaced or expire before anyone read it.
-pub(super) struct Writes {
-    entries: moka::sync::Cache<String, Arc<Written>>,
-}
-
-impl Writes {
-    pub(super) fn new(metrics: Arc<CacheMetrics>) -> Self {
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(20_000)
-            .time_to_live(Duration::from_secs(24 * 3600))
-            .eviction_listener(move |key: Arc<String>, w: Arc<Written>, cause| {
-                let why = match cause {
-                    moka::notification::RemovalCause::Replaced => "replaced before anyone read it",
-                    moka::notification::RemovalCause::Expired => "expired before anyone read it",
-                    _ => return,
-                };
-                if !w.read.load(Ordering::Relaxed) {
-                    metrics.useless(
-                        UselessEntry {
-                            key: key.to_string(),
-                            fragment: w.name,
-                            lived: w.at.elapsed(),
-                            why,
-                        },
-                        w.kind,
-                    );
-                }
-            })
-            .build();
-        Self { entries }
-    }
-
-    /// Notes a write of `key`; the flag turns true once the entry is read.
-    pub(super) fn record(&self, key: &str, kind: usize, name: &'static str) -> Arc<AtomicBool> {
-        let read = Arc::new(AtomicBool::new(false));
-        self.entries.insert(
-            key.to_owned(),
-            Arc::new(Written {
-                kind,
-                name,
-                at: Instant::now(),
-                read: read.clone(),
-            }),
-        );
-        read
-    }
-
-    /// Runs the evictions due, so that the report is up to date.
-    fn settle(&self) {
-        self.entries.run_pending_tasks();
-    }
-
-    pub(super) fn mark_read(&self, key: &str) {
-        if let Some(w) = self.entries.get(key) {
-            w.read.store(true, Ordering::Relaxed);
-        }
-    }
-}
+use super::stored::{KeyInfo, StoreError};
 
 impl<P: CachePolicy> Cache<P> {
     pub(super) fn store_failed(&self, fragment: P::Fragment, key: &str, e: &StoreError) {

@@ -1,14 +1,25 @@
-//! The top-level modules of `src/` form no import circle: each may use the
-//! ones below it, never one that (through others) uses it back. Read from
-//! the source: every `crate::<module>` path (and `crate::{a, b}` group)
-//! outside comments, in every file under a module, up to its unit tests.
+//! No module imports in a circle: at the top of `src/` and among the
+//! children of every directory module (`src/cache/`, `src/cache/store/`, …),
+//! each may use the ones below it, never one that (through others) uses it
+//! back. A child using its parent's items is no circle; siblings using each
+//! other are. Read from the source: every `crate::a::b::…` path and every
+//! `super::…` path (resolved from the file's module), `{a, b}` groups
+//! included, outside comments, in every file under a module, up to its unit
+//! tests. A file counts for each module it is under: `cache/store/redis.rs`
+//! using `crate::cache::stored` is `store` using `stored`, among the
+//! children of `cache`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::iter::Peekable;
+use std::path::{Path, PathBuf};
+use std::str::Chars;
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
+/// A module's path from the crate root: `[]` is the crate itself,
+/// `["cache", "store"]` is `crate::cache::store`.
+type ModPath = Vec<String>;
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
@@ -19,64 +30,218 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// The module names a line of code refers to through `crate::`.
-fn crate_paths(code: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let after = &rest[at + "crate::".len()..];
-        if let Some(group) = after.strip_prefix('{') {
-            let inner = group.split('}').next().unwrap_or("");
-            // Only the first name of each item: `a::b, c` names a and c.
-            for item in inner.split(',') {
-                found.push(item.trim().split("::").next().unwrap_or("").to_owned());
+/// The module a file under `src/` is, or `None` for the files of other
+/// crates (`main.rs`, `bin/`), whose `crate::` is not this one.
+fn module_of(src: &Path, file: &Path) -> Option<ModPath> {
+    let mut path: ModPath = file
+        .strip_prefix(src)
+        .ok()?
+        .with_extension("")
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+    if path == ["main"] || path.first().is_some_and(|first| first == "bin") {
+        return None;
+    }
+    if path == ["lib"] || path.last().is_some_and(|last| last == "mod") {
+        path.pop();
+    }
+    Some(path)
+}
+
+/// The child modules of a directory module: its `x.rs` files and its
+/// directories with a `mod.rs` (a directory beside `x.rs` is `x`'s).
+fn children(dir: &Path) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if let Some(module) = name.strip_suffix(".rs") {
+            if !["mod", "lib", "main"].contains(&module) {
+                found.insert(module.to_owned());
             }
-        } else {
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            found.push(name);
+        } else if path.join("mod.rs").is_file() {
+            found.insert(name);
         }
-        rest = after;
     }
     found
 }
 
-fn import_graph(src: &Path) -> Graph {
-    let modules: BTreeSet<String> = std::fs::read_dir(src)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            let module = name.strip_suffix(".rs").unwrap_or(&name).to_owned();
-            (module != "main" && module != "lib").then_some(module)
-        })
-        .collect();
-    let mut graph = Graph::new();
-    for module in &modules {
-        let mut files = Vec::new();
-        let dir = src.join(module);
-        if dir.is_dir() {
-            rust_files(&dir, &mut files);
-        } else {
-            files.push(src.join(format!("{module}.rs")));
+/// Every module that has children, with them: the crate (`src/`), and each
+/// module with a directory of its own.
+fn directory_modules(dir: &Path, module: &[String], out: &mut BTreeMap<ModPath, BTreeSet<String>>) {
+    let found = children(dir);
+    for child in &found {
+        if dir.join(child).is_dir() {
+            let mut path = module.to_vec();
+            path.push(child.clone());
+            directory_modules(&dir.join(child), &path, out);
         }
-        let uses = graph.entry(module.clone()).or_default();
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap();
-            // Unit tests at the bottom of a file may use anything.
-            let lines = text.lines().take_while(|l| l.trim() != "#[cfg(test)]");
-            for line in lines {
-                let code = line.split("//").next().unwrap_or("");
-                for used in crate_paths(code) {
-                    if used != *module && modules.contains(&used) {
-                        uses.insert(used);
-                    }
+    }
+    if !found.is_empty() {
+        out.insert(module.to_vec(), found);
+    }
+}
+
+/// A file's code: up to its unit tests, outside comments.
+fn code_of(text: &str) -> String {
+    text.lines()
+        .take_while(|l| l.trim() != "#[cfg(test)]")
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn skip_whitespace(chars: &mut Peekable<Chars>) {
+    while chars.peek().is_some_and(|c| c.is_whitespace()) {
+        chars.next();
+    }
+}
+
+/// The paths a use tree (or a path written out in code) names, read from
+/// its start: `a::b` names `[a, b]`, `a::{b::c, d}` names `[a, b, c]` and
+/// `[a, d]`, and `self` in a group names the group's prefix.
+fn tree_paths(chars: &mut Peekable<Chars>) -> Vec<ModPath> {
+    let mut prefix = ModPath::new();
+    loop {
+        skip_whitespace(chars);
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            let mut found = Vec::new();
+            loop {
+                for path in tree_paths(chars) {
+                    found.push(prefix.iter().cloned().chain(path).collect());
+                }
+                // Past what may follow an item (`as name`, `*`), to the
+                // next item or the group's end.
+                let separator = chars.find(|c| *c == ',' || *c == '}');
+                if separator != Some(',') {
+                    return found;
                 }
             }
         }
+        let mut name = String::new();
+        while let Some(c) = chars.next_if(|c| is_ident(*c)) {
+            name.push(c);
+        }
+        if name.is_empty() || name == "self" {
+            break;
+        }
+        prefix.push(name);
+        if chars.next_if_eq(&':').is_none() || chars.next_if_eq(&':').is_none() {
+            break;
+        }
     }
-    graph
+    vec![prefix]
+}
+
+/// The module paths a file of `module` names through `crate::` and
+/// `super::` (resolved from `module`; one that climbs past the crate is
+/// left out), each from the crate root.
+fn used_paths(code: &str, module: &[String]) -> Vec<ModPath> {
+    let mut found = Vec::new();
+    let mut previous = ' ';
+    let mut at = 0;
+    while let Some(c) = code[at..].chars().next() {
+        let rest = &code[at..];
+        let mut base = None;
+        let mut consumed = c.len_utf8();
+        if !is_ident(previous) {
+            if rest.starts_with("crate::") {
+                base = Some(ModPath::new());
+                consumed = "crate::".len();
+            } else if rest.starts_with("super::") {
+                let mut resolved = Some(module.to_vec());
+                consumed = 0;
+                while rest[consumed..].starts_with("super::") {
+                    resolved = resolved.and_then(|mut m| m.pop().map(|_| m));
+                    consumed += "super::".len();
+                }
+                base = resolved;
+            }
+        }
+        if let Some(base) = base {
+            for path in tree_paths(&mut code[at + consumed..].chars().peekable()) {
+                found.push(base.iter().cloned().chain(path).collect());
+            }
+        }
+        previous = code[..at + consumed].chars().next_back().unwrap_or(' ');
+        at += consumed;
+    }
+    found
+}
+
+/// The module names a line of code refers to through `crate::`: the first
+/// name of each path.
+fn crate_paths(code: &str) -> Vec<String> {
+    used_paths(code, &[])
+        .into_iter()
+        .map(|path| path.into_iter().next().unwrap_or_default())
+        .collect()
+}
+
+/// For every directory module, the graph of its children: `a` → `b` when
+/// a file of `a` (or under it) names `b` or something in it.
+fn graphs_of(
+    files: &[(ModPath, String)],
+    directories: &BTreeMap<ModPath, BTreeSet<String>>,
+) -> BTreeMap<ModPath, Graph> {
+    let mut graphs: BTreeMap<ModPath, Graph> = directories
+        .iter()
+        .map(|(module, children)| {
+            let graph = children
+                .iter()
+                .map(|c| (c.clone(), BTreeSet::new()))
+                .collect();
+            (module.clone(), graph)
+        })
+        .collect();
+    for (module, code) in files {
+        for used in used_paths(code, module) {
+            // Where the file's module and the path it names part: below
+            // `parent`, the child `from` (the file is in it) uses `to`.
+            let common = module.iter().zip(&used).take_while(|(a, b)| a == b).count();
+            let (Some(from), Some(to)) = (module.get(common), used.get(common)) else {
+                continue;
+            };
+            let parent = &module[..common];
+            if directories.get(parent).is_some_and(|c| c.contains(to)) {
+                graphs
+                    .get_mut(parent)
+                    .unwrap()
+                    .entry(from.clone())
+                    .or_default()
+                    .insert(to.clone());
+            }
+        }
+    }
+    graphs
+}
+
+fn import_graphs(src: &Path) -> BTreeMap<ModPath, Graph> {
+    let mut directories = BTreeMap::new();
+    directory_modules(src, &[], &mut directories);
+    let mut paths = Vec::new();
+    rust_files(src, &mut paths);
+    let files: Vec<(ModPath, String)> = paths
+        .iter()
+        .filter_map(|file| {
+            let module = module_of(src, file)?;
+            Some((module, code_of(&std::fs::read_to_string(file).unwrap())))
+        })
+        .collect();
+    graphs_of(&files, &directories)
+}
+
+/// The graph of the top-level modules of `src/`.
+fn import_graph(src: &Path) -> Graph {
+    import_graphs(src)
+        .remove(&ModPath::new())
+        .unwrap_or_default()
 }
 
 /// A circle through `from`, as the list of modules along it, if any.
@@ -115,6 +280,34 @@ fn circles(graph: &Graph) -> Vec<String> {
         .collect()
 }
 
+fn named(module: &[String]) -> String {
+    if module.is_empty() {
+        "crate".to_owned()
+    } else {
+        format!("crate::{}", module.join("::"))
+    }
+}
+
+/// Every circle of every directory module, named with the module whose
+/// children it goes through (`crate::cache: engine → usage → engine`).
+fn all_circles(graphs: &BTreeMap<ModPath, Graph>) -> Vec<String> {
+    graphs
+        .iter()
+        .flat_map(|(module, graph)| {
+            circles(graph)
+                .into_iter()
+                .map(move |circle| format!("{}: {circle}", named(module)))
+        })
+        .collect()
+}
+
+fn mod_path(name: &str) -> ModPath {
+    name.split("::")
+        .filter(|part| *part != "crate")
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn top_level_modules_import_no_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -126,6 +319,27 @@ fn top_level_modules_import_no_circle() {
     );
     let found = circles(&graph);
     assert!(found.is_empty(), "import circles: {found:#?}");
+}
+
+#[test]
+fn the_children_of_every_module_import_no_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let graphs = import_graphs(&src);
+    let cache = &graphs[&mod_path("cache")];
+    assert!(
+        graphs.len() > 3 && cache.len() > 20,
+        "read the directory modules of src/: {:?}",
+        graphs.keys().map(|m| named(m)).collect::<Vec<_>>()
+    );
+    assert!(
+        cache["lookup"].contains("engine"),
+        "the reader resolves `super::` paths: {cache:?}"
+    );
+    let found = all_circles(&graphs);
+    assert!(
+        found.is_empty(),
+        "import circles between sibling modules (in the module named first): {found:#?}"
+    );
 }
 
 #[test]
@@ -145,5 +359,71 @@ fn the_circle_check_finds_a_circle() {
     assert_eq!(
         crate_paths("use crate::{auth::session, kv::Kv}; let x = crate::token::random_token();"),
         vec!["auth", "kv", "token"]
+    );
+}
+
+#[test]
+fn the_circle_check_finds_a_circle_through_super_paths() {
+    let file = |module: &str, code: &str| (mod_path(module), code_of(code));
+    let files = [
+        file("cache", "mod engine;\npub use self::engine::Cache;\n"),
+        file(
+            "cache::engine",
+            "use super::single_flight::Flights; // super::usage: a comment\n\
+             use super::{key::KeySpace, store::Backend as B};\n",
+        ),
+        file(
+            "cache::single_flight",
+            "impl super::engine::Cache {}\n#[cfg(test)]\nuse super::usage;\n",
+        ),
+        file("cache::store", "mod memory;\nuse super::key::KeySpace;\n"),
+        // A grandchild's `super::super` is its grandparent's child; its
+        // parent's items (`super::Lookup`) make no circle.
+        file(
+            "cache::store::memory",
+            "use super::Lookup;\nuse super::super::{\n    engine::Cache,\n    key,\n};\n",
+        ),
+        file("cache::usage", "use crate::cache::key::KeySpace;\n"),
+    ];
+    let children = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+    let directories = BTreeMap::from([
+        (mod_path("crate"), children(&["cache"])),
+        (
+            mod_path("cache"),
+            children(&["engine", "key", "single_flight", "store", "usage"]),
+        ),
+        (mod_path("cache::store"), children(&["memory"])),
+    ]);
+    let graphs = graphs_of(&files, &directories);
+    assert!(
+        graphs[&mod_path("cache::store")]["memory"].is_empty(),
+        "{graphs:?}"
+    );
+    assert!(
+        graphs[&mod_path("cache")]["usage"].contains("key"),
+        "{graphs:?}"
+    );
+    assert_eq!(
+        all_circles(&graphs),
+        vec![
+            "crate::cache: engine → single_flight → engine",
+            "crate::cache: single_flight → engine → single_flight",
+            "crate::cache: store → engine → store",
+        ]
+    );
+    assert_eq!(
+        used_paths(
+            "use super::super::{key::KeySpace, engine::{self, Cache}};",
+            &mod_path("cache::store::memory")
+        ),
+        vec![
+            mod_path("cache::key::KeySpace"),
+            mod_path("cache::engine"),
+            mod_path("cache::engine::Cache"),
+        ]
+    );
+    assert!(
+        used_paths("use super::x;", &[]).is_empty(),
+        "past the crate"
     );
 }

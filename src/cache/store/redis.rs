@@ -14,8 +14,8 @@ use redis::Script;
 mod scripts;
 
 use self::scripts::Scripts;
-use super::metrics::CacheMetrics;
-use super::store::{KeyInfo, Lookup, StoreError};
+use crate::cache::metrics::CacheMetrics;
+use crate::cache::stored::{KeyInfo, Lookup, StoreError};
 use crate::redis::{millis, KeySpace, Redis};
 
 pub(crate) struct RedisStore {

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use moka::sync::Cache as Moka;
 use moka::Expiry;
 
-use super::entry::Entry;
-use super::store::{KeyInfo, Lookup};
+use crate::cache::entry::Entry;
+use crate::cache::stored::{KeyInfo, Lookup};
 use crate::clock::unix_us;
 
 #[derive(Clone)]
