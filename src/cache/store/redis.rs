@@ -108,7 +108,6 @@ impl RedisStore {
 }
 
 /// Runs the bump script; returns (receivers, new versions).
-#[allow(clippy::too_many_arguments)]
 async fn bump(
     script: &Script,
     keys: &[String],
