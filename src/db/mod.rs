@@ -213,21 +213,28 @@ impl Database {
             DatabaseUrl::Postgres(_) => 16,
         };
         let counts = Arc::new(QueryCounts::default());
+        let cannot_open = |e: r2d2::PoolError| {
+            DataError::Unavailable(format!(
+                "cannot open {} database {}: {e}",
+                url.backend_name(),
+                url.redacted()
+            ))
+        };
+        // No idle connections made ahead of need (`min_idle` 0): r2d2 makes
+        // those on its own threads at any time, and a process that exits
+        // while one of them is inside libpq's connect (its GSSAPI start)
+        // crashes in libpq's exit handlers — a `folio export` that has
+        // written its output then dies of SIGSEGV. Connections are made when
+        // a caller waits for one, and kept while idle as before.
         let pool = Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(2))
-            .build(DbConnectionManager {
+            .build_unchecked(DbConnectionManager {
                 url: url.clone(),
                 counts: counts.clone(),
-            })
-            .map_err(|e| {
-                DataError::Unavailable(format!(
-                    "cannot open {} database {}: {e}",
-                    url.backend_name(),
-                    url.redacted()
-                ))
-            })?;
+            });
+        drop(pool.get().map_err(cannot_open)?);
         Ok(Self {
             pool,
             url: Arc::new(url.clone()),
