@@ -257,7 +257,8 @@ async fn an_export_imports_back_into_the_same_catalogue() {
     let said = String::from_utf8_lossy(&first.stdout);
     assert!(
         first.status.success(),
-        "{said} {}",
+        "{:?}: {said} {}",
+        first.status,
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(
@@ -267,7 +268,8 @@ async fn an_export_imports_back_into_the_same_catalogue() {
     let said = String::from_utf8_lossy(&second.stdout);
     assert!(
         second.status.success(),
-        "{said} {}",
+        "{:?}: {said} {}",
+        second.status,
         String::from_utf8_lossy(&second.stderr)
     );
     assert!(
@@ -276,7 +278,8 @@ async fn an_export_imports_back_into_the_same_catalogue() {
     );
     assert!(
         back.status.success(),
-        "folio export failed: {}",
+        "folio export ended with {:?}: {}",
+        back.status,
         String::from_utf8_lossy(&back.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&back.stdout), exported);
