@@ -15,6 +15,7 @@ pub mod admin;
 pub mod app;
 pub mod browser;
 pub mod database;
+pub mod imports;
 pub mod load;
 pub mod process;
 pub mod proxies;
